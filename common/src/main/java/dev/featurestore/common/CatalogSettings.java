@@ -1,0 +1,69 @@
+package dev.featurestore.common;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.catalog.Catalog;
+
+/**
+ * Where the offline store lives: an Iceberg catalog name, the table, and catalog properties passed through to
+ * Iceberg unchanged. Without a {@code uri}, the catalog is Iceberg's JdbcCatalog on a SQLite file under the state
+ * directory, with the warehouse beside it; any property given (for example a PostgreSQL {@code uri} with
+ * {@code jdbc.user}, or {@code type=rest}) replaces that default.
+ *
+ * @param name the catalog name; every process (and Spark) must use the same one, JdbcCatalog stores it in rows
+ * @param table the table as {@code namespace.name}
+ * @param properties Iceberg catalog properties
+ */
+public record CatalogSettings(String name, String table, Map<String, String> properties) {
+
+  public static final String DEFAULT_NAME = "featurestore";
+  public static final String DEFAULT_TABLE = "featurestore.document_embeddings";
+  private static final String JDBC_CATALOG = "org.apache.iceberg.jdbc.JdbcCatalog";
+
+  public CatalogSettings {
+    name = name == null ? DEFAULT_NAME : name;
+    table = table == null ? DEFAULT_TABLE : table;
+    properties = properties == null ? Map.of() : Map.copyOf(properties);
+    Preconditions.checkArgument(!name.isBlank(), "Invalid catalog name: %s", name);
+    FeatureTable.identifier(table);
+  }
+
+  public static CatalogSettings defaults() {
+    return new CatalogSettings(null, null, null);
+  }
+
+  /** The properties handed to Iceberg: the defaults for a local SQLite catalog, overridden by what was given. */
+  public Map<String, String> resolvedProperties(Path stateDir) {
+    Map<String, String> resolved = new LinkedHashMap<>();
+    if (!properties.containsKey(CatalogProperties.CATALOG_IMPL) && !properties.containsKey(CatalogUtil.ICEBERG_CATALOG_TYPE)) {
+      resolved.put(CatalogProperties.CATALOG_IMPL, JDBC_CATALOG);
+    }
+    if (!properties.containsKey(CatalogProperties.URI)) {
+      Path sqlite = stateDir.resolve("catalog.db").toAbsolutePath();
+      resolved.put(CatalogProperties.URI, "jdbc:sqlite:" + sqlite + "?journal_mode=WAL&busy_timeout=30000");
+    }
+    if (!properties.containsKey(CatalogProperties.WAREHOUSE_LOCATION)) {
+      resolved.put(CatalogProperties.WAREHOUSE_LOCATION, stateDir.resolve("warehouse").toAbsolutePath().toString());
+    }
+    resolved.putIfAbsent("jdbc.schema-version", "V1");
+    resolved.putAll(properties);
+    return resolved;
+  }
+
+  /** Builds the catalog; creates the local state directory first when the default SQLite catalog is used. */
+  public Catalog load(Path stateDir) {
+    Map<String, String> resolved = resolvedProperties(stateDir);
+    if (resolved.get(CatalogProperties.URI).startsWith("jdbc:sqlite:")) {
+      try {
+        java.nio.file.Files.createDirectories(stateDir);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("Cannot create state directory " + stateDir, e);
+      }
+    }
+    return CatalogUtil.buildIcebergCatalog(name, resolved, new Configuration());
+  }
+}

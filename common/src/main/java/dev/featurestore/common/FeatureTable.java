@@ -1,0 +1,143 @@
+package dev.featurestore.common;
+
+import static org.apache.iceberg.types.Types.NestedField.required;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.SupportsNamespaces;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.types.Types;
+
+/**
+ * The offline store's table of document embeddings: its schema, partitioning and properties, and the mapping
+ * between {@link FeatureRow} and Iceberg records. Every service and every training job reads this one contract.
+ *
+ * <p>The embedding is a {@code list<float>}: Spark and other engines read it natively as an array column, which is
+ * what training jobs need; a binary column would be ~2x faster to read here but opaque to every other engine (see
+ * docs/DESIGN.md). The table is created unpartitioned and then given its day partition field, so that spec 0 stays
+ * an unpartitioned spec under which a single equality delete can erase a doc id across every day.
+ */
+public final class FeatureTable {
+
+  public static final String DOC_ID = "doc_id";
+  public static final String EMBEDDING = "embedding";
+  public static final String MODEL_NAME = "model_name";
+  public static final String MODEL_DIGEST = "model_digest";
+  public static final String EVENT_TIME = "event_time";
+  public static final String PROCESSED_AT = "processed_at";
+
+  public static final Schema SCHEMA =
+      new Schema(
+          List.of(
+              required(1, DOC_ID, Types.StringType.get(), "Document id (Kafka record key)"),
+              required(2, EMBEDDING, Types.ListType.ofRequired(3, Types.FloatType.get()), "L2-normalised embedding"),
+              required(4, MODEL_NAME, Types.StringType.get(), "Model that computed the embedding"),
+              required(5, MODEL_DIGEST, Types.StringType.get(), "Digest of the model weights"),
+              required(6, EVENT_TIME, Types.TimestampType.withZone(), "Kafka record timestamp"),
+              required(7, PROCESSED_AT, Types.TimestampType.withZone(), "When the writer embedded the document")),
+          Set.of(1));
+
+  public static final PartitionSpec SPEC = PartitionSpec.builderFor(SCHEMA).day(PROCESSED_AT).build();
+
+  public static final Map<String, String> PROPERTIES =
+      Map.of(
+          TableProperties.FORMAT_VERSION, "2",
+          TableProperties.PARQUET_COMPRESSION, "zstd",
+          TableProperties.PARQUET_BLOOM_FILTER_COLUMN_ENABLED_PREFIX + DOC_ID, "true",
+          // Several writers and the replicator share the catalog: optimistic retries are expected, not errors.
+          TableProperties.COMMIT_NUM_RETRIES, "50",
+          TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
+          TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "100");
+
+  private FeatureTable() {}
+
+  public static TableIdentifier identifier(String qualifiedName) {
+    Preconditions.checkArgument(
+        qualifiedName != null && qualifiedName.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+"),
+        "Invalid table name: %s (expected namespace.table)",
+        qualifiedName);
+    return TableIdentifier.parse(qualifiedName);
+  }
+
+  /** Loads the table, creating it (and its namespace) if it does not exist yet; safe to race. */
+  public static Table createOrLoad(Catalog catalog, TableIdentifier identifier) {
+    try {
+      return catalog.loadTable(identifier);
+    } catch (NoSuchTableException e) {
+      // created below
+    }
+    if (catalog instanceof SupportsNamespaces namespaces && !identifier.namespace().isEmpty()) {
+      createNamespace(namespaces, identifier.namespace());
+    }
+    try {
+      Table table =
+          catalog
+              .buildTable(identifier, SCHEMA)
+              .withPartitionSpec(PartitionSpec.unpartitioned())
+              .withProperties(PROPERTIES)
+              .create();
+      table.updateSpec().addField(org.apache.iceberg.expressions.Expressions.day(PROCESSED_AT)).commit();
+      return catalog.loadTable(identifier);
+    } catch (AlreadyExistsException e) {
+      return catalog.loadTable(identifier);
+    }
+  }
+
+  private static void createNamespace(SupportsNamespaces namespaces, Namespace namespace) {
+    if (!namespaces.namespaceExists(namespace)) {
+      try {
+        namespaces.createNamespace(namespace);
+      } catch (AlreadyExistsException e) {
+        // another process won the race
+      }
+    }
+  }
+
+  public static Record toRecord(FeatureRow row) {
+    GenericRecord record = GenericRecord.create(SCHEMA);
+    List<Float> embedding = new ArrayList<>(row.embedding().length);
+    for (float value : row.embedding()) {
+      embedding.add(value);
+    }
+    record.setField(DOC_ID, row.docId());
+    record.setField(EMBEDDING, embedding);
+    record.setField(MODEL_NAME, row.model().name());
+    record.setField(MODEL_DIGEST, row.model().digest());
+    record.setField(EVENT_TIME, Timestamps.toOffsetDateTime(row.eventTime()));
+    record.setField(PROCESSED_AT, Timestamps.toOffsetDateTime(row.processedAt()));
+    return record;
+  }
+
+  public static FeatureRow fromRecord(Record record) {
+    @SuppressWarnings("unchecked")
+    List<Float> values = (List<Float>) record.getField(EMBEDDING);
+    float[] embedding = new float[values.size()];
+    for (int i = 0; i < embedding.length; i++) {
+      embedding[i] = values.get(i);
+    }
+    return new FeatureRow(
+        (String) record.getField(DOC_ID),
+        embedding,
+        ModelId.of((String) record.getField(MODEL_NAME), (String) record.getField(MODEL_DIGEST)),
+        instant(record.getField(EVENT_TIME)),
+        instant(record.getField(PROCESSED_AT)));
+  }
+
+  private static Instant instant(Object value) {
+    return ((OffsetDateTime) value).toInstant();
+  }
+}

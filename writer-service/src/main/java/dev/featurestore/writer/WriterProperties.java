@@ -1,0 +1,54 @@
+package dev.featurestore.writer;
+
+import dev.featurestore.common.CatalogSettings;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import java.nio.file.Path;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Writer configuration under {@code featurestore.*}; defaults live in {@code writer-service.yml}.
+ *
+ * @param stateDir local state: SQLite catalog, warehouse and model cache unless configured elsewhere
+ * @param catalog the Iceberg catalog and table
+ * @param writer the Kafka side
+ * @param embedding the model runtime
+ */
+@Validated
+@ConfigurationProperties("featurestore")
+public record WriterProperties(
+    @NotNull Path stateDir,
+    @DefaultValue CatalogSettings catalog,
+    @Valid @NotNull Writer writer,
+    @Valid @NotNull Embedding embedding) {
+
+  /**
+   * @param topic the documents topic
+   * @param deadLetterTopic where records that cannot be processed go, with the reason in headers
+   * @param consumerGroup the writers' consumer group
+   * @param partitions partitions of the topics when the writer creates them
+   * @param maxTextBytes the largest text accepted (UTF-8 bytes); the model reads 256 word pieces at most anyway
+   */
+  public record Writer(
+      @NotBlank String topic,
+      @NotBlank String deadLetterTopic,
+      @NotBlank String consumerGroup,
+      @Min(1) int partitions,
+      @Min(1) @Max(16 * 1024 * 1024) int maxTextBytes) {}
+
+  /**
+   * @param cacheDir where the model and DJL's natives are extracted; default {@code <state-dir>/models}
+   * @param maxBatchSize texts per inference call
+   * @param intraOpThreads ONNX Runtime intra-op threads; 0 keeps its default (one per core)
+   */
+  public record Embedding(Path cacheDir, @Min(1) @Max(1024) int maxBatchSize, @Min(0) int intraOpThreads) {}
+
+  public Path modelCacheDir() {
+    return embedding.cacheDir() != null ? embedding.cacheDir() : stateDir.resolve("models");
+  }
+}
