@@ -40,15 +40,16 @@ public final class FeatureTable {
   public static final String EVENT_TIME = "event_time";
   public static final String PROCESSED_AT = "processed_at";
 
+  /** Field ids are the ones Iceberg assigns on creation (top-level fields first), so this equals table.schema(). */
   public static final Schema SCHEMA =
       new Schema(
           List.of(
               required(1, DOC_ID, Types.StringType.get(), "Document id (Kafka record key)"),
-              required(2, EMBEDDING, Types.ListType.ofRequired(3, Types.FloatType.get()), "L2-normalised embedding"),
-              required(4, MODEL_NAME, Types.StringType.get(), "Model that computed the embedding"),
-              required(5, MODEL_DIGEST, Types.StringType.get(), "Digest of the model weights"),
-              required(6, EVENT_TIME, Types.TimestampType.withZone(), "Kafka record timestamp"),
-              required(7, PROCESSED_AT, Types.TimestampType.withZone(), "When the writer embedded the document")),
+              required(2, EMBEDDING, Types.ListType.ofRequired(7, Types.FloatType.get()), "L2-normalised embedding"),
+              required(3, MODEL_NAME, Types.StringType.get(), "Model that computed the embedding"),
+              required(4, MODEL_DIGEST, Types.StringType.get(), "Digest of the model weights"),
+              required(5, EVENT_TIME, Types.TimestampType.withZone(), "Kafka record timestamp"),
+              required(6, PROCESSED_AT, Types.TimestampType.withZone(), "When the writer embedded the document")),
           Set.of(1));
 
   public static final PartitionSpec SPEC = PartitionSpec.builderFor(SCHEMA).day(PROCESSED_AT).build();

@@ -62,6 +62,16 @@ public class DocumentBatchListener {
       groupId = "${featurestore.writer.consumer-group}",
       batch = "true")
   public void onBatch(List<ConsumerRecord<String, byte[]>> records) {
+    try {
+      process(records);
+    } catch (RuntimeException e) {
+      // the container retries the whole batch with back-off; say why, once per attempt
+      LOG.warn("Batch of {} records failed, it will be retried: {}", records.size(), e.toString(), e);
+      throw e;
+    }
+  }
+
+  private void process(List<ConsumerRecord<String, byte[]>> records) {
     recordsIn.increment(records.size());
     List<ConsumerRecord<String, byte[]>> accepted = new ArrayList<>(records.size());
     List<Document> documents = new ArrayList<>(records.size());

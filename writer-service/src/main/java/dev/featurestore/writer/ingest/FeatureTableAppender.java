@@ -14,6 +14,7 @@ import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericFileWriterFactory;
+import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.DataWriter;
@@ -62,7 +63,8 @@ public final class FeatureTableAppender {
   private DataFile write(List<FeatureRow> rows) {
     PartitionKey partition = new PartitionKey(table.spec(), table.schema());
     Record first = FeatureTable.toRecord(rows.get(0));
-    partition.partition(first);
+    // partition transforms read Iceberg's internal representation (micros), not OffsetDateTime
+    partition.partition(new InternalRecordWrapper(table.schema().asStruct()).wrap(first));
     EncryptedOutputFile output = files.newOutputFile(table.spec(), partition);
     DataWriter<Record> writer = writers.newDataWriter(output, table.spec(), partition);
     try (writer) {

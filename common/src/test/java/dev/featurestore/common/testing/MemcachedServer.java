@@ -1,0 +1,116 @@
+package dev.featurestore.common.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real memcached server (Debian's {@code memcached} binary) on a free loopback port, owned by the test: started
+ * as a child process, stopped and restarted at will. {@code ./featurestore test} installs the binary.
+ */
+public final class MemcachedServer implements AutoCloseable {
+
+  private final int port;
+  private Process process;
+
+  private MemcachedServer(int port) {
+    this.port = port;
+  }
+
+  public static MemcachedServer start() {
+    MemcachedServer server = new MemcachedServer(freePort());
+    server.restart();
+    return server;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String address() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** Starts the server (again, empty) on the same port. */
+  public synchronized void restart() {
+    stop();
+    List<String> command = new ArrayList<>(List.of(binary(), "-l", "127.0.0.1", "-p", Integer.toString(port), "-U", "0", "-m", "64", "-I", "1m"));
+    if ("root".equals(System.getProperty("user.name"))) {
+      command.addAll(List.of("-u", "root"));
+    }
+    try {
+      process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot start memcached (is it installed? ./featurestore test installs it)", e);
+    }
+    awaitPort(Duration.ofSeconds(10));
+  }
+
+  public synchronized void stop() {
+    if (process != null) {
+      process.destroy();
+      try {
+        if (!process.waitFor(5, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      process = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private void awaitPort(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("memcached exited with " + process.exitValue());
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        return;
+      } catch (IOException e) {
+        sleep();
+      }
+    }
+    throw new IllegalStateException("memcached did not listen on port " + port + " within " + timeout);
+  }
+
+  private static String binary() {
+    for (String candidate : List.of("/usr/bin/memcached", "/usr/local/bin/memcached")) {
+      if (Files.isExecutable(Path.of(candidate))) {
+        return candidate;
+      }
+    }
+    return "memcached";
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(20);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,286 @@
+package dev.featurestore.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.featurestore.common.CatalogSettings;
+import dev.featurestore.common.Embeddings;
+import dev.featurestore.common.FeatureRow;
+import dev.featurestore.common.FeatureTable;
+import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.replicator.ReplicatorApplication;
+import dev.featurestore.serving.ServingApplication;
+import dev.featurestore.writer.WriterApplication;
+import dev.featurestore.writer.ingest.DeadLetterPublisher;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The whole product in one JVM, through real parts only: an embedded KRaft Kafka broker, a memcached process, an
+ * Iceberg table (SQLite JdbcCatalog, Parquet files) and the real MiniLM weights. Documents go in through Kafka and
+ * come out of the HTTP API.
+ */
+class WalkingSkeletonIT {
+
+  private static final Duration SERVED_WITHIN = Duration.ofSeconds(60);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private static EmbeddedKafkaKraftBroker kafka;
+  private static MemcachedServer memcached;
+  private static Path stateDir;
+  private static ConfigurableApplicationContext writer;
+  private static ConfigurableApplicationContext replicator;
+  private static ConfigurableApplicationContext serving;
+  private static KafkaProducer<String, byte[]> producer;
+  private static HttpClient http;
+  private static String servingUrl;
+
+  @BeforeAll
+  static void startEverything() throws IOException {
+    kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
+    kafka.afterPropertiesSet();
+    memcached = MemcachedServer.start();
+    stateDir = Files.createTempDirectory(Path.of("target"), "e2e-state-");
+    String[] shared = {
+      "--server.port=0",
+      "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
+      "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
+      "--featurestore.memcached.servers=" + memcached.address(),
+    };
+    writer = WriterApplication.builder().run(with(shared, "--featurestore.embedding.cache-dir=target/model-cache"));
+    replicator = ReplicatorApplication.builder().run(with(shared, "--featurestore.replicator.poll-interval=100ms"));
+    serving = ServingApplication.builder().run(shared);
+    servingUrl = "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
+    Properties producerConfig = new Properties();
+    producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
+    producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    producer = new KafkaProducer<>(producerConfig);
+    http = HttpClient.newHttpClient();
+  }
+
+  @AfterAll
+  static void stopEverything() {
+    if (producer != null) {
+      producer.close();
+    }
+    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {serving, replicator, writer}) {
+      if (context != null) {
+        context.close();
+      }
+    }
+    if (memcached != null) {
+      memcached.close();
+    }
+    if (kafka != null) {
+      kafka.destroy();
+    }
+  }
+
+  @Test
+  void documentsComeOutOfTheApiExactlyAsTheWriterStoredThem() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    Map<String, String> texts =
+        Map.of(
+            "food-" + run, "A man is eating food.",
+            "bread-" + run, "A man is eating a piece of bread.",
+            "horse-" + run, "A man is riding a horse.",
+            "unicode-" + run, "Ünïcødé text with emoji 🚀 and 中文 characters.");
+    texts.forEach((id, text) -> send(id, document(id, text)));
+    producer.flush();
+
+    Map<String, JsonNode> served = new HashMap<>();
+    for (String id : texts.keySet()) {
+      served.put(id, awaitServed(id));
+    }
+
+    Map<String, FeatureRow> stored = readTable();
+    for (String id : texts.keySet()) {
+      JsonNode body = served.get(id);
+      FeatureRow row = stored.get(id);
+      assertThat(row).as("row of %s in the Iceberg table", id).isNotNull();
+      assertThat(body.get("doc_id").stringValue()).isEqualTo(id);
+      assertThat(body.get("model").stringValue()).isEqualTo(row.model().name());
+      assertThat(body.get("model_digest").stringValue()).isEqualTo(row.model().digest()).startsWith("sha256:");
+      assertThat(body.get("event_time").stringValue()).isEqualTo(row.eventTime().toString());
+      assertThat(body.get("processed_at").stringValue()).isEqualTo(row.processedAt().toString());
+      float[] embedding = embedding(body);
+      assertThat(embedding).hasSize(Embeddings.DIMENSION);
+      for (int i = 0; i < embedding.length; i++) {
+        assertThat(Float.floatToRawIntBits(embedding[i]))
+            .as("bits of component %d of %s", i, id)
+            .isEqualTo(Float.floatToRawIntBits(row.embedding()[i]));
+      }
+    }
+
+    float[] food = embedding(served.get("food-" + run));
+    double paraphrase = Embeddings.cosine(food, embedding(served.get("bread-" + run)));
+    double unrelated = Embeddings.cosine(food, embedding(served.get("horse-" + run)));
+    assertThat(paraphrase).isGreaterThan(unrelated + 0.3);
+  }
+
+  @Test
+  void malformedRecordGoesToTheDeadLetterTopicAndTheNextGoodOneIsServed() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String badKey = "bad-" + run;
+    String goodId = "after-bad-" + run;
+    send(badKey, "{not json".getBytes(StandardCharsets.UTF_8));
+    send("missing-text-" + run, ("{\"doc_id\":\"missing-text-" + run + "\"}").getBytes(StandardCharsets.UTF_8));
+    send(goodId, document(goodId, "The record after a malformed one is still embedded."));
+    producer.flush();
+
+    assertThat(awaitServed(goodId).get("doc_id").stringValue()).isEqualTo(goodId);
+
+    Map<String, ConsumerRecord<String, byte[]>> dead = awaitDeadLetters(List.of(badKey, "missing-text-" + run));
+    ConsumerRecord<String, byte[]> notJson = dead.get(badKey);
+    assertThat(header(notJson, DeadLetterPublisher.HEADER_ERROR_CODE)).isEqualTo("NOT_JSON");
+    assertThat(header(notJson, DeadLetterPublisher.HEADER_ERROR_MESSAGE)).contains("not JSON");
+    assertThat(header(notJson, DeadLetterPublisher.HEADER_SOURCE_TOPIC)).isEqualTo("documents");
+    assertThat(header(notJson, DeadLetterPublisher.HEADER_SOURCE_OFFSET)).matches("\\d+");
+    assertThat(new String(notJson.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
+    assertThat(header(dead.get("missing-text-" + run), DeadLetterPublisher.HEADER_ERROR_CODE)).isEqualTo("MISSING_FIELD");
+  }
+
+  @Test
+  void unknownIdIs404AndInvalidIdIs400WithJsonBodies() throws Exception {
+    HttpResponse<String> unknown = get("never-produced-" + UUID.randomUUID());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).contains("json"));
+    assertThat(JSON.readTree(unknown.body()).get("status").asInt()).isEqualTo(404);
+
+    HttpResponse<String> tooLong = get("x".repeat(600));
+    assertThat(tooLong.statusCode()).isEqualTo(400);
+    assertThat(tooLong.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).contains("json"));
+    assertThat(JSON.readTree(tooLong.body()).get("detail").stringValue()).contains("more than the limit");
+
+    HttpResponse<String> control = get("bad\u0007id");
+    assertThat(control.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(control.body()).get("detail").stringValue()).contains("control character");
+  }
+
+  private static String[] with(String[] shared, String... more) {
+    String[] all = new String[shared.length + more.length];
+    System.arraycopy(shared, 0, all, 0, shared.length);
+    System.arraycopy(more, 0, all, shared.length, more.length);
+    return all;
+  }
+
+  private static byte[] document(String id, String text) {
+    return JSON.writeValueAsBytes(Map.of("doc_id", id, "text", text));
+  }
+
+  private static void send(String key, byte[] value) {
+    producer.send(new ProducerRecord<>("documents", key, value));
+  }
+
+  private static HttpResponse<String> get(String docId) throws IOException, InterruptedException {
+    String path = URLEncoder.encode(docId, StandardCharsets.UTF_8).replace("+", "%20");
+    return http.send(HttpRequest.newBuilder(URI.create(servingUrl + "/v1/features/" + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode awaitServed(String docId) throws Exception {
+    long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
+    HttpResponse<String> response = null;
+    while (System.nanoTime() < deadline) {
+      response = get(docId);
+      if (response.statusCode() == 200) {
+        return JSON.readTree(response.body());
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("doc " + docId + " not served within " + SERVED_WITHIN + "; last answer: " + (response == null ? null : response.statusCode() + " " + response.body()));
+  }
+
+  private static float[] embedding(JsonNode body) {
+    JsonNode values = body.get("embedding");
+    float[] embedding = new float[values.size()];
+    for (int i = 0; i < embedding.length; i++) {
+      // parse the JSON text as a float, as a client would
+      embedding[i] = Float.parseFloat(values.get(i).asString());
+    }
+    return embedding;
+  }
+
+  private static Map<String, FeatureRow> readTable() throws IOException {
+    CatalogSettings settings = CatalogSettings.defaults();
+    Catalog catalog = settings.load(stateDir);
+    Table table = catalog.loadTable(FeatureTable.identifier(settings.table()));
+    Map<String, FeatureRow> rows = new HashMap<>();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      for (Record record : records) {
+        FeatureRow row = FeatureTable.fromRecord(record);
+        rows.put(row.docId(), row);
+      }
+    }
+    if (catalog instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        throw new IOException(e);
+      }
+    }
+    return rows;
+  }
+
+  private static Map<String, ConsumerRecord<String, byte[]>> awaitDeadLetters(List<String> keys) {
+    Properties config = new Properties();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-dlq-" + UUID.randomUUID());
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    Map<String, ConsumerRecord<String, byte[]>> found = new HashMap<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
+      consumer.subscribe(List.of("documents.dlq"));
+      long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
+      while (System.nanoTime() < deadline && !found.keySet().containsAll(keys)) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          if (keys.contains(record.key())) {
+            found.put(record.key(), record);
+          }
+        }
+      }
+    }
+    assertThat(found.keySet()).containsExactlyInAnyOrderElementsOf(keys);
+    return found;
+  }
+
+  private static String header(ConsumerRecord<String, byte[]> record, String name) {
+    return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,88 @@
+package dev.featurestore.replicator;
+
+import dev.featurestore.common.FeatureTable;
+import dev.featurestore.common.MemcachedClients;
+import dev.featurestore.replicator.checkpoint.CheckpointStore;
+import dev.featurestore.replicator.checkpoint.JdbcCheckpointStore;
+import dev.featurestore.replicator.sync.OnlineStoreWriter;
+import dev.featurestore.replicator.sync.SnapshotFollower;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import net.spy.memcached.MemcachedClient;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
+
+@Configuration(proxyBeanMethods = false)
+class ReplicatorConfiguration {
+
+  @Bean
+  Catalog catalog(ReplicatorProperties properties) {
+    return properties.catalog().load(properties.stateDir());
+  }
+
+  @Bean
+  Table featureTable(Catalog catalog, ReplicatorProperties properties) {
+    return FeatureTable.createOrLoad(catalog, FeatureTable.identifier(properties.catalog().table()));
+  }
+
+  @Bean(destroyMethod = "shutdown")
+  MemcachedClient memcachedClient(ReplicatorProperties properties) {
+    return MemcachedClients.connect(properties.memcached());
+  }
+
+  @Bean
+  CheckpointStore checkpointStore(ReplicatorProperties properties) {
+    Map<String, String> catalog = properties.catalog().resolvedProperties(properties.stateDir());
+    String url = properties.replicator().checkpointJdbcUrl();
+    if (url == null || url.isBlank()) {
+      url = catalog.get(CatalogProperties.URI);
+    }
+    if (url == null || !url.startsWith("jdbc:")) {
+      throw new IllegalStateException(
+          "The catalog is not a JDBC catalog (uri " + url + "): set featurestore.replicator.checkpoint-jdbc-url");
+    }
+    return new JdbcCheckpointStore(url, catalog.get("jdbc.user"), catalog.get("jdbc.password"));
+  }
+
+  @Bean
+  SnapshotFollower snapshotFollower(
+      Table featureTable, MemcachedClient memcached, CheckpointStore checkpoints, ReplicatorProperties properties, MeterRegistry meters) {
+    ReplicatorProperties.Replicator settings = properties.replicator();
+    return new SnapshotFollower(
+        featureTable,
+        properties.catalog().table(),
+        () ->
+            new OnlineStoreWriter(
+                memcached, properties.memcached().keyScheme(), settings.writeBatchSize(), settings.writeTimeout().toMillis()),
+        checkpoints,
+        meters);
+  }
+
+  @Bean(destroyMethod = "shutdownNow")
+  ScheduledExecutorService replicationLoop() {
+    return Executors.newSingleThreadScheduledExecutor(
+        runnable -> {
+          Thread thread = new Thread(runnable, "replicator");
+          thread.setDaemon(true);
+          return thread;
+        });
+  }
+
+  /** Starts following once the application is up, so health turns UP before the first (possibly long) resync. */
+  @EventListener(ApplicationReadyEvent.class)
+  void startFollowing(ApplicationReadyEvent event) {
+    ScheduledExecutorService loop = event.getApplicationContext().getBean("replicationLoop", ScheduledExecutorService.class);
+    SnapshotFollower follower = event.getApplicationContext().getBean(SnapshotFollower.class);
+    ReplicatorProperties properties = event.getApplicationContext().getBean(ReplicatorProperties.class);
+    loop.scheduleWithFixedDelay(
+        follower::runOnce, 0, properties.replicator().pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+  }
+}

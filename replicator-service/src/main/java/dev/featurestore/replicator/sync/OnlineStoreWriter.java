@@ -1,0 +1,80 @@
+package dev.featurestore.replicator.sync;
+
+import dev.featurestore.common.MemcachedClients;
+import dev.featurestore.common.MemcachedKeyScheme;
+import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.common.OnlineFeatureCodec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import net.spy.memcached.MemcachedClient;
+import net.spy.memcached.internal.OperationFuture;
+
+/**
+ * Writes features to memcached in pipelined batches: a batch of sets is issued at once and then awaited, and any
+ * failed set fails the whole flush, so the caller never advances its checkpoint past a lost write. Sets to one
+ * server travel on one connection in order, so when the same doc id is written twice the later write wins.
+ */
+public final class OnlineStoreWriter {
+
+  private final MemcachedClient client;
+  private final MemcachedKeyScheme keys;
+  private final int batchSize;
+  private final long timeoutMillis;
+  private final List<OperationFuture<Boolean>> pending = new ArrayList<>();
+  private long written;
+
+  public OnlineStoreWriter(MemcachedClient client, MemcachedKeyScheme keys, int batchSize, long timeoutMillis) {
+    this.client = client;
+    this.keys = keys;
+    this.batchSize = batchSize;
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  /** Queues one set; flushes when a batch is full. */
+  public void set(OnlineFeature feature) {
+    pending.add(client.set(keys.keyFor(feature.docId()), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES));
+    if (pending.size() >= batchSize) {
+      flush();
+    }
+  }
+
+  /** Waits for every queued set; throws if any did not succeed. */
+  public void flush() {
+    try {
+      for (OperationFuture<Boolean> set : pending) {
+        Boolean ok = set.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        if (!Boolean.TRUE.equals(ok)) {
+          throw new OnlineStoreException("memcached refused set of " + set.getKey() + ": " + set.getStatus().getMessage());
+        }
+        written++;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OnlineStoreException("Interrupted while writing to memcached", e);
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      pending.forEach(set -> set.cancel());
+      throw e instanceof OnlineStoreException ose ? ose : new OnlineStoreException("memcached write failed: " + e, e);
+    } finally {
+      pending.clear();
+    }
+  }
+
+  /** Sets that succeeded so far. */
+  public long written() {
+    return written;
+  }
+
+  /** The online store could not take a write; the range will be retried. */
+  public static final class OnlineStoreException extends RuntimeException {
+    OnlineStoreException(String message) {
+      super(message);
+    }
+
+    OnlineStoreException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package dev.featurestore.serving.features;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.featurestore.common.FeatureRow;
+import dev.featurestore.common.OnlineFeature;
+
+/** The JSON body of a found feature; field names are snake_case like the table's columns. */
+public record FeatureResponse(
+    @JsonProperty("doc_id") String docId,
+    @JsonProperty("model") String model,
+    @JsonProperty("model_digest") String modelDigest,
+    @JsonProperty("embedding") float[] embedding,
+    @JsonProperty("event_time") String eventTime,
+    @JsonProperty("processed_at") String processedAt,
+    @JsonProperty("snapshot_id") long snapshotId,
+    @JsonProperty("sequence_number") long sequenceNumber) {
+
+  static FeatureResponse of(OnlineFeature feature) {
+    FeatureRow row = feature.row();
+    return new FeatureResponse(
+        row.docId(),
+        row.model().name(),
+        row.model().digest(),
+        row.embedding(),
+        row.eventTime().toString(),
+        row.processedAt().toString(),
+        feature.version().snapshotId(),
+        feature.version().sequenceNumber());
+  }
+}
