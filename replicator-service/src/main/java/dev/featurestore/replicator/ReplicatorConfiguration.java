@@ -5,20 +5,16 @@ import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.replicator.checkpoint.CheckpointStore;
 import dev.featurestore.replicator.checkpoint.JdbcCheckpointStore;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
+import dev.featurestore.replicator.sync.ReplicationLoop;
 import dev.featurestore.replicator.sync.SnapshotFollower;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.context.event.EventListener;
 
 @Configuration(proxyBeanMethods = false)
 class ReplicatorConfiguration {
@@ -66,23 +62,8 @@ class ReplicatorConfiguration {
         meters);
   }
 
-  @Bean(destroyMethod = "shutdownNow")
-  ScheduledExecutorService replicationLoop() {
-    return Executors.newSingleThreadScheduledExecutor(
-        runnable -> {
-          Thread thread = new Thread(runnable, "replicator");
-          thread.setDaemon(true);
-          return thread;
-        });
-  }
-
-  /** Starts following once the application is up, so health turns UP before the first (possibly long) resync. */
-  @EventListener(ApplicationReadyEvent.class)
-  void startFollowing(ApplicationReadyEvent event) {
-    ScheduledExecutorService loop = event.getApplicationContext().getBean("replicationLoop", ScheduledExecutorService.class);
-    SnapshotFollower follower = event.getApplicationContext().getBean(SnapshotFollower.class);
-    ReplicatorProperties properties = event.getApplicationContext().getBean(ReplicatorProperties.class);
-    loop.scheduleWithFixedDelay(
-        follower::runOnce, 0, properties.replicator().pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+  @Bean
+  ReplicationLoop replicationLoop(SnapshotFollower follower, ReplicatorProperties properties) {
+    return new ReplicationLoop(follower, properties.replicator().pollInterval());
   }
 }
