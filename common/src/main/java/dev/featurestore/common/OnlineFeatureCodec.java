@@ -51,6 +51,14 @@ public final class OnlineFeatureCodec {
 
   public static OnlineFeature decode(byte[] bytes) {
     Preconditions.checkArgument(bytes != null && bytes.length >= FIXED_BYTES, "Invalid feature value: too short");
+    try {
+      return decodeChecked(bytes);
+    } catch (java.nio.BufferUnderflowException e) {
+      throw new IllegalArgumentException("Invalid feature value: truncated (" + bytes.length + " bytes)", e);
+    }
+  }
+
+  private static OnlineFeature decodeChecked(byte[] bytes) {
     ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     byte format = buffer.get();
     Preconditions.checkArgument(format == FORMAT_V1, "Invalid feature value format: %s", format);
@@ -83,8 +91,7 @@ public final class OnlineFeatureCodec {
   private static String getString(ByteBuffer buffer) {
     int length = Short.toUnsignedInt(buffer.getShort());
     Preconditions.checkArgument(length <= buffer.remaining(), "Invalid feature value: string of %s bytes", length);
-    String value = new String(bytes(buffer, length), StandardCharsets.UTF_8);
-    return value;
+    return new String(bytes(buffer, length), StandardCharsets.UTF_8);
   }
 
   private static byte[] bytes(ByteBuffer buffer, int length) {

@@ -10,8 +10,9 @@ public final class Timestamps {
 
   private Timestamps() {}
 
+  /** Epoch microseconds, rounded down; exact for every instant Iceberg can store (ChronoUnit overflows past 2262). */
   public static long toMicros(Instant instant) {
-    return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
+    return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
   }
 
   public static Instant fromMicros(long micros) {

@@ -115,17 +115,23 @@ class MemcachedKeySchemeTest {
     int valid = 0;
     for (String docId : ids) {
       if (!DocIds.isValid(docId)) {
-        assertThatThrownBy(() -> scheme.keyFor(docId)).as("id %s", escape(docId)).isInstanceOf(InvalidDocIdException.class);
-        continue;
+        try {
+          String key = scheme.keyFor(docId);
+          throw new AssertionError(String.format("invalid id %s got key %s", escape(docId), key));
+        } catch (InvalidDocIdException expected) {
+          continue;
+        }
       }
       valid++;
       String key = scheme.keyFor(docId);
       assertSafeMemcachedKey(docId, key);
       String previous = idByKey.put(key, docId);
-      assertThat(previous == null || previous.equals(docId)).as("%s and %s share key %s", escape(previous), escape(docId), key).isTrue();
+      if (previous != null && !previous.equals(docId)) {
+        throw new AssertionError(String.format("%s and %s share key %s", escape(previous), escape(docId), key));
+      }
     }
-    assertThat(valid).as("enough valid ids among %s", ids.size()).isGreaterThan(1000);
-    assertThat(ids.size() - valid).as("enough invalid ids").isGreaterThan(500);
+    assertThat(valid).as("enough valid ids among %s", ids.size()).isGreaterThan(800);
+    assertThat(ids.size() - valid).as("enough invalid ids").isGreaterThan(300);
   }
 
   @ParameterizedTest
@@ -170,7 +176,9 @@ class MemcachedKeySchemeTest {
     byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
     assertThat(bytes.length).as("bytes of key for %s", escape(docId)).isBetween(5, MemcachedKeyScheme.MAX_KEY_BYTES);
     for (byte b : bytes) {
-      assertThat(b > 0x20 && b < 0x7f).as("byte 0x%02x of key %s for %s", b, key, escape(docId)).isTrue();
+      if (b <= 0x20 || b >= 0x7f) {
+        throw new AssertionError(String.format("byte 0x%02x in key %s for id %s", b, key, escape(docId)));
+      }
     }
   }
 
@@ -197,7 +205,7 @@ class MemcachedKeySchemeTest {
                 "doc\u200B",
                 "\u202Edoc"));
     Random random = new Random(20261125L);
-    for (int i = 0; i < 5000; i++) {
+    for (int i = 0; i < 2000; i++) {
       ids.add(randomId(random));
     }
     return ids;

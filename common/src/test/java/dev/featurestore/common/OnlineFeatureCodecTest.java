@@ -76,6 +76,19 @@ class OnlineFeatureCodecTest {
   }
 
   @Test
+  void roundTripKeepsTimestampsThatIcebergStoresButThatOverflowALongOfNanos() {
+    // Kafka record timestamps are any epoch millis; the writer stores them in Iceberg (whose micros reach year
+    // 294247), so the replicator must be able to encode them too. Nanos since the epoch overflow after 2262-04-11.
+    Instant year3000 = Instant.parse("3000-01-01T00:00:00.000001Z");
+    OnlineFeature feature =
+        OnlineFeature.of(new FeatureRow("doc-1", embedding(), MODEL, year3000, PROCESSED_AT), FeatureVersion.of(1, 1));
+
+    FeatureRow decoded = OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature)).row();
+
+    assertThat(decoded.eventTime()).isEqualTo(year3000);
+  }
+
+  @Test
   void nanosecondsBeyondMicrosAreDropped() {
     Instant withNanos = Instant.parse("2026-11-25T10:15:30.123456789Z");
     OnlineFeature feature =
