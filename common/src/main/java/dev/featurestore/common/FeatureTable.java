@@ -1,5 +1,6 @@
 package dev.featurestore.common;
 
+import static org.apache.iceberg.types.Types.NestedField.optional;
 import static org.apache.iceberg.types.Types.NestedField.required;
 
 import java.time.Instant;
@@ -39,18 +40,27 @@ public final class FeatureTable {
   public static final String MODEL_DIGEST = "model_digest";
   public static final String EVENT_TIME = "event_time";
   public static final String PROCESSED_AT = "processed_at";
+  public static final String KAFKA_TOPIC = "kafka_topic";
+  public static final String KAFKA_PARTITION = "kafka_partition";
+  public static final String KAFKA_OFFSET = "kafka_offset";
 
   /** Field ids are the ones Iceberg assigns on creation (top-level fields first), so this equals table.schema(). */
   public static final Schema SCHEMA =
       new Schema(
           List.of(
               required(1, DOC_ID, Types.StringType.get(), "Document id (Kafka record key)"),
-              required(2, EMBEDDING, Types.ListType.ofRequired(7, Types.FloatType.get()), "L2-normalised embedding"),
+              required(2, EMBEDDING, Types.ListType.ofRequired(10, Types.FloatType.get()), "L2-normalised embedding"),
               required(3, MODEL_NAME, Types.StringType.get(), "Model that computed the embedding"),
               required(4, MODEL_DIGEST, Types.StringType.get(), "Digest of the model weights"),
               required(5, EVENT_TIME, Types.TimestampType.withZone(), "Kafka record timestamp"),
-              required(6, PROCESSED_AT, Types.TimestampType.withZone(), "When the writer embedded the document")),
+              required(6, PROCESSED_AT, Types.TimestampType.withZone(), "When the writer embedded the document"),
+              optional(7, KAFKA_TOPIC, Types.StringType.get(), "Topic of the Kafka record the row came from"),
+              optional(8, KAFKA_PARTITION, Types.IntegerType.get(), "Partition of that record"),
+              optional(9, KAFKA_OFFSET, Types.LongType.get(), "Offset of that record")),
           Set.of(1));
+
+  /** The schema of an equality delete by doc id: a tombstone erases every row of the id, in every partition. */
+  public static final Schema DOC_ID_DELETE_SCHEMA = SCHEMA.select(DOC_ID);
 
   public static final PartitionSpec SPEC = PartitionSpec.builderFor(SCHEMA).day(PROCESSED_AT).build();
 
@@ -106,6 +116,15 @@ public final class FeatureTable {
         // another process won the race
       }
     }
+  }
+
+  /** The record of a row and the Kafka record it came from (its lineage, for exactly-once audits). */
+  public static Record toRecord(FeatureRow row, KafkaSource source) {
+    Record record = toRecord(row);
+    record.setField(KAFKA_TOPIC, source.topic());
+    record.setField(KAFKA_PARTITION, source.partition());
+    record.setField(KAFKA_OFFSET, source.offset());
+    return record;
   }
 
   public static Record toRecord(FeatureRow row) {

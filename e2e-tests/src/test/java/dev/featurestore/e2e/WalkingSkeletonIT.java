@@ -10,7 +10,7 @@ import dev.featurestore.common.testing.MemcachedServer;
 import dev.featurestore.replicator.ReplicatorApplication;
 import dev.featurestore.serving.ServingApplication;
 import dev.featurestore.writer.WriterApplication;
-import dev.featurestore.writer.ingest.DeadLetterPublisher;
+import dev.featurestore.writer.ingest.DeadLetterChannel;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -73,6 +73,8 @@ class WalkingSkeletonIT {
   @BeforeAll
   static void startEverything() throws IOException {
     kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
+    // a single broker: the writer's transactional dead-letter producers need a replication factor it can meet
+    kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
     kafka.afterPropertiesSet();
     memcached = MemcachedServer.start();
     stateDir = Files.createTempDirectory(Path.of("target"), "e2e-state-");
@@ -168,12 +170,12 @@ class WalkingSkeletonIT {
 
     Map<String, ConsumerRecord<String, byte[]>> dead = awaitDeadLetters(List.of(badKey, "missing-text-" + run));
     ConsumerRecord<String, byte[]> notJson = dead.get(badKey);
-    assertThat(header(notJson, DeadLetterPublisher.HEADER_ERROR_CODE)).isEqualTo("NOT_JSON");
-    assertThat(header(notJson, DeadLetterPublisher.HEADER_ERROR_MESSAGE)).contains("not JSON");
-    assertThat(header(notJson, DeadLetterPublisher.HEADER_SOURCE_TOPIC)).isEqualTo("documents");
-    assertThat(header(notJson, DeadLetterPublisher.HEADER_SOURCE_OFFSET)).matches("\\d+");
+    assertThat(header(notJson, DeadLetterChannel.HEADER_ERROR_CODE)).isEqualTo("NOT_JSON");
+    assertThat(header(notJson, DeadLetterChannel.HEADER_ERROR_MESSAGE)).contains("not JSON");
+    assertThat(header(notJson, DeadLetterChannel.HEADER_SOURCE_TOPIC)).isEqualTo("documents");
+    assertThat(header(notJson, DeadLetterChannel.HEADER_SOURCE_OFFSET)).matches("\\d+");
     assertThat(new String(notJson.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
-    assertThat(header(dead.get("missing-text-" + run), DeadLetterPublisher.HEADER_ERROR_CODE)).isEqualTo("MISSING_FIELD");
+    assertThat(header(dead.get("missing-text-" + run), DeadLetterChannel.HEADER_ERROR_CODE)).isEqualTo("MISSING_FIELD");
   }
 
   @Test

@@ -3,21 +3,18 @@ package dev.featurestore.writer;
 import dev.featurestore.common.FeatureTable;
 import dev.featurestore.writer.embedding.MiniLmArtifact;
 import dev.featurestore.writer.embedding.SentenceEmbedder;
-import dev.featurestore.writer.ingest.DeadLetterPublisher;
-import dev.featurestore.writer.ingest.DocumentBatchListener;
-import dev.featurestore.writer.ingest.DocumentParser;
-import dev.featurestore.writer.ingest.FeatureTableAppender;
+import dev.featurestore.writer.ingest.IngestLoop;
+import dev.featurestore.writer.ingest.Ingestion;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Clock;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.TopicBuilder;
-import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.kafka.listener.DefaultErrorHandler;
-import org.springframework.util.backoff.ExponentialBackOff;
 
 @Configuration(proxyBeanMethods = false)
 class WriterConfiguration {
@@ -43,20 +40,35 @@ class WriterConfiguration {
   }
 
   @Bean
-  FeatureTableAppender featureTableAppender(Table featureTable) {
-    return new FeatureTableAppender(featureTable);
+  IngestLoop ingestLoop(
+      Table featureTable, SentenceEmbedder embedder, KafkaProperties kafka, WriterProperties properties, MeterRegistry meters) {
+    WriterProperties.Writer writer = properties.writer();
+    return Ingestion.builder()
+        .table(featureTable)
+        .embedder(embedder)
+        .consumerConfig(kafka.buildConsumerProperties())
+        .producerConfig(kafka.buildProducerProperties())
+        .topic(writer.topic())
+        .deadLetterTopic(writer.deadLetterTopic())
+        .consumerGroup(writer.consumerGroup())
+        .maxTextBytes(writer.maxTextBytes())
+        .meters(meters)
+        .build();
   }
 
+  /** DOWN when the ingest thread died or the last batch failed (the writer is stalled, retrying). */
   @Bean
-  DeadLetterPublisher deadLetterPublisher(KafkaTemplate<String, byte[]> template, WriterProperties properties) {
-    return new DeadLetterPublisher(template, properties.writer().deadLetterTopic());
-  }
-
-  @Bean
-  DocumentBatchListener documentBatchListener(
-      SentenceEmbedder embedder, FeatureTableAppender appender, DeadLetterPublisher deadLetters, WriterProperties properties, MeterRegistry meters) {
-    return new DocumentBatchListener(
-        new DocumentParser(properties.writer().maxTextBytes()), embedder, appender, deadLetters, Clock.systemUTC(), meters);
+  HealthIndicator ingestHealth(IngestLoop ingestLoop) {
+    return () -> {
+      Health.Builder health = ingestLoop.isAlive() && ingestLoop.lastError() == null ? Health.up() : Health.down();
+      if (ingestLoop.lastError() != null) {
+        health.withDetail("lastError", ingestLoop.lastError());
+      }
+      if (ingestLoop.lastBatchCommitted() != null) {
+        health.withDetail("lastBatchCommitted", ingestLoop.lastBatchCommitted().toString());
+      }
+      return health.build();
+    };
   }
 
   @Bean
@@ -67,16 +79,5 @@ class WriterConfiguration {
   @Bean
   NewTopic deadLetterTopic(WriterProperties properties) {
     return TopicBuilder.name(properties.writer().deadLetterTopic()).partitions(properties.writer().partitions()).build();
-  }
-
-  /**
-   * A batch that cannot be stored (catalog or broker down) is retried with back-off, indefinitely: the writer stalls
-   * and its consumer lag grows, which is visible, rather than skipping records, which is not.
-   */
-  @Bean
-  DefaultErrorHandler batchErrorHandler() {
-    ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
-    backOff.setMaxInterval(30_000);
-    return new DefaultErrorHandler(backOff);
   }
 }

@@ -14,7 +14,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Turns a Kafka record value ({@code {"doc_id": "...", "text": "..."}}, UTF-8 JSON) into a {@link Document} or a
- * {@link Rejection}. Pure: no I/O, so every rule is unit-tested. Unknown fields are ignored, so producers may add
+ * {@link Rejection}; a null value (tombstone) erases the doc id named by the key. Pure: no I/O, so every rule is unit-tested. Unknown fields are ignored, so producers may add
  * metadata without breaking ingestion.
  */
 public final class DocumentParser {
@@ -27,25 +27,39 @@ public final class DocumentParser {
     this.maxTextBytes = maxTextBytes;
   }
 
-  /** The outcome for one record: exactly one of {@code document} and {@code rejection} is set. */
-  public record Result(Document document, Rejection rejection) {
+  /** The outcome for one record: exactly one of {@code document}, {@code tombstoneDocId} and {@code rejection} is set. */
+  public record Result(Document document, String tombstoneDocId, Rejection rejection) {
     static Result accepted(Document document) {
-      return new Result(document, null);
+      return new Result(document, null, null);
+    }
+
+    static Result tombstone(String docId) {
+      return new Result(null, docId, null);
     }
 
     static Result rejected(Rejection rejection) {
-      return new Result(null, rejection);
+      return new Result(null, null, rejection);
     }
 
     public boolean isAccepted() {
       return document != null;
     }
+
+    public boolean isTombstone() {
+      return tombstoneDocId != null;
+    }
   }
 
   public Result parse(String key, byte[] value, long timestampMillis) {
     if (value == null) {
-      return Result.rejected(
-          Rejection.of(Rejection.Code.TOMBSTONE_UNSUPPORTED, "null value (tombstone) for key %s: deletes are not supported yet", key));
+      // Kafka's convention: a null value erases the key
+      if (key == null) {
+        return Result.rejected(Rejection.of(Rejection.Code.MISSING_FIELD, "tombstone (null value) without a record key"));
+      }
+      String violation = DocIds.violation(key);
+      return violation == null
+          ? Result.tombstone(key)
+          : Result.rejected(Rejection.of(Rejection.Code.INVALID_DOC_ID, "invalid doc id in tombstone key: %s", violation));
     }
     if (value.length > maxTextBytes + 4096) {
       return Result.rejected(

@@ -7,7 +7,6 @@ package dev.featurestore.writer.ingest;
 public record Rejection(Code code, String message) {
 
   public enum Code {
-    TOMBSTONE_UNSUPPORTED,
     INVALID_UTF8,
     NOT_JSON,
     NOT_AN_OBJECT,

@@ -77,9 +77,18 @@ class DocumentParserTest {
   }
 
   @Test
-  void tombstoneIsRejected() {
+  void nullValueIsATombstoneForTheKey() {
     DocumentParser.Result result = parser.parse("doc-1", null, TIMESTAMP_MILLIS);
-    assertRejected(result, Code.TOMBSTONE_UNSUPPORTED, "null value (tombstone) for key doc-1: deletes are not supported yet");
+    assertThat(result.isTombstone()).isTrue();
+    assertThat(result.tombstoneDocId()).isEqualTo("doc-1");
+    assertThat(result.isAccepted()).isFalse();
+    assertThat(result.rejection()).isNull();
+  }
+
+  @Test
+  void tombstoneWithoutAValidKeyIsRejected() {
+    assertRejected(parser.parse(null, null, TIMESTAMP_MILLIS), Code.MISSING_FIELD, "tombstone (null value) without a record key");
+    assertThat(parser.parse("bad\nkey", null, TIMESTAMP_MILLIS).rejection().code()).isEqualTo(Code.INVALID_DOC_ID);
   }
 
   @Test
@@ -229,7 +238,7 @@ class DocumentParserTest {
   @Test
   void everyRejectionCodeButTheEmbeddingOneIsReachable() {
     EnumSet<Code> seen = EnumSet.noneOf(Code.class);
-    seen.add(parser.parse("d", null, 0).rejection().code());
+    seen.add(parser.parse(null, null, 0).rejection().code());
     seen.add(parser.parse("d", new byte[] {(byte) 0xC3, (byte) 0x28}, 0).rejection().code());
     seen.add(parser.parse("d", new byte[MAX_TEXT_BYTES + 5000], 0).rejection().code());
     for (String value :

@@ -9,39 +9,39 @@ class VectorQualityTest {
 
   @Test
   void unitVectorHasNoProblem() {
-    assertThat(DocumentBatchListener.vectorProblem(unitVector())).isNull();
+    assertThat(VectorQualityGate.problem(unitVector())).isNull();
   }
 
   @Test
   void basisVectorHasNoProblem() {
     float[] basis = new float[Embeddings.DIMENSION];
     basis[17] = -1f;
-    assertThat(DocumentBatchListener.vectorProblem(basis)).isNull();
+    assertThat(VectorQualityGate.problem(basis)).isNull();
   }
 
   @Test
   void normWithinToleranceIsAccepted() {
-    assertThat(DocumentBatchListener.vectorProblem(scaled(unitVector(), 1.0009f))).isNull();
-    assertThat(DocumentBatchListener.vectorProblem(scaled(unitVector(), 0.9991f))).isNull();
+    assertThat(VectorQualityGate.problem(scaled(unitVector(), 1.0009f))).isNull();
+    assertThat(VectorQualityGate.problem(scaled(unitVector(), 0.9991f))).isNull();
   }
 
   @Test
   void nullVectorIsReportedAsZeroDimensions() {
-    assertThat(DocumentBatchListener.vectorProblem(null)).isEqualTo("embedding has 0 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(null)).isEqualTo("embedding has 0 dimensions, expected 384");
   }
 
   @Test
   void wrongDimensionIsReported() {
-    assertThat(DocumentBatchListener.vectorProblem(new float[] {0.6f, 0.8f})).isEqualTo("embedding has 2 dimensions, expected 384");
-    assertThat(DocumentBatchListener.vectorProblem(new float[0])).isEqualTo("embedding has 0 dimensions, expected 384");
-    assertThat(DocumentBatchListener.vectorProblem(new float[385])).isEqualTo("embedding has 385 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(new float[] {0.6f, 0.8f})).isEqualTo("embedding has 2 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(new float[0])).isEqualTo("embedding has 0 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(new float[385])).isEqualTo("embedding has 385 dimensions, expected 384");
   }
 
   @Test
   void nanIsReported() {
     float[] vector = unitVector();
     vector[200] = Float.NaN;
-    assertThat(DocumentBatchListener.vectorProblem(vector)).isEqualTo("embedding contains a non-finite value");
+    assertThat(VectorQualityGate.problem(vector)).isEqualTo("embedding contains a non-finite value");
   }
 
   @Test
@@ -50,20 +50,20 @@ class VectorQualityTest {
     positive[0] = Float.POSITIVE_INFINITY;
     float[] negative = unitVector();
     negative[383] = Float.NEGATIVE_INFINITY;
-    assertThat(DocumentBatchListener.vectorProblem(positive)).isEqualTo("embedding contains a non-finite value");
-    assertThat(DocumentBatchListener.vectorProblem(negative)).isEqualTo("embedding contains a non-finite value");
+    assertThat(VectorQualityGate.problem(positive)).isEqualTo("embedding contains a non-finite value");
+    assertThat(VectorQualityGate.problem(negative)).isEqualTo("embedding contains a non-finite value");
   }
 
   @Test
   void normFarFromOneIsReportedWithTheNorm() {
-    assertThat(DocumentBatchListener.vectorProblem(scaled(unitVector(), 2f))).isEqualTo(String.format("embedding norm is %.6f, expected 1", 2.0));
-    assertThat(DocumentBatchListener.vectorProblem(scaled(unitVector(), 0.5f))).startsWith("embedding norm is 0").endsWith(", expected 1");
-    assertThat(DocumentBatchListener.vectorProblem(scaled(unitVector(), 1.01f))).isNotNull();
+    assertThat(VectorQualityGate.problem(scaled(unitVector(), 2f))).isEqualTo(String.format("embedding norm is %.6f, expected 1", 2.0));
+    assertThat(VectorQualityGate.problem(scaled(unitVector(), 0.5f))).startsWith("embedding norm is 0").endsWith(", expected 1");
+    assertThat(VectorQualityGate.problem(scaled(unitVector(), 1.01f))).isNotNull();
   }
 
   @Test
   void zeroVectorIsReported() {
-    assertThat(DocumentBatchListener.vectorProblem(new float[Embeddings.DIMENSION]))
+    assertThat(VectorQualityGate.problem(new float[Embeddings.DIMENSION]))
         .isEqualTo(String.format("embedding norm is %.6f, expected 1", 0.0));
   }
 
@@ -72,7 +72,7 @@ class VectorQualityTest {
     float[] vector = new float[Embeddings.DIMENSION];
     vector[0] = Float.MAX_VALUE;
     vector[1] = Float.MAX_VALUE;
-    assertThat(DocumentBatchListener.vectorProblem(vector)).startsWith("embedding norm is ").doesNotContain("Infinity");
+    assertThat(VectorQualityGate.problem(vector)).startsWith("embedding norm is ").doesNotContain("Infinity");
   }
 
   private static float[] unitVector() {

@@ -1,0 +1,137 @@
+package dev.featurestore.writer.ingest;
+
+import dev.featurestore.common.FeatureRow;
+import dev.featurestore.common.KafkaSource;
+import dev.featurestore.common.Timestamps;
+import dev.featurestore.writer.embedding.SentenceEmbedder;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Turns polled records into a {@link PreparedBatch}: parse and validate each record, apply tombstones in offset
+ * order within the partition, embed every surviving text in one call, and route anything that fails, including a
+ * vector that fails the quality gate, to the dead letters.
+ */
+final class BatchPreparer {
+
+  /** The records of one partition in a poll, and where the consumer stood before and after them. */
+  record PolledSlice(TopicPartition partition, long startOffset, long endOffset, List<ConsumerRecord<String, byte[]>> records) {}
+
+  private final DocumentParser parser;
+  private final SentenceEmbedder embedder;
+  private final Clock clock;
+  private final Timer embedTime;
+
+  BatchPreparer(DocumentParser parser, SentenceEmbedder embedder, Clock clock, Timer embedTime) {
+    this.parser = parser;
+    this.embedder = embedder;
+    this.clock = clock;
+    this.embedTime = embedTime;
+  }
+
+  /** {@code alreadyDeadLettered}: source offsets per partition that an earlier attempt dead-lettered. */
+  PreparedBatch prepare(List<PolledSlice> polled, Map<TopicPartition, Set<Long>> alreadyDeadLettered) {
+    List<Pending> pending = new ArrayList<>();
+    Map<TopicPartition, Builder> builders = new LinkedHashMap<>();
+    for (PolledSlice slice : polled) {
+      Builder builder = new Builder(slice);
+      builders.put(slice.partition(), builder);
+      Set<Long> done = alreadyDeadLettered.getOrDefault(slice.partition(), Set.of());
+      for (ConsumerRecord<String, byte[]> record : slice.records()) {
+        DocumentParser.Result result = parser.parse(record.key(), record.value(), record.timestamp());
+        if (result.isTombstone()) {
+          builder.tombstone(result.tombstoneDocId());
+        } else if (result.isAccepted()) {
+          builder.puts.add(new Pending(builder, record, result.document()));
+        } else if (done.contains(record.offset())) {
+          builder.alreadyDeadLettered++;
+        } else {
+          builder.deadLetters.add(new DeadLetterChannel.DeadLetter(record, result.rejection()));
+        }
+      }
+      pending.addAll(builder.puts);
+    }
+    Instant processedAt = embed(pending, alreadyDeadLettered);
+    Map<TopicPartition, PreparedBatch.Slice> slices = new LinkedHashMap<>();
+    builders.forEach((partition, builder) -> slices.put(partition, builder.build()));
+    return new PreparedBatch(processedAt, slices);
+  }
+
+  private Instant embed(List<Pending> pending, Map<TopicPartition, Set<Long>> alreadyDeadLettered) {
+    List<Pending> live = pending.stream().filter(p -> !p.erased).toList();
+    List<float[]> vectors =
+        live.isEmpty() ? List.of() : embedTime.record(() -> embedder.embed(live.stream().map(p -> p.document.text()).toList()));
+    Instant processedAt = Timestamps.truncate(clock.instant());
+    for (int i = 0; i < live.size(); i++) {
+      Pending p = live.get(i);
+      String problem = VectorQualityGate.problem(vectors.get(i));
+      ConsumerRecord<String, byte[]> record = p.record;
+      if (problem != null) {
+        if (alreadyDeadLettered.getOrDefault(p.builder.slice.partition(), Set.of()).contains(record.offset())) {
+          p.builder.alreadyDeadLettered++;
+        } else {
+          p.builder.deadLetters.add(new DeadLetterChannel.DeadLetter(record, Rejection.of(Rejection.Code.INVALID_EMBEDDING, problem)));
+        }
+        continue;
+      }
+      FeatureRow row = new FeatureRow(p.document.docId(), vectors.get(i), embedder.model(), p.document.eventTime(), processedAt);
+      p.builder.rows.add(new PreparedBatch.SourcedRow(row, KafkaSource.of(record.topic(), record.partition(), record.offset())));
+    }
+    return processedAt;
+  }
+
+  private static final class Pending {
+    final Builder builder;
+    final ConsumerRecord<String, byte[]> record;
+    final Document document;
+    boolean erased;
+
+    Pending(Builder builder, ConsumerRecord<String, byte[]> record, Document document) {
+      this.builder = builder;
+      this.record = record;
+      this.document = document;
+    }
+  }
+
+  private static final class Builder {
+    final PolledSlice slice;
+    final List<Pending> puts = new ArrayList<>();
+    final List<PreparedBatch.SourcedRow> rows = new ArrayList<>();
+    final Set<String> tombstones = new LinkedHashSet<>();
+    final List<DeadLetterChannel.DeadLetter> deadLetters = new ArrayList<>();
+    int alreadyDeadLettered;
+
+    Builder(PolledSlice slice) {
+      this.slice = slice;
+    }
+
+    /**
+     * A tombstone erases the id's earlier rows, including earlier ones of this batch (which are then not even
+     * embedded). Rows after it in the batch survive: they land in the same snapshot as the equality delete, and
+     * Iceberg applies a delete only to rows of older snapshots.
+     */
+    void tombstone(String docId) {
+      tombstones.add(docId);
+      for (Pending put : puts) {
+        if (put.document.docId().equals(docId)) {
+          put.erased = true;
+        }
+      }
+    }
+
+    PreparedBatch.Slice build() {
+      rows.sort((a, b) -> Long.compare(a.source().offset(), b.source().offset()));
+      return new PreparedBatch.Slice(
+          slice.partition(), slice.startOffset(), slice.endOffset(), List.copyOf(rows), Set.copyOf(tombstones), List.copyOf(deadLetters), alreadyDeadLettered);
+    }
+  }
+}
