@@ -179,6 +179,23 @@ class WalkingSkeletonIT {
   }
 
   @Test
+  void tombstoneErasesTheIdFromTheApi() throws Exception {
+    String id = "erased-" + UUID.randomUUID().toString().substring(0, 8);
+    send(id, document(id, "A document that will be deleted."));
+    producer.flush();
+    awaitServed(id);
+    send(id, null);
+    producer.flush();
+    long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
+    int status = 200;
+    while (System.nanoTime() < deadline && status != 404) {
+      status = get(id).statusCode();
+      Thread.sleep(100);
+    }
+    assertThat(status).as("after the tombstone").isEqualTo(404);
+  }
+
+  @Test
   void unknownIdIs404AndInvalidIdIs400WithJsonBodies() throws Exception {
     HttpResponse<String> unknown = get("never-produced-" + UUID.randomUUID());
     assertThat(unknown.statusCode()).isEqualTo(404);

@@ -11,6 +11,10 @@ import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
@@ -40,8 +44,60 @@ public final class FeatureTables {
     return new FeatureRow(docId, vector, TEST_MODEL, processedAt.minusMillis(5), processedAt);
   }
 
-  /** Appends the rows in one unpartitioned-by-batch data file and one snapshot; returns the snapshot id. */
+  /** Appends the rows in one data file and one snapshot; returns the snapshot id. */
   public static long append(Table table, List<FeatureRow> rows) {
+    table.newAppend().appendFile(dataFile(table, rows)).commit();
+    return table.currentSnapshot().snapshotId();
+  }
+
+  /**
+   * Erases doc ids with one equality-delete file (under the unpartitioned spec, as the writer's tombstones) and adds
+   * rows, in one RowDelta snapshot; returns its id.
+   */
+  public static long eraseAndAppend(Table table, List<String> erasedIds, List<FeatureRow> rows) {
+    RowDelta delta = table.newRowDelta();
+    if (!erasedIds.isEmpty()) {
+      delta.addDeletes(equalityDeletes(table, erasedIds));
+    }
+    if (!rows.isEmpty()) {
+      delta.addRows(dataFile(table, rows));
+    }
+    delta.commit();
+    return table.currentSnapshot().snapshotId();
+  }
+
+  /** Replaces data files by one new file of the same rows, as a compaction job would; returns the snapshot id. */
+  public static long rewrite(Table table, List<DataFile> old, List<FeatureRow> rows) {
+    table.newRewrite().rewriteFiles(new java.util.HashSet<>(old), java.util.Set.of(dataFile(table, rows))).commit();
+    return table.currentSnapshot().snapshotId();
+  }
+
+  private static DeleteFile equalityDeletes(Table table, List<String> docIds) {
+    OutputFile file =
+        table.io().newOutputFile(table.locationProvider().newDataLocation("test-deletes-" + UUID.randomUUID() + ".parquet"));
+    try {
+      EqualityDeleteWriter<Record> writer =
+          Parquet.writeDeletes(file)
+              .forTable(table)
+              .withSpec(table.specs().get(0))
+              .rowSchema(FeatureTable.DOC_ID_DELETE_SCHEMA)
+              .equalityFieldIds(FeatureTable.SCHEMA.findField(FeatureTable.DOC_ID).fieldId())
+              .createWriterFunc(GenericParquetWriter::create)
+              .overwrite()
+              .buildEqualityWriter();
+      try (writer) {
+        GenericRecord template = GenericRecord.create(FeatureTable.DOC_ID_DELETE_SCHEMA);
+        for (String docId : docIds) {
+          writer.write(template.copy(FeatureTable.DOC_ID, docId));
+        }
+      }
+      return writer.toDeleteFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static DataFile dataFile(Table table, List<FeatureRow> rows) {
     OutputFile file =
         table.io().newOutputFile(table.locationProvider().newDataLocation("test-" + UUID.randomUUID() + ".parquet"));
     DataWriter<Record> writer;
@@ -61,8 +117,6 @@ public final class FeatureTables {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    DataFile dataFile = writer.toDataFile();
-    table.newAppend().appendFile(dataFile).commit();
-    return table.currentSnapshot().snapshotId();
+    return writer.toDataFile();
   }
 }

@@ -13,7 +13,7 @@ import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.internal.OperationFuture;
 
 /**
- * Writes features to memcached in pipelined batches: a batch of sets is issued at once and then awaited, and any
+ * Writes features to memcached in pipelined batches: a batch of sets and deletes is issued at once and then awaited, and any
  * failed set fails the whole flush, so the caller never advances its checkpoint past a lost write. Sets to one
  * server travel on one connection in order, so when the same doc id is written twice the later write wins.
  */
@@ -24,7 +24,9 @@ public final class OnlineStoreWriter {
   private final int batchSize;
   private final long timeoutMillis;
   private final List<OperationFuture<Boolean>> pending = new ArrayList<>();
+  private final List<OperationFuture<Boolean>> pendingDeletes = new ArrayList<>();
   private long written;
+  private long deleted;
 
   public OnlineStoreWriter(MemcachedClient client, MemcachedKeyScheme keys, int batchSize, long timeoutMillis) {
     this.client = client;
@@ -36,12 +38,20 @@ public final class OnlineStoreWriter {
   /** Queues one set; flushes when a batch is full. */
   public void set(OnlineFeature feature) {
     pending.add(client.set(keys.keyFor(feature.docId()), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES));
-    if (pending.size() >= batchSize) {
+    if (pending.size() + pendingDeletes.size() >= batchSize) {
       flush();
     }
   }
 
-  /** Waits for every queued set; throws if any did not succeed. */
+  /** Queues one delete; flushes when a batch is full. A key that is already gone counts as deleted. */
+  public void delete(String docId) {
+    pendingDeletes.add(client.delete(keys.keyFor(docId)));
+    if (pending.size() + pendingDeletes.size() >= batchSize) {
+      flush();
+    }
+  }
+
+  /** Waits for every queued operation; throws if any did not succeed. */
   public void flush() {
     try {
       for (OperationFuture<Boolean> set : pending) {
@@ -51,15 +61,29 @@ public final class OnlineStoreWriter {
         }
         written++;
       }
+      for (OperationFuture<Boolean> delete : pendingDeletes) {
+        delete.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        if (!delete.getStatus().isSuccess() && delete.getStatus().getStatusCode() != net.spy.memcached.ops.StatusCode.ERR_NOT_FOUND) {
+          throw new OnlineStoreException("memcached refused delete of " + delete.getKey() + ": " + delete.getStatus().getMessage());
+        }
+        deleted++;
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new OnlineStoreException("Interrupted while writing to memcached", e);
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
       pending.forEach(set -> set.cancel());
+      pendingDeletes.forEach(delete -> delete.cancel());
       throw e instanceof OnlineStoreException ose ? ose : new OnlineStoreException("memcached write failed: " + e, e);
     } finally {
       pending.clear();
+      pendingDeletes.clear();
     }
+  }
+
+  /** Deletes that succeeded so far. */
+  public long deleted() {
+    return deleted;
   }
 
   /** Sets that succeeded so far. */

@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.Timer;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.slf4j.Logger;
@@ -28,6 +27,7 @@ public final class SnapshotFollower {
   private final Supplier<OnlineStoreWriter> writers;
   private final CheckpointStore checkpoints;
   private final Counter rowsSet;
+  private final Counter rowsDeleted;
   private final Counter fullResyncs;
   private final Counter failures;
   private final Timer cycleTime;
@@ -42,6 +42,7 @@ public final class SnapshotFollower {
     this.writers = writers;
     this.checkpoints = checkpoints;
     this.rowsSet = meters.counter("featurestore.replicator.rows.set");
+    this.rowsDeleted = meters.counter("featurestore.replicator.rows.deleted");
     this.fullResyncs = meters.counter("featurestore.replicator.full.resyncs");
     this.failures = meters.counter("featurestore.replicator.cycle.failures");
     this.cycleTime = meters.timer("featurestore.replicator.cycle.time");
@@ -49,7 +50,7 @@ public final class SnapshotFollower {
     meters.gauge("featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
   }
 
-  /** Runs one cycle; returns the number of rows written. Never throws: failures are logged and counted. */
+  /** Runs one cycle; returns the number of keys set or deleted. Never throws: failures are logged and counted. */
   public long runOnce() {
     try {
       return cycleTime.recordCallable(this::replicate);
@@ -73,19 +74,20 @@ public final class SnapshotFollower {
     TableChangeReader.Plan plan = reader.plan(checkpoint.isPresent() ? checkpoint.getAsLong() : null, current);
     if (plan.fullResync()) {
       fullResyncs.increment();
-      LOG.info("Full resync of {} from snapshot {} ({} files)", tableName, current.snapshotId(), plan.tasks().size());
+      LOG.info("Full resync of {} from snapshot {} ({} files)", tableName, current.snapshotId(), plan.changes().size());
     }
     OnlineStoreWriter writer = writers.get();
-    for (FileScanTask task : plan.tasks()) {
-      reader.read(plan, task, writer::set);
+    for (TableChangeReader.Change change : plan.changes()) {
+      reader.apply(change, writer);
     }
     writer.flush();
     checkpoints.save(tableName, current.snapshotId());
     rowsSet.increment(writer.written());
+    rowsDeleted.increment(writer.deleted());
     lagSnapshots.set(0);
     lastSuccessEpochMillis.set(System.currentTimeMillis());
-    LOG.debug("Replicated {} rows up to snapshot {}", writer.written(), current.snapshotId());
-    return writer.written();
+    LOG.debug("Replicated {} sets and {} deletes up to snapshot {}", writer.written(), writer.deleted(), current.snapshotId());
+    return writer.written() + writer.deleted();
   }
 
   /** Snapshots between the checkpoint and the current one (all of them when there is no usable checkpoint). */

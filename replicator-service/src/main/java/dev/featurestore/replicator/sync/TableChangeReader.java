@@ -7,10 +7,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DataOperations;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -19,24 +21,42 @@ import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.util.SnapshotUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Reads the rows a range of snapshots added, oldest data file first, so that writing them in order leaves the
- * newest row of every doc id in the online store. A checkpoint that is no longer in the table's history (its
- * snapshots were expired) turns into a full read of the current snapshot.
+ * Turns the table's history between the checkpoint and the current snapshot into online-store changes, in commit
+ * order, so that applying them in order leaves the newest state of every doc id.
+ *
+ * <ul>
+ *   <li>Incremental: for every snapshot after the checkpoint, oldest first, the doc ids its equality-delete files
+ *       erase (tombstones), then the rows its data files add. {@code replace} snapshots (compaction, rewrites)
+ *       change no row and are skipped.
+ *   <li>Full resync, when there is no checkpoint or it fell off the table's history (expired snapshots): every live
+ *       row of the current snapshot, deletes applied, oldest data file first.
+ * </ul>
  */
 public final class TableChangeReader {
 
-  /** What a range of snapshots changed: its rows, in commit order. */
-  public record Plan(boolean fullResync, List<FileScanTask> tasks, Map<Long, Long> snapshotIdBySequenceNumber) {
+  private static final Logger LOG = LoggerFactory.getLogger(TableChangeReader.class);
 
-    FeatureVersion versionOf(FileScanTask task) {
-      long sequenceNumber = task.file().dataSequenceNumber();
-      return FeatureVersion.of(snapshotIdBySequenceNumber.getOrDefault(sequenceNumber, -1L), sequenceNumber);
-    }
-  }
+  /** One step of a plan, applied in order. */
+  public sealed interface Change permits AddedRows, ErasedIds, LiveRows {}
+
+  /** Rows a data file added, at the version of the snapshot that added it. */
+  public record AddedRows(DataFile file, FeatureVersion version) implements Change {}
+
+  /** Doc ids an equality-delete file erased. */
+  public record ErasedIds(DeleteFile file) implements Change {}
+
+  /** The live rows of a scan task of a full resync (deletes applied). */
+  public record LiveRows(FileScanTask task, FeatureVersion version) implements Change {}
+
+  /** What to apply to reach {@code target}. */
+  public record Plan(boolean fullResync, Snapshot target, List<Change> changes) {}
 
   private final Table table;
 
@@ -44,36 +64,88 @@ public final class TableChangeReader {
     this.table = table;
   }
 
-  /** Plans the rows added after {@code fromExclusive} (null: everything) up to {@code to}. */
+  /** Plans the changes after {@code fromExclusive} (null: a full resync) up to {@code to}. */
   public Plan plan(Long fromExclusive, Snapshot to) {
-    boolean incremental = fromExclusive != null && SnapshotUtil.isParentAncestorOf(table, to.snapshotId(), fromExclusive);
+    if (fromExclusive != null && SnapshotUtil.isParentAncestorOf(table, to.snapshotId(), fromExclusive)) {
+      return new Plan(false, to, incremental(fromExclusive, to));
+    }
+    return new Plan(true, to, fullScan(to));
+  }
+
+  private List<Change> incremental(long fromExclusive, Snapshot to) {
+    List<Snapshot> snapshots = new ArrayList<>();
+    SnapshotUtil.ancestorsBetween(table, to.snapshotId(), fromExclusive).forEach(snapshots::add);
+    snapshots.sort(Comparator.comparingLong(Snapshot::sequenceNumber));
+    List<Change> changes = new ArrayList<>();
+    for (Snapshot snapshot : snapshots) {
+      if (DataOperations.REPLACE.equals(snapshot.operation())) {
+        continue;
+      }
+      FeatureVersion version = FeatureVersion.of(snapshot.snapshotId(), snapshot.sequenceNumber());
+      for (DeleteFile deletes : snapshot.addedDeleteFiles(table.io())) {
+        if (deletes.content() == FileContent.EQUALITY_DELETES) {
+          changes.add(new ErasedIds(deletes));
+        } else {
+          // position deletes and copy-on-write removals come from maintenance jobs, not from the writer
+          LOG.warn("Snapshot {} has {} {}: not mirrored yet", snapshot.snapshotId(), deletes.content(), deletes.location());
+        }
+      }
+      for (DataFile file : snapshot.addedDataFiles(table.io())) {
+        changes.add(new AddedRows(file, version));
+      }
+    }
+    return changes;
+  }
+
+  private List<Change> fullScan(Snapshot to) {
     List<FileScanTask> tasks = new ArrayList<>();
-    try (CloseableIterable<FileScanTask> planned =
-        incremental
-            ? table.newIncrementalAppendScan().fromSnapshotExclusive(fromExclusive).toSnapshot(to.snapshotId()).planFiles()
-            : table.newScan().useSnapshot(to.snapshotId()).planFiles()) {
+    try (CloseableIterable<FileScanTask> planned = table.newScan().useSnapshot(to.snapshotId()).planFiles()) {
       planned.forEach(tasks::add);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot plan the scan of snapshot " + to.snapshotId(), e);
     }
-    tasks.sort(Comparator.comparingLong((FileScanTask task) -> task.file().dataSequenceNumber()).thenComparingLong(task -> task.start()));
-    Map<Long, Long> snapshotIds = new HashMap<>();
-    for (Snapshot snapshot : table.snapshots()) {
-      snapshotIds.put(snapshot.sequenceNumber(), snapshot.snapshotId());
+    tasks.sort(Comparator.comparingLong((FileScanTask task) -> task.file().dataSequenceNumber()).thenComparingLong(FileScanTask::start));
+    List<Change> changes = new ArrayList<>(tasks.size());
+    for (FileScanTask task : tasks) {
+      long sequenceNumber = task.file().dataSequenceNumber();
+      changes.add(new LiveRows(task, FeatureVersion.of(snapshotIdAt(sequenceNumber), sequenceNumber)));
     }
-    return new Plan(!incremental, tasks, snapshotIds);
+    return changes;
   }
 
-  /** Streams the live rows of one task, with the version of the file they came from. */
-  public void read(Plan plan, FileScanTask task, Consumer<OnlineFeature> sink) {
-    FeatureVersion version = plan.versionOf(task);
+  private long snapshotIdAt(long sequenceNumber) {
+    for (Snapshot snapshot : table.snapshots()) {
+      if (snapshot.sequenceNumber() == sequenceNumber) {
+        return snapshot.snapshotId();
+      }
+    }
+    return -1;
+  }
+
+  /** Applies one change: rows become sets, erased ids become deletes. */
+  public void apply(Change change, OnlineStoreWriter writer) {
+    if (change instanceof AddedRows added) {
+      readRows(added.file().location(), table.schema(), 0, added.file().fileSizeInBytes(), null, added.version(), writer::set);
+    } else if (change instanceof LiveRows live) {
+      readLiveRows(live, writer::set);
+    } else if (change instanceof ErasedIds erased) {
+      readErasedIds(erased.file(), writer::delete);
+    }
+  }
+
+  private void readLiveRows(LiveRows live, Consumer<OnlineFeature> sink) {
+    FileScanTask task = live.task();
     Schema schema = table.schema();
     GenericDeleteFilter deletes = task.deletes().isEmpty() ? null : new GenericDeleteFilter(table.io(), task, schema, schema);
-    Schema readSchema = deletes == null ? schema : deletes.requiredSchema();
+    readRows(task.file().location(), deletes == null ? schema : deletes.requiredSchema(), task.start(), task.length(), deletes, live.version(), sink);
+  }
+
+  private void readRows(
+      String location, Schema readSchema, long start, long length, GenericDeleteFilter deletes, FeatureVersion version, Consumer<OnlineFeature> sink) {
     CloseableIterable<Record> rows =
-        Parquet.read(table.io().newInputFile(task.file().location()))
+        Parquet.read(table.io().newInputFile(location))
             .project(readSchema)
-            .split(task.start(), task.length())
+            .split(start, length)
             .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(readSchema, fileSchema))
             .build();
     try (CloseableIterable<Record> live = deletes == null ? rows : deletes.filter(rows)) {
@@ -81,7 +153,22 @@ public final class TableChangeReader {
         sink.accept(OnlineFeature.of(FeatureTable.fromRecord(record), version));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + task.file().location(), e);
+      throw new UncheckedIOException("Cannot read " + location, e);
+    }
+  }
+
+  private void readErasedIds(DeleteFile file, Consumer<String> sink) {
+    InputFile input = table.io().newInputFile(file.location());
+    try (CloseableIterable<Record> ids =
+        Parquet.read(input)
+            .project(FeatureTable.DOC_ID_DELETE_SCHEMA)
+            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(FeatureTable.DOC_ID_DELETE_SCHEMA, fileSchema))
+            .build()) {
+      for (Record id : ids) {
+        sink.accept((String) id.getField(FeatureTable.DOC_ID));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file.location(), e);
     }
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.FeatureTable;
+import dev.featurestore.common.FeatureTable;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.MemcachedSettings;
@@ -28,6 +29,9 @@ import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,6 +92,44 @@ class SnapshotFollowerIT {
     assertThat(online("d").row().embedding()).containsExactly(FeatureTables.row("d", 6, t0).embedding());
     assertThat(online("a").version().sequenceNumber()).isGreaterThan(online("b").version().sequenceNumber());
     assertThat(checkpoints.load(table.name())).hasValue(table.currentSnapshot().snapshotId());
+  }
+
+  @Test
+  void tombstonesAndOverwritesAreMirrored() {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0), FeatureTables.row("c", 3, t0)));
+    follower().runOnce();
+    assertThat(online("b")).isNotNull();
+
+    // what the writer commits for a batch with tombstones: one RowDelta (an overwrite snapshot)
+    FeatureTables.eraseAndAppend(table, List.of("b"), List.of(FeatureTables.row("d", 4, t0.plusSeconds(1))));
+    // a delete-only snapshot, then an id erased and re-added in the same snapshot (the new row survives)
+    FeatureTables.eraseAndAppend(table, List.of("c"), List.of());
+    FeatureTables.eraseAndAppend(table, List.of("a"), List.of(FeatureTables.row("a", 5, t0.plusSeconds(2))));
+
+    assertThat(follower().runOnce()).as("2 deletes of present keys + 1 delete + 2 sets").isEqualTo(5);
+    assertOnlineStoreEqualsTable("b", "c");
+    assertThat(online("a").row().embedding()).containsExactly(FeatureTables.row("a", 5, t0).embedding());
+    assertThat(meters.counter("featurestore.replicator.rows.deleted").count()).isEqualTo(3);
+  }
+
+  @Test
+  void compactionSnapshotsChangeNothing() {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureTables.row("b", 2, t0)));
+    follower().runOnce();
+    // rewrite both files into one, as a compaction job would (operation "replace")
+    table.refresh();
+    List<org.apache.iceberg.DataFile> old = new ArrayList<>();
+    table.currentSnapshot().addedDataFiles(table.io()).forEach(old::add);
+    table.snapshot(table.currentSnapshot().parentId()).addedDataFiles(table.io()).forEach(old::add);
+    long compactedSnapshot = FeatureTables.rewrite(table, old, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
+    assertThat(table.snapshot(compactedSnapshot).operation()).isEqualTo("replace");
+
+    assertThat(follower().runOnce()).as("a replace snapshot changes no row").isZero();
+    assertThat(checkpoints.load(table.name())).hasValue(compactedSnapshot);
+    assertOnlineStoreEqualsTable();
   }
 
   @Test
@@ -158,18 +200,29 @@ class SnapshotFollowerIT {
     return value == null ? null : OnlineFeatureCodec.decode(value);
   }
 
-  /** Every doc id of a fresh table read is in memcached with the newest row, and nothing else is there. */
-  private void assertOnlineStoreEqualsTable() {
+  /**
+   * Every doc id of an independent read of the table (Iceberg's generic reader, deletes applied) is in memcached
+   * with its newest row, and every erased id is not.
+   */
+  private void assertOnlineStoreEqualsTable(String... erasedIds) {
     table.refresh();
-    TableChangeReader reader = new TableChangeReader(table);
-    TableChangeReader.Plan plan = reader.plan(null, table.currentSnapshot());
     Map<String, FeatureRow> expected = new LinkedHashMap<>();
-    plan.tasks().forEach(task -> reader.read(plan, task, feature -> expected.put(feature.docId(), feature.row())));
-    Map<String, Object> bulk = client.getBulk(new ArrayList<>(expected.keySet().stream().map(keys::keyFor).toList()), MemcachedClients.RAW_BYTES)
-        .entrySet().stream().collect(HashMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), HashMap::putAll);
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      for (Record record : records) {
+        FeatureRow row = FeatureTable.fromRecord(record);
+        expected.merge(row.docId(), row, (old, candidate) -> candidate.processedAt().isBefore(old.processedAt()) ? old : candidate);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Map<String, byte[]> bulk = client.getBulk(expected.keySet().stream().map(keys::keyFor).toList(), MemcachedClients.RAW_BYTES);
     assertThat(bulk).hasSize(expected.size());
     expected.forEach(
-        (docId, row) -> assertThat(OnlineFeatureCodec.decode((byte[]) bulk.get(keys.keyFor(docId))).row()).as(docId).isEqualTo(row));
+        (docId, row) -> assertThat(OnlineFeatureCodec.decode(bulk.get(keys.keyFor(docId))).row()).as(docId).isEqualTo(row));
+    for (String erased : erasedIds) {
+      assertThat(expected).doesNotContainKey(erased);
+      assertThat(online(erased)).as("erased %s", erased).isNull();
+    }
   }
 
   private static void sleep(long millis) {
