@@ -56,8 +56,8 @@ public final class DeadLetterChannel implements AutoCloseable {
   private final Map<String, Object> consumerConfig;
   private final String topic;
   private final String group;
-  private final Map<TopicPartition, KafkaProducer<String, byte[]>> producers = new HashMap<>();
-  private int deadLetterPartitions;
+  private final Map<TopicPartition, KafkaProducer<String, byte[]>> producers = new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile int deadLetterPartitions;
 
   DeadLetterChannel(Map<String, Object> producerConfig, Map<String, Object> consumerConfig, String topic, String group) {
     this.producerConfig = new HashMap<>(producerConfig);

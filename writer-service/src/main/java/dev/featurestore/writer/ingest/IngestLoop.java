@@ -10,13 +10,17 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -30,18 +34,21 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * The writer's consumer loop, on one thread: poll, prepare, dead-letter, commit to the table, repeat.
+ * The writer's pipeline: a consumer thread polls, validates and embeds batch N+1 while a commit thread dead-letters
+ * and commits batch N. The hand-off queue holds one batch, so memory is bounded and a slow commit simply delays
+ * the next poll (back-pressure; the consumer's fetch buffer is bounded by {@code fetch.max.bytes}).
  *
- * <p>The table, not Kafka, says where each partition resumes: on assignment the loop seeks every partition to the
- * offset in the table's {@link OffsetLedger} (Kafka's committed offsets are written too, after each table commit,
- * but only for lag monitoring). A slice the committer fences off is rewound to where the table says it ends. A
- * batch that fails (catalog or broker down) is rewound and retried with back-off: the writer stalls, visibly, but
- * never skips a record. Polling, embedding and committing share the thread, so a batch in flight is never
- * revoked under its feet, and back-pressure is natural: nothing is fetched while a batch is processed.
+ * <p>The table, not Kafka, says where each partition resumes: newly assigned partitions are paused until they are
+ * positioned at the offset in the table's {@link OffsetLedger}. The consumer thread chains each batch's start to the
+ * previous batch's end; if a batch fails or is fenced, the ones behind it no longer start where the table ends, so
+ * the committer fences them too, and the consumer thread rewinds every affected partition to the ledger. A failure
+ * therefore never skips a record: the writer replays from the table's truth, after a back-off. Kafka's committed
+ * offsets are written after each table commit, for lag monitoring only.
  */
 public final class IngestLoop implements SmartLifecycle {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestLoop.class);
+  private static final PreparedBatch STOP = new PreparedBatch(Instant.EPOCH, Map.of());
 
   private final Supplier<KafkaConsumer<String, byte[]>> consumers;
   private final String topic;
@@ -56,16 +63,27 @@ public final class IngestLoop implements SmartLifecycle {
   private final DistributionSummary batchSize;
   private final Timer freshness;
 
+  // consumer thread only
   private final Map<TopicPartition, Long> positions = new HashMap<>();
-  private final Map<TopicPartition, Set<Long>> alreadyDeadLettered = new HashMap<>();
-  private final Set<TopicPartition> pendingInit = new HashSet<>();
+  private final Set<TopicPartition> pendingInit = ConcurrentHashMap.newKeySet();
+  private int consecutiveFailures;
+  // shared between the two threads
+  private final Map<TopicPartition, Set<Long>> alreadyDeadLettered = new ConcurrentHashMap<>();
+  private final BlockingQueue<PreparedBatch> handOff = new ArrayBlockingQueue<>(1);
+  private final ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final ConcurrentLinkedQueue<Map<TopicPartition, OffsetAndMetadata>> committedKafkaOffsets = new ConcurrentLinkedQueue<>();
+
   private volatile boolean running;
   private volatile KafkaConsumer<String, byte[]> consumer;
   private volatile Instant lastBatchCommitted;
   private volatile String lastError;
-  private int consecutiveFailures;
-  private Thread thread;
+  private Thread pollThread;
+  private Thread commitThread;
   private CountDownLatch stopped;
+
+  /** What the commit thread made of a batch. */
+  private record Result(PreparedBatch batch, BatchCommitter.Outcome outcome, RuntimeException failure) {}
 
   IngestLoop(
       Supplier<KafkaConsumer<String, byte[]>> consumers,
@@ -87,7 +105,7 @@ public final class IngestLoop implements SmartLifecycle {
     this.batchSize = DistributionSummary.builder("featurestore.writer.batch.size").baseUnit("records").register(meters);
     this.freshness =
         Timer.builder("featurestore.writer.freshness")
-            .description("processing time minus Kafka record time, per committed row")
+            .description("Iceberg commit time minus Kafka record time, per committed row")
             .publishPercentiles(0.5, 0.99)
             .register(meters);
   }
@@ -95,9 +113,11 @@ public final class IngestLoop implements SmartLifecycle {
   @Override
   public synchronized void start() {
     running = true;
-    stopped = new CountDownLatch(1);
-    thread = new Thread(this::run, "featurestore-ingest");
-    thread.start();
+    stopped = new CountDownLatch(2);
+    pollThread = new Thread(this::pollLoop, "featurestore-ingest");
+    commitThread = new Thread(this::commitLoop, "featurestore-commit");
+    commitThread.start();
+    pollThread.start();
   }
 
   @Override
@@ -108,9 +128,9 @@ public final class IngestLoop implements SmartLifecycle {
       current.wakeup();
     }
     try {
-      // the batch in flight is finished and committed before the consumer leaves the group
-      if (stopped != null && !stopped.await(60, TimeUnit.SECONDS)) {
-        LOG.warn("Ingest loop did not stop within 60 s");
+      // batches in flight are committed before the consumer leaves the group
+      if (stopped != null && !stopped.await(120, TimeUnit.SECONDS)) {
+        LOG.warn("Ingest pipeline did not stop within 120 s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -122,20 +142,24 @@ public final class IngestLoop implements SmartLifecycle {
     return running;
   }
 
-  /** When the last batch was committed (null: none yet), and the last failure (null: the last batch succeeded). */
+  /** When the last batch was committed (null: none yet). */
   public Instant lastBatchCommitted() {
     return lastBatchCommitted;
   }
 
+  /** The last failure, or null when the last batch succeeded. */
   public String lastError() {
     return lastError;
   }
 
   public boolean isAlive() {
-    return thread != null && thread.isAlive();
+    return pollThread != null && pollThread.isAlive() && commitThread.isAlive();
   }
 
-  private void run() {
+  // ---------------------------------------------------------------------------------------------------------
+  // consumer thread
+
+  private void pollLoop() {
     try (KafkaConsumer<String, byte[]> kafka = consumers.get();
         KafkaClientMetrics metrics = new KafkaClientMetrics(kafka)) {
       consumer = kafka;
@@ -143,10 +167,11 @@ public final class IngestLoop implements SmartLifecycle {
       kafka.subscribe(List.of(topic), new Rebalance());
       while (running) {
         try {
+          applyResults(kafka);
           resumeFromLedger(kafka);
           ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(200));
           if (!records.isEmpty()) {
-            processOrRewind(kafka, records);
+            prepareAndHandOff(kafka, records);
           }
         } catch (WakeupException e) {
           break;
@@ -156,21 +181,108 @@ public final class IngestLoop implements SmartLifecycle {
           sleep(1000);
         }
       }
+      awaitIdle();
+      applyResults(kafka);
     } catch (RuntimeException e) {
       lastError = e.toString();
       LOG.error("Ingest loop stopped", e);
     } finally {
-      deadLetters.close();
+      try {
+        handOff.offer(STOP, 120, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       consumer = null;
       stopped.countDown();
+    }
+  }
+
+  private void prepareAndHandOff(KafkaConsumer<String, byte[]> kafka, ConsumerRecords<String, byte[]> records) {
+    List<BatchPreparer.PolledSlice> polled = new ArrayList<>();
+    for (TopicPartition partition : records.partitions()) {
+      Long start = positions.get(partition);
+      if (start == null) {
+        // assigned but not yet positioned from the ledger: it will be, and these records will come again
+        continue;
+      }
+      long end = kafka.position(partition);
+      polled.add(new BatchPreparer.PolledSlice(partition, start, end, records.records(partition)));
+      // optimistic: the next batch starts where this one ends; if this one fails, the next is fenced
+      positions.put(partition, end);
+    }
+    if (polled.isEmpty()) {
+      return;
+    }
+    recordsIn.increment(records.count());
+    batchSize.record(records.count());
+    PreparedBatch batch;
+    try {
+      batch = preparer.prepare(polled, alreadyDeadLettered);
+    } catch (RuntimeException e) {
+      rewindAfterFailure(kafka, polled.stream().map(s -> Map.entry(s.partition(), s.startOffset())).toList(), e);
+      return;
+    }
+    inFlight.incrementAndGet();
+    try {
+      while (!handOff.offer(batch, 100, TimeUnit.MILLISECONDS)) {
+        applyResults(kafka);
+      }
+    } catch (InterruptedException e) {
+      inFlight.decrementAndGet();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while handing off a batch", e);
+    }
+  }
+
+  /** Applies what the commit thread reported: positions of fenced or failed partitions go back to the ledger. */
+  private void applyResults(KafkaConsumer<String, byte[]> kafka) {
+    Map<TopicPartition, OffsetAndMetadata> offsets;
+    while ((offsets = committedKafkaOffsets.poll()) != null) {
+      kafka.commitAsync(offsets, (committed, e) -> {
+        if (e != null) {
+          LOG.debug("Kafka offset commit failed (monitoring only; the table is the source of truth): {}", e.toString());
+        }
+      });
+    }
+    Result result;
+    while ((result = results.poll()) != null) {
+      if (result.failure() != null) {
+        rewindAfterFailure(kafka, result.batch().slices().values().stream().map(s -> Map.entry(s.partition(), s.startOffset())).toList(), result.failure());
+        continue;
+      }
+      consecutiveFailures = 0;
+      lastError = null;
+      result.outcome().fencedAt().forEach(
+          (partition, ledgerNext) -> {
+            LOG.info("{}: the table ends at offset {}, not where this writer's batch started; resuming there", partition, ledgerNext);
+            seek(kafka, partition, ledgerNext);
+          });
+    }
+  }
+
+  private void rewindAfterFailure(KafkaConsumer<String, byte[]> kafka, List<Map.Entry<TopicPartition, Long>> starts, RuntimeException failure) {
+    batchFailures.increment();
+    lastError = failure.toString();
+    long backOffMillis = Math.min(500L << Math.min(consecutiveFailures, 6), 30_000);
+    consecutiveFailures++;
+    LOG.warn("Batch failed; replaying it in {} ms: {}", backOffMillis, failure.toString());
+    for (Map.Entry<TopicPartition, Long> start : starts) {
+      seek(kafka, start.getKey(), start.getValue());
+    }
+    sleep(backOffMillis);
+  }
+
+  private void seek(KafkaConsumer<String, byte[]> kafka, TopicPartition partition, long offset) {
+    if (kafka.assignment().contains(partition) && !pendingInit.contains(partition)) {
+      kafka.seek(partition, offset);
+      positions.put(partition, offset);
     }
   }
 
   /**
    * Newly assigned partitions stay paused until they are positioned where the table's ledger says they end, their
    * dead-letter producer has fenced any previous owner, and the dead letters already sent past that point are
-   * known. Done here rather than in the rebalance callback so that a failure (broker or catalog down) is retried,
-   * not fatal.
+   * known. Done here rather than in the rebalance callback so that a failure (broker or catalog down) is retried.
    */
   private void resumeFromLedger(KafkaConsumer<String, byte[]> kafka) {
     pendingInit.retainAll(kafka.assignment());
@@ -188,7 +300,9 @@ public final class IngestLoop implements SmartLifecycle {
       }
       long position = kafka.position(partition);
       Long deadLetterFrom = ledger.deadLetterNext(deadLetters.deadLetterPartition(partition));
-      alreadyDeadLettered.put(partition, new HashSet<>(deadLetters.alreadyDeadLettered(partition, deadLetterFrom, position)));
+      Set<Long> done = ConcurrentHashMap.newKeySet();
+      done.addAll(deadLetters.alreadyDeadLettered(partition, deadLetterFrom, position));
+      alreadyDeadLettered.put(partition, done);
       positions.put(partition, position);
       pendingInit.remove(partition);
       kafka.resume(List.of(partition));
@@ -196,59 +310,57 @@ public final class IngestLoop implements SmartLifecycle {
     }
   }
 
-  /**
-   * Processes one poll. On failure the batch is rewound and the loop goes back to polling after a back-off, rather
-   * than retrying in place: the next poll re-reads ownership (a writer that lost a partition learns it there), and
-   * the replayed records meet the same ledger and dead-letter checks.
-   */
-  private void processOrRewind(KafkaConsumer<String, byte[]> kafka, ConsumerRecords<String, byte[]> records) {
-    List<BatchPreparer.PolledSlice> polled = new ArrayList<>();
-    for (TopicPartition partition : records.partitions()) {
-      List<ConsumerRecord<String, byte[]>> slice = records.records(partition);
-      Long start = positions.get(partition);
-      if (start == null) {
-        // not positioned from the ledger (revoked and re-assigned within this poll): it will be, next iteration
-        continue;
-      }
-      polled.add(new BatchPreparer.PolledSlice(partition, start, kafka.position(partition), slice));
-    }
-    if (polled.isEmpty()) {
-      return;
-    }
-    recordsIn.increment(records.count());
-    batchSize.record(records.count());
-    try {
-      ensureDeadLetterOwnership(polled);
-      process(kafka, polled);
-      lastError = null;
-      consecutiveFailures = 0;
-    } catch (RuntimeException e) {
-      batchFailures.increment();
-      lastError = e.toString();
-      long backOffMillis = Math.min(500L << Math.min(consecutiveFailures, 6), 30_000);
-      consecutiveFailures++;
-      LOG.warn("Batch of {} records failed; replaying it in {} ms: {}", records.count(), backOffMillis, e.toString());
-      rewind(kafka, polled);
-      sleep(backOffMillis);
+  private void awaitIdle() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (inFlight.get() > 0 && System.nanoTime() < deadline && commitThread.isAlive()) {
+      sleep(10);
     }
   }
 
-  private void process(KafkaConsumer<String, byte[]> kafka, List<BatchPreparer.PolledSlice> polled) {
-    PreparedBatch batch = preparer.prepare(polled, alreadyDeadLettered);
+  // ---------------------------------------------------------------------------------------------------------
+  // commit thread
+
+  private void commitLoop() {
+    try {
+      while (true) {
+        PreparedBatch batch = handOff.take();
+        if (batch == STOP) {
+          return;
+        }
+        try {
+          results.add(new Result(batch, commit(batch), null));
+        } catch (RuntimeException e) {
+          results.add(new Result(batch, null, e));
+        } finally {
+          inFlight.decrementAndGet();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      deadLetters.close();
+      stopped.countDown();
+    }
+  }
+
+  private BatchCommitter.Outcome commit(PreparedBatch batch) {
     Map<TopicPartition, Long> deadLetterNext = new LinkedHashMap<>();
     for (PreparedBatch.Slice slice : batch.slices().values()) {
       if (!slice.deadLetters().isEmpty()) {
+        if (!deadLetters.owns(slice.partition())) {
+          deadLetters.open(slice.partition());
+        }
         long next = deadLetters.publish(slice.partition(), slice.deadLetters());
         deadLetterNext.merge(deadLetters.deadLetterPartition(slice.partition()), next, Math::max);
-        Set<Long> done = alreadyDeadLettered.computeIfAbsent(slice.partition(), p -> new HashSet<>());
+        Set<Long> done = alreadyDeadLettered.computeIfAbsent(slice.partition(), p -> ConcurrentHashMap.newKeySet());
         slice.deadLetters().forEach(letter -> done.add(letter.source().offset()));
       }
     }
     BatchCommitter.Outcome outcome = committer.commit(batch, deadLetterNext);
+    Instant committedAt = Instant.now();
     Map<TopicPartition, OffsetAndMetadata> kafkaOffsets = new HashMap<>();
     for (TopicPartition partition : outcome.committed()) {
       PreparedBatch.Slice slice = batch.slices().get(partition);
-      positions.put(partition, slice.endOffset());
       Set<Long> done = alreadyDeadLettered.get(partition);
       if (done != null) {
         done.removeIf(offset -> offset < slice.endOffset());
@@ -258,49 +370,21 @@ public final class IngestLoop implements SmartLifecycle {
       tombstonesCommitted.increment(slice.tombstones().size());
       slice.deadLetters().forEach(
           letter -> meters.counter("featurestore.writer.records.dead.lettered", "reason", letter.rejection().code().name()).increment());
-      slice.rows().forEach(row -> freshness.record(Duration.between(row.row().eventTime(), batch.processedAt())));
+      slice.rows().forEach(row -> freshness.record(Duration.between(row.row().eventTime(), committedAt)));
     }
-    outcome.fencedAt().forEach(
-        (partition, ledgerNext) -> {
-          LOG.info("{} moved on in the table (next offset {}); dropping this writer's slice and resuming there", partition, ledgerNext);
-          kafka.seek(partition, ledgerNext);
-          positions.put(partition, ledgerNext);
-        });
     if (!kafkaOffsets.isEmpty()) {
-      lastBatchCommitted = Instant.now();
-      kafka.commitAsync(kafkaOffsets, (offsets, e) -> {
-        if (e != null) {
-          LOG.debug("Kafka offset commit failed (monitoring only; the table is the source of truth): {}", e.toString());
-        }
-      });
+      lastBatchCommitted = committedAt;
+      committedKafkaOffsets.add(kafkaOffsets);
     }
+    return outcome;
   }
 
-  private void rewind(KafkaConsumer<String, byte[]> kafka, List<BatchPreparer.PolledSlice> polled) {
-    for (BatchPreparer.PolledSlice slice : polled) {
-      if (kafka.assignment().contains(slice.partition())) {
-        kafka.seek(slice.partition(), slice.startOffset());
-      }
-    }
-  }
-
-  /** Dead-letter producers are opened on assignment; one that failed to open or broke is reopened here. */
-  private void ensureDeadLetterOwnership(List<BatchPreparer.PolledSlice> polled) {
-    for (BatchPreparer.PolledSlice slice : polled) {
-      if (!deadLetters.owns(slice.partition())) {
-        deadLetters.open(slice.partition());
-      }
-    }
-  }
-
-  private boolean sleep(long millis) {
+  private void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
     }
-    return running;
   }
 
   /** Resume every assigned partition where the table says it ends; give up what was revoked. */
@@ -322,7 +406,10 @@ public final class IngestLoop implements SmartLifecycle {
       release(partitions);
     }
 
+    /** Let the batch in flight finish first: it may still commit legitimately, and it uses the producers. */
     private void release(Collection<TopicPartition> partitions) {
+      awaitIdle();
+      applyResults(consumer);
       for (TopicPartition partition : partitions) {
         deadLetters.close(partition);
         positions.remove(partition);
