@@ -87,7 +87,7 @@ public final class FeatureTable {
   /** Loads the table, creating it (and its namespace) if it does not exist yet; safe to race. */
   public static Table createOrLoad(Catalog catalog, TableIdentifier identifier) {
     try {
-      return catalog.loadTable(identifier);
+      return evolve(catalog.loadTable(identifier));
     } catch (NoSuchTableException e) {
       // created below
     }
@@ -108,6 +108,15 @@ public final class FeatureTable {
     }
   }
 
+  /** A table created by an older version gains the columns added since (all optional), matched by name. */
+  private static Table evolve(Table table) {
+    boolean missing = SCHEMA.columns().stream().anyMatch(column -> table.schema().findField(column.name()) == null);
+    if (missing) {
+      table.updateSchema().unionByNameWith(SCHEMA).commit();
+    }
+    return table;
+  }
+
   private static void createNamespace(SupportsNamespaces namespaces, Namespace namespace) {
     if (!namespaces.namespaceExists(namespace)) {
       try {
@@ -120,7 +129,12 @@ public final class FeatureTable {
 
   /** The record of a row and the Kafka record it came from (its lineage, for exactly-once audits). */
   public static Record toRecord(FeatureRow row, KafkaSource source) {
-    Record record = toRecord(row);
+    return toRecord(SCHEMA, row, source);
+  }
+
+  /** The record in {@code schema} (the table's own, which may have other field ids than {@link #SCHEMA}). */
+  public static Record toRecord(Schema schema, FeatureRow row, KafkaSource source) {
+    Record record = toRecord(schema, row);
     record.setField(KAFKA_TOPIC, source.topic());
     record.setField(KAFKA_PARTITION, source.partition());
     record.setField(KAFKA_OFFSET, source.offset());
@@ -128,7 +142,11 @@ public final class FeatureTable {
   }
 
   public static Record toRecord(FeatureRow row) {
-    GenericRecord record = GenericRecord.create(SCHEMA);
+    return toRecord(SCHEMA, row);
+  }
+
+  private static Record toRecord(Schema schema, FeatureRow row) {
+    GenericRecord record = GenericRecord.create(schema);
     List<Float> embedding = new ArrayList<>(row.embedding().length);
     for (float value : row.embedding()) {
       embedding.add(value);

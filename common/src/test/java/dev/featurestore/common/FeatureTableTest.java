@@ -35,6 +35,19 @@ class FeatureTableTest {
   }
 
   @Test
+  void tableOfAnOlderVersionGainsTheNewColumns() {
+    Catalog catalog = CatalogSettings.defaults().load(stateDir);
+    org.apache.iceberg.catalog.TableIdentifier id = FeatureTable.identifier("old.embeddings");
+    ((org.apache.iceberg.catalog.SupportsNamespaces) catalog).createNamespace(id.namespace());
+    catalog.createTable(id, new org.apache.iceberg.Schema(FeatureTable.SCHEMA.columns().subList(0, 6)));
+
+    Table table = FeatureTable.createOrLoad(catalog, id);
+
+    assertThat(table.schema().findField(FeatureTable.KAFKA_OFFSET)).isNotNull();
+    assertThat(FeatureTable.createOrLoad(catalog, id).schema().schemaId()).as("evolved once").isEqualTo(table.schema().schemaId());
+  }
+
+  @Test
   void rowSurvivesTheRecordRoundTripBitForBit() {
     float[] embedding = new float[Embeddings.DIMENSION];
     for (int i = 0; i < embedding.length; i++) {

@@ -52,12 +52,12 @@ final class FeatureFiles {
     PartitionSpec spec = table.spec();
     PartitionKey partition = new PartitionKey(spec, table.schema());
     // partition transforms read Iceberg's internal representation (micros), not OffsetDateTime
-    partition.partition(new InternalRecordWrapper(table.schema().asStruct()).wrap(FeatureTable.toRecord(rows.get(0).row())));
+    partition.partition(new InternalRecordWrapper(table.schema().asStruct()).wrap(FeatureTable.toRecord(table.schema(), rows.get(0).row(), rows.get(0).source())));
     EncryptedOutputFile output = files.newOutputFile(spec, partition);
     DataWriter<Record> writer = writers.newDataWriter(output, spec, partition);
     try (writer) {
       for (PreparedBatch.SourcedRow row : rows) {
-        writer.write(FeatureTable.toRecord(row.row(), row.source()));
+        writer.write(FeatureTable.toRecord(table.schema(), row.row(), row.source()));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write data file " + output.encryptingOutputFile().location(), e);
