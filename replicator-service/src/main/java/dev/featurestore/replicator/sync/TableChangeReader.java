@@ -16,6 +16,7 @@ import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.Record;
@@ -82,7 +83,8 @@ public final class TableChangeReader {
         continue;
       }
       FeatureVersion version = FeatureVersion.of(snapshot.snapshotId(), snapshot.sequenceNumber());
-      for (DeleteFile deletes : snapshot.addedDeleteFiles(table.io())) {
+      SnapshotChanges added = SnapshotChanges.builderFor(table).snapshot(snapshot).build();
+      for (DeleteFile deletes : added.addedDeleteFiles()) {
         if (deletes.content() == FileContent.EQUALITY_DELETES) {
           changes.add(new ErasedIds(deletes));
         } else {
@@ -90,7 +92,7 @@ public final class TableChangeReader {
           LOG.warn("Snapshot {} has {} {}: not mirrored yet", snapshot.snapshotId(), deletes.content(), deletes.location());
         }
       }
-      for (DataFile file : snapshot.addedDataFiles(table.io())) {
+      for (DataFile file : added.addedDataFiles()) {
         changes.add(new AddedRows(file, version));
       }
     }

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -122,8 +123,8 @@ class SnapshotFollowerIT {
     // rewrite both files into one, as a compaction job would (operation "replace")
     table.refresh();
     List<org.apache.iceberg.DataFile> old = new ArrayList<>();
-    table.currentSnapshot().addedDataFiles(table.io()).forEach(old::add);
-    table.snapshot(table.currentSnapshot().parentId()).addedDataFiles(table.io()).forEach(old::add);
+    SnapshotChanges.builderFor(table).snapshot(table.currentSnapshot()).build().addedDataFiles().forEach(old::add);
+    SnapshotChanges.builderFor(table).snapshot(table.snapshot(table.currentSnapshot().parentId())).build().addedDataFiles().forEach(old::add);
     long compactedSnapshot = FeatureTables.rewrite(table, old, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
     assertThat(table.snapshot(compactedSnapshot).operation()).isEqualTo("replace");
 

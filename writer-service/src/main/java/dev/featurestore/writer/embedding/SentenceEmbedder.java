@@ -23,7 +23,7 @@ import java.util.List;
  * not padded to the longest one in a large batch; the result keeps the input order. Not thread-safe: one writer
  * thread owns it.
  */
-public final class SentenceEmbedder implements AutoCloseable {
+public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
   public static final int MAX_WORD_PIECES = 256;
 
@@ -72,11 +72,12 @@ public final class SentenceEmbedder implements AutoCloseable {
     }
   }
 
+  @Override
   public ModelId model() {
     return model;
   }
 
-  /** Embeds every text; the i-th vector belongs to the i-th text. */
+  @Override
   public List<float[]> embed(List<String> texts) {
     float[][] result = new float[texts.size()][];
     Encoding[] encodings = tokenizer.batchEncode(texts);

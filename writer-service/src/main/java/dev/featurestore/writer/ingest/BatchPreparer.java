@@ -3,7 +3,7 @@ package dev.featurestore.writer.ingest;
 import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.KafkaSource;
 import dev.featurestore.common.Timestamps;
-import dev.featurestore.writer.embedding.SentenceEmbedder;
+import dev.featurestore.writer.embedding.Embedder;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Instant;
@@ -27,11 +27,11 @@ final class BatchPreparer {
   record PolledSlice(TopicPartition partition, long startOffset, long endOffset, List<ConsumerRecord<String, byte[]>> records) {}
 
   private final DocumentParser parser;
-  private final SentenceEmbedder embedder;
+  private final Embedder embedder;
   private final Clock clock;
   private final Timer embedTime;
 
-  BatchPreparer(DocumentParser parser, SentenceEmbedder embedder, Clock clock, Timer embedTime) {
+  BatchPreparer(DocumentParser parser, Embedder embedder, Clock clock, Timer embedTime) {
     this.parser = parser;
     this.embedder = embedder;
     this.clock = clock;

@@ -1,7 +1,7 @@
 package dev.featurestore.writer.ingest;
 
 import dev.featurestore.common.Preconditions;
-import dev.featurestore.writer.embedding.SentenceEmbedder;
+import dev.featurestore.writer.embedding.Embedder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.HashMap;
@@ -23,7 +23,7 @@ public final class Ingestion {
 
   public static final class Builder {
     private Table table;
-    private SentenceEmbedder embedder;
+    private Embedder embedder;
     private Map<String, Object> consumerConfig = Map.of();
     private Map<String, Object> producerConfig = Map.of();
     private String topic = "documents";
@@ -38,7 +38,7 @@ public final class Ingestion {
       return this;
     }
 
-    public Builder embedder(SentenceEmbedder value) {
+    public Builder embedder(Embedder value) {
       this.embedder = value;
       return this;
     }
