@@ -4,6 +4,7 @@ import dev.featurestore.common.FeatureTable;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.replicator.checkpoint.CheckpointStore;
 import dev.featurestore.replicator.checkpoint.JdbcCheckpointStore;
+import dev.featurestore.replicator.sync.OnlineStoreSentinels;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
 import dev.featurestore.replicator.sync.ReplicationLoop;
 import dev.featurestore.replicator.sync.SnapshotFollower;
@@ -58,6 +59,7 @@ class ReplicatorConfiguration {
         () ->
             new OnlineStoreWriter(
                 memcached, properties.memcached().keyScheme(), settings.writeBatchSize(), settings.writeTimeout().toMillis()),
+        new OnlineStoreSentinels(memcached, properties.memcached().keyNamespace(), settings.writeTimeout().toMillis()),
         checkpoints,
         meters);
   }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.internal.OperationFuture;
 
@@ -23,21 +24,45 @@ public final class OnlineStoreWriter {
   private final MemcachedKeyScheme keys;
   private final int batchSize;
   private final long timeoutMillis;
+  private final Predicate<String> keyFilter;
   private final List<OperationFuture<Boolean>> pending = new ArrayList<>();
   private final List<OperationFuture<Boolean>> pendingDeletes = new ArrayList<>();
   private long written;
   private long deleted;
 
   public OnlineStoreWriter(MemcachedClient client, MemcachedKeyScheme keys, int batchSize, long timeoutMillis) {
+    this(client, keys, batchSize, timeoutMillis, key -> true);
+  }
+
+  private OnlineStoreWriter(
+      MemcachedClient client, MemcachedKeyScheme keys, int batchSize, long timeoutMillis, Predicate<String> keyFilter) {
     this.client = client;
     this.keys = keys;
     this.batchSize = batchSize;
     this.timeoutMillis = timeoutMillis;
+    this.keyFilter = keyFilter;
+  }
+
+  /** A writer that touches only the keys {@code keyFilter} accepts (re-warming some servers). */
+  public OnlineStoreWriter onlyKeys(Predicate<String> keyFilter) {
+    return new OnlineStoreWriter(client, keys, batchSize, timeoutMillis, keyFilter);
+  }
+
+  public MemcachedClient client() {
+    return client;
+  }
+
+  public MemcachedKeyScheme keys() {
+    return keys;
   }
 
   /** Queues one set; flushes when a batch is full. */
   public void set(OnlineFeature feature) {
-    pending.add(client.set(keys.keyFor(feature.docId()), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES));
+    String key = keys.keyFor(feature.docId());
+    if (!keyFilter.test(key)) {
+      return;
+    }
+    pending.add(client.set(key, 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES));
     if (pending.size() + pendingDeletes.size() >= batchSize) {
       flush();
     }
@@ -45,7 +70,11 @@ public final class OnlineStoreWriter {
 
   /** Queues one delete; flushes when a batch is full. A key that is already gone counts as deleted. */
   public void delete(String docId) {
-    pendingDeletes.add(client.delete(keys.keyFor(docId)));
+    String key = keys.keyFor(docId);
+    if (!keyFilter.test(key)) {
+      return;
+    }
+    pendingDeletes.add(client.delete(key));
     if (pending.size() + pendingDeletes.size() >= batchSize) {
       flush();
     }

@@ -1,7 +1,7 @@
 package dev.featurestore.replicator.sync;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.springframework.context.SmartLifecycle;
@@ -12,9 +12,11 @@ import org.springframework.context.SmartLifecycle;
  */
 public final class ReplicationLoop implements SmartLifecycle {
 
+  private static final long MAX_BACK_OFF_MILLIS = 5_000;
+
   private final SnapshotFollower follower;
   private final Duration pollInterval;
-  private ScheduledExecutorService executor;
+  private volatile ScheduledExecutorService executor;
 
   public ReplicationLoop(SnapshotFollower follower, Duration pollInterval) {
     this.follower = follower;
@@ -23,14 +25,29 @@ public final class ReplicationLoop implements SmartLifecycle {
 
   @Override
   public synchronized void start() {
-    executor =
-        Executors.newSingleThreadScheduledExecutor(
+    ScheduledThreadPoolExecutor loop =
+        new ScheduledThreadPoolExecutor(
+            1,
             runnable -> {
               Thread thread = new Thread(runnable, "replicator");
               thread.setDaemon(true);
               return thread;
             });
-    executor.scheduleWithFixedDelay(follower::runOnce, 0, pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+    // on stop, the cycle in progress finishes; the next one never starts
+    loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    executor = loop;
+    executor.schedule(this::cycle, 0, TimeUnit.MILLISECONDS);
+  }
+
+  /** One cycle, then the next: after the poll interval, or backing off (up to 5 s) while cycles fail. */
+  private void cycle() {
+    follower.runOnce();
+    int failures = follower.consecutiveFailures();
+    long delay = failures == 0 ? pollInterval.toMillis() : Math.min(pollInterval.toMillis() << Math.min(failures, 10), MAX_BACK_OFF_MILLIS);
+    ScheduledExecutorService current = executor;
+    if (current != null && !current.isShutdown()) {
+      current.schedule(this::cycle, delay, TimeUnit.MILLISECONDS);
+    }
   }
 
   @Override

@@ -4,7 +4,9 @@ import dev.featurestore.replicator.checkpoint.CheckpointStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.net.SocketAddress;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.iceberg.Snapshot;
@@ -13,9 +15,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One replication cycle: refresh the table, and if it has a snapshot the checkpoint has not reached, write every
- * row added since into memcached, then (and only then) move the checkpoint. A failed cycle leaves the checkpoint
- * where it was, so the next one redoes the range: writes are idempotent, nothing is skipped.
+ * One replication cycle:
+ *
+ * <ol>
+ *   <li>check the memcached sentinels; a server that came back empty (restart, flush) is re-warmed with the keys
+ *       that hash to it, from the checkpoint's snapshot;
+ *   <li>refresh the table; if it has a snapshot the checkpoint has not reached, apply every change since (or a full
+ *       resync when the checkpoint fell off the history), then, and only then, move the checkpoint.
+ * </ol>
+ *
+ * A failed cycle leaves the checkpoint where it was, so the next one redoes the range: writes are idempotent, nothing
+ * is skipped. The loop backs off while cycles fail (memcached or the catalog down) and recovers by itself.
  */
 public final class SnapshotFollower {
 
@@ -25,52 +35,76 @@ public final class SnapshotFollower {
   private final String tableName;
   private final TableChangeReader reader;
   private final Supplier<OnlineStoreWriter> writers;
+  private final OnlineStoreSentinels sentinels;
   private final CheckpointStore checkpoints;
   private final Counter rowsSet;
   private final Counter rowsDeleted;
   private final Counter fullResyncs;
   private final Counter failures;
+  private final Counter rewarms;
+  private final Timer rewarmTime;
   private final Timer cycleTime;
   private final AtomicLong lagSnapshots = new AtomicLong();
+  private final AtomicLong lagMillis = new AtomicLong();
   private final AtomicLong lastSuccessEpochMillis = new AtomicLong();
+  private int consecutiveFailures;
 
   public SnapshotFollower(
-      Table table, String tableName, Supplier<OnlineStoreWriter> writers, CheckpointStore checkpoints, MeterRegistry meters) {
+      Table table,
+      String tableName,
+      Supplier<OnlineStoreWriter> writers,
+      OnlineStoreSentinels sentinels,
+      CheckpointStore checkpoints,
+      MeterRegistry meters) {
     this.table = table;
     this.tableName = tableName;
     this.reader = new TableChangeReader(table);
     this.writers = writers;
+    this.sentinels = sentinels;
     this.checkpoints = checkpoints;
     this.rowsSet = meters.counter("featurestore.replicator.rows.set");
     this.rowsDeleted = meters.counter("featurestore.replicator.rows.deleted");
     this.fullResyncs = meters.counter("featurestore.replicator.full.resyncs");
     this.failures = meters.counter("featurestore.replicator.cycle.failures");
+    this.rewarms = meters.counter("featurestore.replicator.rewarms");
+    this.rewarmTime = meters.timer("featurestore.replicator.rewarm.time");
     this.cycleTime = meters.timer("featurestore.replicator.cycle.time");
     meters.gauge("featurestore.replicator.lag.snapshots", lagSnapshots);
+    meters.gauge("featurestore.replicator.lag.seconds", lagMillis, v -> v.get() / 1000.0);
     meters.gauge("featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
   }
 
   /** Runs one cycle; returns the number of keys set or deleted. Never throws: failures are logged and counted. */
   public long runOnce() {
     try {
-      return cycleTime.recordCallable(this::replicate);
+      long changed = cycleTime.recordCallable(this::replicate);
+      consecutiveFailures = 0;
+      lastSuccessEpochMillis.set(System.currentTimeMillis());
+      return changed;
     } catch (Exception e) {
       failures.increment();
+      consecutiveFailures++;
       LOG.warn("Replication cycle failed, will retry from the same checkpoint: {}", e.toString());
       return 0;
     }
+  }
+
+  /** Failed cycles in a row (0 after a success), for the loop's back-off. */
+  public int consecutiveFailures() {
+    return consecutiveFailures;
   }
 
   private long replicate() {
     table.refresh();
     Snapshot current = table.currentSnapshot();
     OptionalLong checkpoint = checkpoints.load(tableName);
+    long changed = rewarmColdServers(checkpoint);
     if (current == null || (checkpoint.isPresent() && checkpoint.getAsLong() == current.snapshotId())) {
       lagSnapshots.set(0);
-      lastSuccessEpochMillis.set(System.currentTimeMillis());
-      return 0;
+      lagMillis.set(0);
+      return changed;
     }
-    lagSnapshots.set(countSnapshotsSince(current, checkpoint));
+    updateLag(current, checkpoint);
     TableChangeReader.Plan plan = reader.plan(checkpoint.isPresent() ? checkpoint.getAsLong() : null, current);
     if (plan.fullResync()) {
       fullResyncs.increment();
@@ -81,24 +115,57 @@ public final class SnapshotFollower {
       reader.apply(change, writer);
     }
     writer.flush();
+    if (plan.fullResync()) {
+      sentinels.markWarm(sentinels.servers(), current.snapshotId());
+    }
     checkpoints.save(tableName, current.snapshotId());
     rowsSet.increment(writer.written());
     rowsDeleted.increment(writer.deleted());
     lagSnapshots.set(0);
-    lastSuccessEpochMillis.set(System.currentTimeMillis());
+    lagMillis.set(0);
     LOG.debug("Replicated {} sets and {} deletes up to snapshot {}", writer.written(), writer.deleted(), current.snapshotId());
-    return writer.written() + writer.deleted();
+    return changed + writer.written() + writer.deleted();
   }
 
-  /** Snapshots between the checkpoint and the current one (all of them when there is no usable checkpoint). */
-  private long countSnapshotsSince(Snapshot current, OptionalLong checkpoint) {
+  /**
+   * Servers that lost their data get the state of the checkpoint's snapshot back (only their share of the keys);
+   * the incremental step that follows brings them, with the others, to the current snapshot. Without a checkpoint
+   * (or when its snapshot expired) the full resync of this cycle warms everything anyway.
+   */
+  private long rewarmColdServers(OptionalLong checkpoint) {
+    Set<SocketAddress> cold = sentinels.cold();
+    if (cold.isEmpty() || checkpoint.isEmpty() || table.snapshot(checkpoint.getAsLong()) == null) {
+      return 0;
+    }
+    long start = System.nanoTime();
+    Snapshot warmAt = table.snapshot(checkpoint.getAsLong());
+    LOG.info("memcached {} came back empty: re-warming its keys from snapshot {}", cold, warmAt.snapshotId());
+    OnlineStoreWriter writer = writers.get().onlyKeys(sentinels.keysOn(cold));
+    TableChangeReader.Plan plan = reader.plan(null, warmAt);
+    for (TableChangeReader.Change change : plan.changes()) {
+      reader.apply(change, writer);
+    }
+    writer.flush();
+    sentinels.markWarm(cold, warmAt.snapshotId());
+    rewarms.increment();
+    rewarmTime.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    rowsSet.increment(writer.written());
+    LOG.info("Re-warmed {} keys on {} in {} ms", writer.written(), cold, (System.nanoTime() - start) / 1_000_000);
+    return writer.written();
+  }
+
+  /** Snapshots not yet mirrored, and how long ago the oldest of them was committed. */
+  private void updateLag(Snapshot current, OptionalLong checkpoint) {
     long count = 0;
+    Snapshot oldest = current;
     for (Snapshot s = current; s != null; count++) {
       if (checkpoint.isPresent() && s.snapshotId() == checkpoint.getAsLong()) {
-        return count;
+        break;
       }
+      oldest = s;
       s = s.parentId() == null ? null : table.snapshot(s.parentId());
     }
-    return count;
+    lagSnapshots.set(count);
+    lagMillis.set(Math.max(0, System.currentTimeMillis() - oldest.timestampMillis()));
   }
 }

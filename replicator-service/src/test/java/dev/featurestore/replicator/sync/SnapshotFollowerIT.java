@@ -134,6 +134,30 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void memcachedThatRestartedEmptyIsReWarmedWithoutNewSnapshots() {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    List<FeatureRow> rows = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      rows.add(FeatureTables.row("w" + i, i, t0));
+    }
+    FeatureTables.append(table, rows);
+    follower().runOnce();
+    assertThat(follower().runOnce()).as("warm and caught up: nothing to do").isZero();
+
+    memcached.restart();
+    long rewarmed = 0;
+    for (int attempt = 0; attempt < 100 && rewarmed == 0; attempt++) {
+      rewarmed = follower().runOnce();
+      sleep(100);
+    }
+
+    assertThat(rewarmed).isEqualTo(300);
+    assertOnlineStoreEqualsTable();
+    assertThat(meters.counter("featurestore.replicator.rewarms").count()).isEqualTo(1);
+    assertThat(follower().runOnce()).as("warm again").isZero();
+  }
+
+  @Test
   void checkpointSurvivesARestartAndOnlyNewSnapshotsAreRead() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
@@ -181,19 +205,26 @@ class SnapshotFollowerIT {
       memcached.restart();
     }
 
-    // the restarted server is empty: this cycle only re-sends the range after the checkpoint
+    // the restarted server is empty: it is re-warmed from the checkpoint ("a"), then the range after it ("b")
     long written = 0;
     for (int attempt = 0; attempt < 100 && written == 0; attempt++) {
       written = follower().runOnce();
       sleep(100);
     }
-    assertThat(written).isEqualTo(1);
-    assertThat(online("b")).isNotNull();
+    assertThat(written).isEqualTo(2);
+    assertThat(meters.counter("featurestore.replicator.rewarms").count()).isEqualTo(1);
+    assertOnlineStoreEqualsTable();
     assertThat(checkpoints.load(table.name())).hasValue(table.currentSnapshot().snapshotId());
   }
 
   private SnapshotFollower follower() {
-    return new SnapshotFollower(table, table.name(), () -> new OnlineStoreWriter(client, keys, 100, 2000), checkpoints, meters);
+    return new SnapshotFollower(
+        table,
+        table.name(),
+        () -> new OnlineStoreWriter(client, keys, 100, 2000),
+        new OnlineStoreSentinels(client, keys.namespace(), 2000),
+        checkpoints,
+        meters);
   }
 
   private OnlineFeature online(String docId) {
