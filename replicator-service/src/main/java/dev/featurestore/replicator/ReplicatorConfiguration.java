@@ -2,13 +2,13 @@ package dev.featurestore.replicator;
 
 import dev.featurestore.common.FeatureTable;
 import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.replicator.checkpoint.CheckpointStore;
-import dev.featurestore.replicator.checkpoint.JdbcCheckpointStore;
+import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import dev.featurestore.replicator.sync.OnlineStoreSentinels;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
 import dev.featurestore.replicator.sync.ReplicationLoop;
 import dev.featurestore.replicator.sync.SnapshotFollower;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.util.Map;
 import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.CatalogProperties;
@@ -36,7 +36,7 @@ class ReplicatorConfiguration {
   }
 
   @Bean
-  CheckpointStore checkpointStore(ReplicatorProperties properties) {
+  JdbcReplicationState replicationState(ReplicatorProperties properties) {
     Map<String, String> catalog = properties.catalog().resolvedProperties(properties.stateDir());
     String url = properties.replicator().checkpointJdbcUrl();
     if (url == null || url.isBlank()) {
@@ -46,12 +46,24 @@ class ReplicatorConfiguration {
       throw new IllegalStateException(
           "The catalog is not a JDBC catalog (uri " + url + "): set featurestore.replicator.checkpoint-jdbc-url");
     }
-    return new JdbcCheckpointStore(url, catalog.get("jdbc.user"), catalog.get("jdbc.password"));
+    String owner = properties.replicator().instanceId() != null ? properties.replicator().instanceId() : defaultInstanceId();
+    return new JdbcReplicationState(
+        url, catalog.get("jdbc.user"), catalog.get("jdbc.password"), owner, properties.replicator().leaseTtl(), Clock.systemUTC());
+  }
+
+  private static String defaultInstanceId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "unknown-host";
+    }
+    return host + "-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
   }
 
   @Bean
   SnapshotFollower snapshotFollower(
-      Table featureTable, MemcachedClient memcached, CheckpointStore checkpoints, ReplicatorProperties properties, MeterRegistry meters) {
+      Table featureTable, MemcachedClient memcached, JdbcReplicationState state, ReplicatorProperties properties, MeterRegistry meters) {
     ReplicatorProperties.Replicator settings = properties.replicator();
     return new SnapshotFollower(
         featureTable,
@@ -60,7 +72,8 @@ class ReplicatorConfiguration {
             new OnlineStoreWriter(
                 memcached, properties.memcached().keyScheme(), settings.writeBatchSize(), settings.writeTimeout().toMillis()),
         new OnlineStoreSentinels(memcached, properties.memcached().keyNamespace(), settings.writeTimeout().toMillis()),
-        checkpoints,
+        state,
+        state,
         meters);
   }
 

@@ -31,11 +31,15 @@ public record ReplicatorProperties(
    * @param pollInterval pause between two cycles
    * @param writeBatchSize memcached sets in flight at once
    * @param writeTimeout how long one batch of sets may take
-   * @param checkpointJdbcUrl where the checkpoint lives; default: the catalog's own JDBC database
+   * @param checkpointJdbcUrl where the checkpoint and the lease live; default: the catalog's own JDBC database
+   * @param leaseTtl how long the active replicator's lease lasts without renewal: a standby takes over after it
+   * @param instanceId this replicator's name in the lease; default: host, pid and a random suffix
    */
   public record Replicator(
       @NotNull Duration pollInterval,
       @Min(1) int writeBatchSize,
       @NotNull Duration writeTimeout,
-      String checkpointJdbcUrl) {}
+      String checkpointJdbcUrl,
+      @NotNull Duration leaseTtl,
+      String instanceId) {}
 }

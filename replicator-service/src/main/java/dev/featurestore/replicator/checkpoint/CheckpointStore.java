@@ -7,5 +7,6 @@ public interface CheckpointStore {
 
   OptionalLong load(String table);
 
-  void save(String table, long snapshotId);
+  /** Moves the checkpoint; false if this replicator no longer leads (the write is refused, not lost). */
+  boolean save(String table, long snapshotId);
 }

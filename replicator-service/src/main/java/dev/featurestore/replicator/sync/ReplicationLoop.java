@@ -65,6 +65,7 @@ public final class ReplicationLoop implements SmartLifecycle {
       }
       executor = null;
     }
+    follower.release();
   }
 
   @Override

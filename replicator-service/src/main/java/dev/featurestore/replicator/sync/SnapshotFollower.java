@@ -1,6 +1,7 @@
 package dev.featurestore.replicator.sync;
 
 import dev.featurestore.replicator.checkpoint.CheckpointStore;
+import dev.featurestore.replicator.checkpoint.Leadership;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -37,6 +38,9 @@ public final class SnapshotFollower {
   private final Supplier<OnlineStoreWriter> writers;
   private final OnlineStoreSentinels sentinels;
   private final CheckpointStore checkpoints;
+  private final Leadership leadership;
+  private final AtomicLong leader = new AtomicLong();
+  private long lastRenewalNanos;
   private final Counter rowsSet;
   private final Counter rowsDeleted;
   private final Counter fullResyncs;
@@ -55,6 +59,7 @@ public final class SnapshotFollower {
       Supplier<OnlineStoreWriter> writers,
       OnlineStoreSentinels sentinels,
       CheckpointStore checkpoints,
+      Leadership leadership,
       MeterRegistry meters) {
     this.table = table;
     this.tableName = tableName;
@@ -62,6 +67,7 @@ public final class SnapshotFollower {
     this.writers = writers;
     this.sentinels = sentinels;
     this.checkpoints = checkpoints;
+    this.leadership = leadership;
     this.rowsSet = meters.counter("featurestore.replicator.rows.set");
     this.rowsDeleted = meters.counter("featurestore.replicator.rows.deleted");
     this.fullResyncs = meters.counter("featurestore.replicator.full.resyncs");
@@ -69,6 +75,7 @@ public final class SnapshotFollower {
     this.rewarms = meters.counter("featurestore.replicator.rewarms");
     this.rewarmTime = meters.timer("featurestore.replicator.rewarm.time");
     this.cycleTime = meters.timer("featurestore.replicator.cycle.time");
+    meters.gauge("featurestore.replicator.leader", leader);
     meters.gauge("featurestore.replicator.lag.snapshots", lagSnapshots);
     meters.gauge("featurestore.replicator.lag.seconds", lagMillis, v -> v.get() / 1000.0);
     meters.gauge("featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
@@ -94,7 +101,25 @@ public final class SnapshotFollower {
     return consecutiveFailures;
   }
 
+  /** Gives the lease up so that a standby takes over at once (graceful stop). */
+  public void release() {
+    if (leader.get() == 1) {
+      leadership.release(tableName);
+      leader.set(0);
+    }
+  }
+
+  public boolean isLeader() {
+    return leader.get() == 1;
+  }
+
   private long replicate() {
+    if (!leadership.acquireOrRenew(tableName)) {
+      leader.set(0);
+      return 0;
+    }
+    leader.set(1);
+    lastRenewalNanos = System.nanoTime();
     table.refresh();
     Snapshot current = table.currentSnapshot();
     OptionalLong checkpoint = checkpoints.load(tableName);
@@ -112,13 +137,17 @@ public final class SnapshotFollower {
     }
     OnlineStoreWriter writer = writers.get();
     for (TableChangeReader.Change change : plan.changes()) {
+      renewDuringLongCycles();
       reader.apply(change, writer);
     }
     writer.flush();
     if (plan.fullResync()) {
       sentinels.markWarm(sentinels.servers(), current.snapshotId());
     }
-    checkpoints.save(tableName, current.snapshotId());
+    if (!checkpoints.save(tableName, current.snapshotId())) {
+      leader.set(0);
+      throw new IllegalStateException("Lost the lease of " + tableName + " to another replicator; checkpoint not moved");
+    }
     rowsSet.increment(writer.written());
     rowsDeleted.increment(writer.deleted());
     lagSnapshots.set(0);
@@ -143,6 +172,7 @@ public final class SnapshotFollower {
     OnlineStoreWriter writer = writers.get().onlyKeys(sentinels.keysOn(cold));
     TableChangeReader.Plan plan = reader.plan(null, warmAt);
     for (TableChangeReader.Change change : plan.changes()) {
+      renewDuringLongCycles();
       reader.apply(change, writer);
     }
     writer.flush();
@@ -152,6 +182,17 @@ public final class SnapshotFollower {
     rowsSet.increment(writer.written());
     LOG.info("Re-warmed {} keys on {} in {} ms", writer.written(), cold, (System.nanoTime() - start) / 1_000_000);
     return writer.written();
+  }
+
+  /** A full resync can outlast the lease: renew it every second, and stop writing the moment it is lost. */
+  private void renewDuringLongCycles() {
+    if (System.nanoTime() - lastRenewalNanos > 1_000_000_000L) {
+      if (!leadership.acquireOrRenew(tableName)) {
+        leader.set(0);
+        throw new IllegalStateException("Lost the lease of " + tableName + " during a cycle");
+      }
+      lastRenewalNanos = System.nanoTime();
+    }
   }
 
   /** Snapshots not yet mirrored, and how long ago the oldest of them was committed. */

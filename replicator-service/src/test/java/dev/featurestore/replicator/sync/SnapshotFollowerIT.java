@@ -13,8 +13,7 @@ import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
 import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
-import dev.featurestore.replicator.checkpoint.CheckpointStore;
-import dev.featurestore.replicator.checkpoint.JdbcCheckpointStore;
+import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,7 +47,8 @@ class SnapshotFollowerIT {
 
   @TempDir Path stateDir;
   private Table table;
-  private CheckpointStore checkpoints;
+  private JdbcReplicationState checkpoints;
+  private String stateUrl;
   private SimpleMeterRegistry meters;
   private final MemcachedKeyScheme keys = MemcachedKeyScheme.withNamespace("it" + System.nanoTime());
 
@@ -69,7 +69,8 @@ class SnapshotFollowerIT {
     CatalogSettings settings = CatalogSettings.defaults();
     Catalog catalog = settings.load(stateDir);
     table = FeatureTable.createOrLoad(catalog, FeatureTable.identifier(settings.table()));
-    checkpoints = new JdbcCheckpointStore(settings.resolvedProperties(stateDir).get(CatalogProperties.URI), null, null);
+    stateUrl = settings.resolvedProperties(stateDir).get(CatalogProperties.URI);
+    checkpoints = state("primary", Duration.ofSeconds(30));
     meters = new SimpleMeterRegistry();
   }
 
@@ -158,6 +159,48 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void standbyTakesOverWhenTheActiveReplicatorDiesAndContinuesFromItsCheckpoint() {
+    Duration ttl = Duration.ofMillis(1500);
+    SimpleMeterRegistry activeMeters = new SimpleMeterRegistry();
+    SimpleMeterRegistry standbyMeters = new SimpleMeterRegistry();
+    SnapshotFollower active = follower(state("active", ttl), activeMeters);
+    SnapshotFollower standby = follower(state("standby", ttl), standbyMeters);
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
+
+    assertThat(active.runOnce()).isEqualTo(2);
+    assertThat(active.isLeader()).isTrue();
+    FeatureTables.append(table, List.of(FeatureTables.row("c", 3, t0.plusSeconds(1))));
+    assertThat(standby.runOnce()).as("a standby writes nothing").isZero();
+    assertThat(standby.isLeader()).isFalse();
+    assertThat(online("c")).isNull();
+
+    // the active replicator dies (no more cycles, no release); the standby takes over once the lease expires
+    long diedAt = System.nanoTime();
+    long written = 0;
+    while (written == 0 && System.nanoTime() - diedAt < Duration.ofSeconds(10).toNanos()) {
+      written = standby.runOnce();
+      sleep(100);
+    }
+    long takeoverMillis = (System.nanoTime() - diedAt) / 1_000_000;
+    assertThat(standby.isLeader()).isTrue();
+    assertThat(written).as("only the snapshot after the dead leader's checkpoint").isEqualTo(1);
+    assertThat(takeoverMillis).as("takeover within the lease TTL plus a cycle").isLessThan(10_000);
+    assertOnlineStoreEqualsTable();
+
+    // the old leader comes back: it stands by, and cannot move the checkpoint
+    assertThat(active.runOnce()).isZero();
+    assertThat(active.isLeader()).isFalse();
+    assertThat(state("active", ttl).save(table.name(), 42L)).as("checkpoint is fenced by the lease").isFalse();
+
+    // a graceful stop hands over at once
+    standby.release();
+    FeatureTables.append(table, List.of(FeatureTables.row("d", 4, t0.plusSeconds(2))));
+    assertThat(active.runOnce()).isEqualTo(1);
+    assertOnlineStoreEqualsTable();
+  }
+
+  @Test
   void checkpointSurvivesARestartAndOnlyNewSnapshotsAreRead() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
@@ -218,13 +261,22 @@ class SnapshotFollowerIT {
   }
 
   private SnapshotFollower follower() {
+    return follower(checkpoints, meters);
+  }
+
+  private SnapshotFollower follower(JdbcReplicationState state, io.micrometer.core.instrument.MeterRegistry registry) {
     return new SnapshotFollower(
         table,
         table.name(),
         () -> new OnlineStoreWriter(client, keys, 100, 2000),
         new OnlineStoreSentinels(client, keys.namespace(), 2000),
-        checkpoints,
-        meters);
+        state,
+        state,
+        registry);
+  }
+
+  private JdbcReplicationState state(String owner, Duration leaseTtl) {
+    return new JdbcReplicationState(stateUrl, null, null, owner, leaseTtl, java.time.Clock.systemUTC());
   }
 
   private OnlineFeature online(String docId) {

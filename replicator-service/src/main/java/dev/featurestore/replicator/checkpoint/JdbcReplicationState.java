@@ -1,0 +1,167 @@
+package dev.featurestore.replicator.checkpoint;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.Properties;
+
+/**
+ * The replicators' shared state in the catalog's own database (SQLite locally, PostgreSQL in compose): the
+ * checkpoint of each table and a lease that makes one replicator active and the others standbys.
+ *
+ * <p>The lease is a row {@code (table, owner, expires_at)}, taken with one conditional UPDATE (free, expired, or
+ * already ours) or a first INSERT. The checkpoint only moves while its writer holds an unexpired lease: the UPDATE
+ * that moves it carries the lease condition, so a replicator that lost the lease (paused, partitioned) cannot move
+ * the checkpoint past the new leader's, whatever it wrote meanwhile. Portable SQL: both statements are single
+ * atomic statements on SQLite and PostgreSQL.
+ */
+public final class JdbcReplicationState implements CheckpointStore, Leadership {
+
+  private static final String CHECKPOINTS = "featurestore_replicator_checkpoint";
+  private static final String LEASES = "featurestore_replicator_lease";
+  private static final String LEASE_HELD = "EXISTS (SELECT 1 FROM " + LEASES + " WHERE table_name = ? AND owner = ? AND expires_at > ?)";
+
+  private final String url;
+  private final Properties credentials;
+  private final String owner;
+  private final long ttlMillis;
+  private final Clock clock;
+
+  public JdbcReplicationState(String url, String user, String password, String owner, Duration leaseTtl, Clock clock) {
+    this.url = url;
+    this.credentials = new Properties();
+    if (user != null) {
+      credentials.setProperty("user", user);
+    }
+    if (password != null) {
+      credentials.setProperty("password", password);
+    }
+    this.owner = owner;
+    this.ttlMillis = leaseTtl.toMillis();
+    this.clock = clock;
+    createTables();
+  }
+
+  @Override
+  public String owner() {
+    return owner;
+  }
+
+  private void createTables() {
+    try (Connection connection = connect();
+        Statement statement = connection.createStatement()) {
+      statement.execute(
+          "CREATE TABLE IF NOT EXISTS " + CHECKPOINTS
+              + " (table_name VARCHAR(512) PRIMARY KEY, snapshot_id BIGINT NOT NULL, updated_at BIGINT NOT NULL)");
+      statement.execute(
+          "CREATE TABLE IF NOT EXISTS " + LEASES
+              + " (table_name VARCHAR(512) PRIMARY KEY, owner VARCHAR(512) NOT NULL, expires_at BIGINT NOT NULL)");
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot create replicator state tables in " + url, e);
+    }
+  }
+
+  @Override
+  public OptionalLong load(String table) {
+    try (Connection connection = connect();
+        PreparedStatement select = connection.prepareStatement("SELECT snapshot_id FROM " + CHECKPOINTS + " WHERE table_name = ?")) {
+      select.setString(1, table);
+      try (ResultSet rows = select.executeQuery()) {
+        return rows.next() ? OptionalLong.of(rows.getLong(1)) : OptionalLong.empty();
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot read checkpoint of " + table, e);
+    }
+  }
+
+  @Override
+  public boolean save(String table, long snapshotId) {
+    long now = clock.millis();
+    try (Connection connection = connect()) {
+      try (PreparedStatement update =
+          connection.prepareStatement(
+              "UPDATE " + CHECKPOINTS + " SET snapshot_id = ?, updated_at = ? WHERE table_name = ? AND " + LEASE_HELD)) {
+        update.setLong(1, snapshotId);
+        update.setLong(2, now);
+        update.setString(3, table);
+        bindLease(update, 4, table, now);
+        if (update.executeUpdate() == 1) {
+          return true;
+        }
+      }
+      try (PreparedStatement insert =
+          connection.prepareStatement(
+              "INSERT INTO " + CHECKPOINTS + " (table_name, snapshot_id, updated_at) SELECT ?, ?, ? WHERE " + LEASE_HELD
+                  + " AND NOT EXISTS (SELECT 1 FROM " + CHECKPOINTS + " WHERE table_name = ?)")) {
+        insert.setString(1, table);
+        insert.setLong(2, snapshotId);
+        insert.setLong(3, now);
+        bindLease(insert, 4, table, now);
+        insert.setString(7, table);
+        return insert.executeUpdate() == 1;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot save checkpoint " + snapshotId + " of " + table, e);
+    }
+  }
+
+  @Override
+  public boolean acquireOrRenew(String table) {
+    long now = clock.millis();
+    try (Connection connection = connect()) {
+      try (PreparedStatement update =
+          connection.prepareStatement(
+              "UPDATE " + LEASES + " SET owner = ?, expires_at = ? WHERE table_name = ? AND (owner = ? OR expires_at <= ?)")) {
+        update.setString(1, owner);
+        update.setLong(2, now + ttlMillis);
+        update.setString(3, table);
+        update.setString(4, owner);
+        update.setLong(5, now);
+        if (update.executeUpdate() == 1) {
+          return true;
+        }
+      }
+      try (PreparedStatement insert =
+          connection.prepareStatement(
+              "INSERT INTO " + LEASES + " (table_name, owner, expires_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
+                  + LEASES + " WHERE table_name = ?)")) {
+        insert.setString(1, table);
+        insert.setString(2, owner);
+        insert.setLong(3, now + ttlMillis);
+        insert.setString(4, table);
+        return insert.executeUpdate() == 1;
+      }
+    } catch (SQLException e) {
+      // a concurrent first INSERT (primary key) or a busy database: not the leader this time
+      return false;
+    }
+  }
+
+  @Override
+  public void release(String table) {
+    try (Connection connection = connect();
+        PreparedStatement update = connection.prepareStatement("UPDATE " + LEASES + " SET expires_at = 0 WHERE table_name = ? AND owner = ?")) {
+      update.setString(1, table);
+      update.setString(2, owner);
+      update.executeUpdate();
+    } catch (SQLException e) {
+      // the lease expires by itself
+    }
+  }
+
+  private void bindLease(PreparedStatement statement, int first, String table, long now) throws SQLException {
+    statement.setString(first, table);
+    statement.setString(first + 1, owner);
+    statement.setLong(first + 2, now);
+  }
+
+  private Connection connect() throws SQLException {
+    return DriverManager.getConnection(url, credentials);
+  }
+}
