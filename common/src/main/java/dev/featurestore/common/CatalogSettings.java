@@ -54,6 +54,11 @@ public record CatalogSettings(String name, String table, Map<String, String> pro
     return resolved;
   }
 
+  /** The feature table in {@code catalog}, created if missing (see {@link FeatureTable#createOrLoad}). */
+  public org.apache.iceberg.Table featureTable(Catalog catalog) {
+    return FeatureTable.createOrLoad(catalog, FeatureTable.identifier(table));
+  }
+
   /** Builds the catalog; creates the local state directory first when the default SQLite catalog is used. */
   public Catalog load(Path stateDir) {
     Map<String, String> resolved = resolvedProperties(stateDir);

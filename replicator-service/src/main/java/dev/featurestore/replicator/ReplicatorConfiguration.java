@@ -1,6 +1,5 @@
 package dev.featurestore.replicator;
 
-import dev.featurestore.common.FeatureTable;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import dev.featurestore.replicator.sync.OnlineStoreSentinels;
@@ -27,7 +26,7 @@ class ReplicatorConfiguration {
 
   @Bean
   Table featureTable(Catalog catalog, ReplicatorProperties properties) {
-    return FeatureTable.createOrLoad(catalog, FeatureTable.identifier(properties.catalog().table()));
+    return properties.catalog().featureTable(catalog);
   }
 
   @Bean(destroyMethod = "shutdown")

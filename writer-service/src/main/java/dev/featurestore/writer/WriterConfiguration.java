@@ -1,6 +1,5 @@
 package dev.featurestore.writer;
 
-import dev.featurestore.common.FeatureTable;
 import dev.featurestore.writer.embedding.MiniLmArtifact;
 import dev.featurestore.writer.embedding.SentenceEmbedder;
 import dev.featurestore.writer.ingest.IngestLoop;
@@ -26,7 +25,7 @@ class WriterConfiguration {
 
   @Bean
   Table featureTable(Catalog catalog, WriterProperties properties) {
-    return FeatureTable.createOrLoad(catalog, FeatureTable.identifier(properties.catalog().table()));
+    return properties.catalog().featureTable(catalog);
   }
 
   @Bean
@@ -41,10 +40,16 @@ class WriterConfiguration {
 
   @Bean
   IngestLoop ingestLoop(
-      Table featureTable, SentenceEmbedder embedder, KafkaProperties kafka, WriterProperties properties, MeterRegistry meters) {
+      Catalog catalog,
+      Table featureTable,
+      SentenceEmbedder embedder,
+      KafkaProperties kafka,
+      WriterProperties properties,
+      MeterRegistry meters) {
     WriterProperties.Writer writer = properties.writer();
     return Ingestion.builder()
         .table(featureTable)
+        .ledgerTable(properties.catalog().featureTable(catalog))
         .embedder(embedder)
         .consumerConfig(kafka.buildConsumerProperties())
         .producerConfig(kafka.buildProducerProperties())

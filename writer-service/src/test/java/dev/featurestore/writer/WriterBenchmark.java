@@ -121,7 +121,7 @@ class WriterBenchmark {
       TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
       while (true) {
         table.refresh();
-        Long next = OffsetLedger.read(table, table.currentSnapshot(), GROUP).next(partition);
+        Long next = OffsetLedger.read(table, GROUP).next(partition);
         if (next != null && next > sent.offset()) {
           millis[i] = table.currentSnapshot().timestampMillis() - sent.timestamp();
           break;

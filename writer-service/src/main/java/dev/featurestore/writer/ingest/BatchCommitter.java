@@ -14,6 +14,8 @@ import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.Transaction;
+import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
@@ -21,20 +23,30 @@ import org.apache.iceberg.expressions.Expressions;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Commits a batch to the table as one snapshot, exactly once per Kafka offset.
+ * Commits a batch to the table exactly once per Kafka offset: its rows and tombstones (one {@code RowDelta}
+ * snapshot) and its partitions' new positions (table properties, see {@link OffsetLedger}) in one Iceberg
+ * transaction.
  *
- * <p>Before each attempt the committer reads the {@link OffsetLedger} of the table's current snapshot and keeps only
- * the partitions whose slice starts exactly where the ledger says the partition ends; any other partition belongs to
- * a writer that took it over (rebalance, pause, zombie) and its slice is dropped. The commit then validates that no
- * file was added since that snapshot: if another writer committed in between, the attempt fails and the check runs
- * again on the new state. Ledger check and commit are therefore one atomic step, without a coordinator.
+ * <p>Before each attempt the committer reads the ledger and keeps only the slices that start exactly where the
+ * table says their partition ends (for a partition the table never saw: where this writer resumed it); any other
+ * slice belongs to a writer that took the partition over, or follows a batch that failed, and is dropped. The
+ * {@code RowDelta} validates that no file was added since the ledger was read; if another writer committed in
+ * between, the attempt fails and the check runs again on the new state.
+ *
+ * <p>Dead letters are published between the check and the commit, only for accepted slices and only for offsets
+ * the table has not absorbed: a fenced slice never sends any.
  */
 final class BatchCommitter {
 
   private static final int MAX_ATTEMPTS = 200;
 
-  /** What became of a batch: the partitions committed (with the snapshot) and those fenced off. */
-  record Outcome(Long snapshotId, Set<TopicPartition> committed, Map<TopicPartition, Long> fencedAt) {}
+  /** What became of a batch: the partitions committed and those fenced off (with where the table ends). */
+  record Outcome(Set<TopicPartition> committed, Map<TopicPartition, Long> fencedAt) {}
+
+  /** Publishes the dead letters of accepted slices; returns each source partition's dead-letter end offset. */
+  interface DeadLetterStep {
+    Map<TopicPartition, Long> publish(List<PreparedBatch.Slice> accepted);
+  }
 
   private final Table table;
   private final String group;
@@ -52,83 +64,109 @@ final class BatchCommitter {
     this.commitTime = meters.timer("featurestore.writer.commit.time");
   }
 
-  /** The table's ledger now. */
-  OffsetLedger ledger() {
-    table.refresh();
-    return OffsetLedger.read(table, table.currentSnapshot(), group);
+  Outcome commit(PreparedBatch batch, DeadLetterStep deadLetters) {
+    return commitTime.record(() -> commitWithRetries(batch, deadLetters));
   }
 
-  Outcome commit(PreparedBatch batch, Map<TopicPartition, Long> deadLetterNext) {
-    return commitTime.record(() -> commitWithRetries(batch, deadLetterNext));
-  }
-
-  private Outcome commitWithRetries(PreparedBatch batch, Map<TopicPartition, Long> deadLetterNext) {
+  private Outcome commitWithRetries(PreparedBatch batch, DeadLetterStep deadLetters) {
     Set<TopicPartition> writtenFor = null;
     DataFile dataFile = null;
     DeleteFile deleteFile = null;
+    Map<TopicPartition, Long> deadLetterNext = new LinkedHashMap<>();
+    Set<TopicPartition> published = new LinkedHashSet<>();
+    boolean outcomeUnknown = false;
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       table.refresh();
       Snapshot base = table.currentSnapshot();
-      OffsetLedger ledger = OffsetLedger.read(table, base, group);
-      Set<TopicPartition> accepted = new LinkedHashSet<>();
+      OffsetLedger ledger = OffsetLedger.read(table, group);
+      List<PreparedBatch.Slice> accepted = new ArrayList<>();
       Map<TopicPartition, Long> fencedAt = new LinkedHashMap<>();
       for (PreparedBatch.Slice slice : batch.slices().values()) {
-        Long expected = ledger.next(slice.partition());
-        if (expected == null || expected == slice.startOffset()) {
-          accepted.add(slice.partition());
+        Long next = ledger.next(slice.partition());
+        long expected = next != null ? next : slice.resumedAt();
+        if (expected == slice.startOffset()) {
+          accepted.add(slice);
         } else {
           fencedAt.put(slice.partition(), expected);
         }
       }
-      fenced.increment(fencedAt.size());
+      Set<TopicPartition> acceptedPartitions = new LinkedHashSet<>();
+      accepted.forEach(slice -> acceptedPartitions.add(slice.partition()));
       if (accepted.isEmpty()) {
-        files.discard(dataFile, deleteFile);
-        return new Outcome(null, Set.of(), fencedAt);
+        fenced.increment(fencedAt.size());
+        if (!outcomeUnknown) {
+          files.discard(dataFile, deleteFile);
+        }
+        return new Outcome(Set.of(), fencedAt);
       }
-      if (!accepted.equals(writtenFor)) {
-        files.discard(dataFile, deleteFile);
+      List<PreparedBatch.Slice> unpublished = accepted.stream().filter(slice -> !published.contains(slice.partition())).toList();
+      if (!unpublished.isEmpty()) {
+        deadLetterNext.putAll(deadLetters.publish(unpublished));
+        unpublished.forEach(slice -> published.add(slice.partition()));
+      }
+      if (!acceptedPartitions.equals(writtenFor)) {
+        if (!outcomeUnknown) {
+          files.discard(dataFile, deleteFile);
+        }
         List<PreparedBatch.SourcedRow> rows = new ArrayList<>();
         Set<String> tombstones = new LinkedHashSet<>();
-        for (TopicPartition partition : accepted) {
-          rows.addAll(batch.slices().get(partition).rows());
-          tombstones.addAll(batch.slices().get(partition).tombstones());
+        for (PreparedBatch.Slice slice : accepted) {
+          rows.addAll(slice.rows());
+          tombstones.addAll(slice.tombstones());
         }
         dataFile = rows.isEmpty() ? null : files.writeRows(rows);
         deleteFile = tombstones.isEmpty() ? null : files.writeTombstones(tombstones);
-        writtenFor = accepted;
+        writtenFor = acceptedPartitions;
+        outcomeUnknown = false;
       }
       Map<TopicPartition, Long> next = new LinkedHashMap<>();
-      StringBuilder ranges = new StringBuilder();
-      for (TopicPartition partition : accepted) {
-        PreparedBatch.Slice slice = batch.slices().get(partition);
-        next.put(partition, slice.endOffset());
-        ranges.append(ranges.length() == 0 ? "" : ",").append(partition.topic()).append('/').append(partition.partition())
-            .append('=').append(slice.startOffset()).append('-').append(slice.endOffset());
-      }
-      RowDelta delta = table.newRowDelta();
-      if (dataFile != null) {
-        delta.addRows(dataFile);
-      }
-      if (deleteFile != null) {
-        delta.addDeletes(deleteFile);
-      }
-      ledger.advance(next, deadLetterNext).summary().forEach(delta::set);
-      delta.set(OffsetLedger.BATCH_KEY, ranges.toString());
-      if (base != null) {
-        delta.validateFromSnapshot(base.snapshotId())
-            .conflictDetectionFilter(Expressions.alwaysTrue())
-            .validateNoConflictingDataFiles()
-            .validateNoConflictingDeleteFiles();
-      }
+      accepted.forEach(slice -> next.put(slice.partition(), slice.endOffset()));
+      Map<TopicPartition, Long> deadLetterEnds = new LinkedHashMap<>(deadLetterNext);
+      deadLetterEnds.keySet().retainAll(acceptedPartitions);
       try {
-        delta.commit();
-        return new Outcome(table.currentSnapshot().snapshotId(), accepted, fencedAt);
-      } catch (ValidationException | CommitFailedException | CommitStateUnknownException e) {
-        // another writer committed since `base`, or we cannot tell whether we did: the ledger check on the new
-        // state decides (a commit of ours that did land shows up as this batch's slices being behind the ledger)
+        Transaction transaction = table.newTransaction();
+        if (dataFile != null || deleteFile != null) {
+          RowDelta delta = transaction.newRowDelta();
+          if (dataFile != null) {
+            delta.addRows(dataFile);
+          }
+          if (deleteFile != null) {
+            delta.addDeletes(deleteFile);
+          }
+          delta.set(OffsetLedger.GROUP_KEY, group);
+          delta.set(OffsetLedger.BATCH_KEY, ranges(accepted));
+          if (base != null) {
+            delta.validateFromSnapshot(base.snapshotId())
+                .conflictDetectionFilter(Expressions.alwaysTrue())
+                .validateNoConflictingDataFiles()
+                .validateNoConflictingDeleteFiles();
+          }
+          delta.commit();
+        }
+        UpdateProperties positions = transaction.updateProperties();
+        OffsetLedger.properties(group, next, deadLetterEnds).forEach(positions::set);
+        positions.commit();
+        transaction.commitTransaction();
+        fenced.increment(fencedAt.size());
+        return new Outcome(acceptedPartitions, fencedAt);
+      } catch (CommitStateUnknownException e) {
+        // it may have landed: the next check tells (its slices would then be behind the ledger); its files stay
+        outcomeUnknown = true;
+        retries.increment();
+      } catch (ValidationException | CommitFailedException e) {
+        // another writer committed since `base`: check the ledger again on the new state
         retries.increment();
       }
     }
     throw new IllegalStateException("Batch not committed after " + MAX_ATTEMPTS + " attempts of optimistic concurrency");
+  }
+
+  private static String ranges(List<PreparedBatch.Slice> slices) {
+    StringBuilder ranges = new StringBuilder();
+    for (PreparedBatch.Slice slice : slices) {
+      ranges.append(ranges.length() == 0 ? "" : ",").append(OffsetLedger.key(slice.partition()))
+          .append('=').append(slice.startOffset()).append('-').append(slice.endOffset());
+    }
+    return ranges.toString();
   }
 }

@@ -24,7 +24,8 @@ import org.apache.kafka.common.TopicPartition;
 final class BatchPreparer {
 
   /** The records of one partition in a poll, and where the consumer stood before and after them. */
-  record PolledSlice(TopicPartition partition, long startOffset, long endOffset, List<ConsumerRecord<String, byte[]>> records) {}
+  record PolledSlice(
+      TopicPartition partition, long resumedAt, long startOffset, long endOffset, List<ConsumerRecord<String, byte[]>> records) {}
 
   private final DocumentParser parser;
   private final Embedder embedder;
@@ -131,7 +132,7 @@ final class BatchPreparer {
     PreparedBatch.Slice build() {
       rows.sort((a, b) -> Long.compare(a.source().offset(), b.source().offset()));
       return new PreparedBatch.Slice(
-          slice.partition(), slice.startOffset(), slice.endOffset(), List.copyOf(rows), Set.copyOf(tombstones), List.copyOf(deadLetters), alreadyDeadLettered);
+          slice.partition(), slice.resumedAt(), slice.startOffset(), slice.endOffset(), List.copyOf(rows), Set.copyOf(tombstones), List.copyOf(deadLetters), alreadyDeadLettered);
     }
   }
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.apache.iceberg.Table;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -55,6 +56,8 @@ public final class IngestLoop implements SmartLifecycle {
   private final BatchPreparer preparer;
   private final DeadLetterChannel deadLetters;
   private final BatchCommitter committer;
+  private final Table ledgerTable;
+  private final String group;
   private final MeterRegistry meters;
   private final Counter recordsIn;
   private final Counter rowsCommitted;
@@ -65,6 +68,7 @@ public final class IngestLoop implements SmartLifecycle {
 
   // consumer thread only
   private final Map<TopicPartition, Long> positions = new HashMap<>();
+  private final Map<TopicPartition, Long> resumedAt = new HashMap<>();
   private final Set<TopicPartition> pendingInit = ConcurrentHashMap.newKeySet();
   private int consecutiveFailures;
   // shared between the two threads
@@ -91,12 +95,16 @@ public final class IngestLoop implements SmartLifecycle {
       BatchPreparer preparer,
       DeadLetterChannel deadLetters,
       BatchCommitter committer,
+      Table ledgerTable,
+      String group,
       MeterRegistry meters) {
     this.consumers = consumers;
     this.topic = topic;
     this.preparer = preparer;
     this.deadLetters = deadLetters;
     this.committer = committer;
+    this.ledgerTable = ledgerTable;
+    this.group = group;
     this.meters = meters;
     this.recordsIn = meters.counter("featurestore.writer.records.in");
     this.rowsCommitted = meters.counter("featurestore.writer.rows.committed");
@@ -206,7 +214,7 @@ public final class IngestLoop implements SmartLifecycle {
         continue;
       }
       long end = kafka.position(partition);
-      polled.add(new BatchPreparer.PolledSlice(partition, start, end, records.records(partition)));
+      polled.add(new BatchPreparer.PolledSlice(partition, resumedAt.get(partition), start, end, records.records(partition)));
       // optimistic: the next batch starts where this one ends; if this one fails, the next is fenced
       positions.put(partition, end);
     }
@@ -219,18 +227,25 @@ public final class IngestLoop implements SmartLifecycle {
     try {
       batch = preparer.prepare(polled, alreadyDeadLettered);
     } catch (RuntimeException e) {
-      rewindAfterFailure(kafka, polled.stream().map(s -> Map.entry(s.partition(), s.startOffset())).toList(), e);
+      replayAfterFailure(kafka, polled.stream().map(BatchPreparer.PolledSlice::partition).toList(), e);
       return;
     }
     inFlight.incrementAndGet();
+    boolean handedOff = false;
     try {
-      while (!handOff.offer(batch, 100, TimeUnit.MILLISECONDS)) {
-        applyResults(kafka);
+      while (!(handedOff = handOff.offer(batch, 100, TimeUnit.MILLISECONDS))) {
+        if (!commitThread.isAlive() || !running) {
+          throw new IllegalStateException("Commit thread is gone; batch not handed off");
+        }
       }
     } catch (InterruptedException e) {
-      inFlight.decrementAndGet();
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while handing off a batch", e);
+    } finally {
+      if (!handedOff) {
+        inFlight.decrementAndGet();
+        replayAfterFailure(kafka, polled.stream().map(BatchPreparer.PolledSlice::partition).toList(), new IllegalStateException("not handed off"));
+      }
     }
   }
 
@@ -247,7 +262,7 @@ public final class IngestLoop implements SmartLifecycle {
     Result result;
     while ((result = results.poll()) != null) {
       if (result.failure() != null) {
-        rewindAfterFailure(kafka, result.batch().slices().values().stream().map(s -> Map.entry(s.partition(), s.startOffset())).toList(), result.failure());
+        replayAfterFailure(kafka, List.copyOf(result.batch().slices().keySet()), result.failure());
         continue;
       }
       consecutiveFailures = 0;
@@ -260,14 +275,23 @@ public final class IngestLoop implements SmartLifecycle {
     }
   }
 
-  private void rewindAfterFailure(KafkaConsumer<String, byte[]> kafka, List<Map.Entry<TopicPartition, Long>> starts, RuntimeException failure) {
+  /**
+   * A failed batch's partitions start over from the table's truth: paused, re-positioned at the ledger, their
+   * dead-letter producer reopened (which settles a transaction in doubt) and the dead-letter topic re-read, after a
+   * back-off.
+   */
+  private void replayAfterFailure(KafkaConsumer<String, byte[]> kafka, List<TopicPartition> partitions, RuntimeException failure) {
     batchFailures.increment();
     lastError = failure.toString();
     long backOffMillis = Math.min(500L << Math.min(consecutiveFailures, 6), 30_000);
     consecutiveFailures++;
-    LOG.warn("Batch failed; replaying it in {} ms: {}", backOffMillis, failure.toString());
-    for (Map.Entry<TopicPartition, Long> start : starts) {
-      seek(kafka, start.getKey(), start.getValue());
+    LOG.warn("Batch failed; replaying {} from the table's ledger in {} ms: {}", partitions, backOffMillis, failure.toString());
+    for (TopicPartition partition : partitions) {
+      if (kafka.assignment().contains(partition)) {
+        kafka.pause(List.of(partition));
+        pendingInit.add(partition);
+        deadLetters.close(partition);
+      }
     }
     sleep(backOffMillis);
   }
@@ -289,7 +313,8 @@ public final class IngestLoop implements SmartLifecycle {
     if (pendingInit.isEmpty()) {
       return;
     }
-    OffsetLedger ledger = committer.ledger();
+    ledgerTable.refresh();
+    OffsetLedger ledger = OffsetLedger.read(ledgerTable, group);
     for (TopicPartition partition : List.copyOf(pendingInit)) {
       deadLetters.open(partition);
       Long next = ledger.next(partition);
@@ -299,11 +324,12 @@ public final class IngestLoop implements SmartLifecycle {
         kafka.seekToBeginning(List.of(partition));
       }
       long position = kafka.position(partition);
-      Long deadLetterFrom = ledger.deadLetterNext(deadLetters.deadLetterPartition(partition));
+      Long deadLetterFrom = ledger.deadLetterNext(partition);
       Set<Long> done = ConcurrentHashMap.newKeySet();
       done.addAll(deadLetters.alreadyDeadLettered(partition, deadLetterFrom, position));
       alreadyDeadLettered.put(partition, done);
       positions.put(partition, position);
+      resumedAt.put(partition, position);
       pendingInit.remove(partition);
       kafka.resume(List.of(partition));
       LOG.info("{} resumes at offset {} (table ledger)", partition, position);
@@ -344,19 +370,7 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   private BatchCommitter.Outcome commit(PreparedBatch batch) {
-    Map<TopicPartition, Long> deadLetterNext = new LinkedHashMap<>();
-    for (PreparedBatch.Slice slice : batch.slices().values()) {
-      if (!slice.deadLetters().isEmpty()) {
-        if (!deadLetters.owns(slice.partition())) {
-          deadLetters.open(slice.partition());
-        }
-        long next = deadLetters.publish(slice.partition(), slice.deadLetters());
-        deadLetterNext.merge(deadLetters.deadLetterPartition(slice.partition()), next, Math::max);
-        Set<Long> done = alreadyDeadLettered.computeIfAbsent(slice.partition(), p -> ConcurrentHashMap.newKeySet());
-        slice.deadLetters().forEach(letter -> done.add(letter.source().offset()));
-      }
-    }
-    BatchCommitter.Outcome outcome = committer.commit(batch, deadLetterNext);
+    BatchCommitter.Outcome outcome = committer.commit(batch, this::publishDeadLetters);
     Instant committedAt = Instant.now();
     Map<TopicPartition, OffsetAndMetadata> kafkaOffsets = new HashMap<>();
     for (TopicPartition partition : outcome.committed()) {
@@ -377,6 +391,24 @@ public final class IngestLoop implements SmartLifecycle {
       committedKafkaOffsets.add(kafkaOffsets);
     }
     return outcome;
+  }
+
+  /**
+   * Dead letters of accepted slices, one Kafka transaction per source partition. The producer was opened when the
+   * partition was assigned (fencing any previous owner); the commit thread never opens one itself, or a zombie could
+   * fence the rightful owner back.
+   */
+  private Map<TopicPartition, Long> publishDeadLetters(List<PreparedBatch.Slice> accepted) {
+    Map<TopicPartition, Long> ends = new LinkedHashMap<>();
+    for (PreparedBatch.Slice slice : accepted) {
+      if (slice.deadLetters().isEmpty()) {
+        continue;
+      }
+      ends.put(slice.partition(), deadLetters.publish(slice.partition(), slice.deadLetters()));
+      Set<Long> done = alreadyDeadLettered.computeIfAbsent(slice.partition(), p -> ConcurrentHashMap.newKeySet());
+      slice.deadLetters().forEach(letter -> done.add(letter.source().offset()));
+    }
+    return ends;
   }
 
   private void sleep(long millis) {
@@ -413,6 +445,7 @@ public final class IngestLoop implements SmartLifecycle {
       for (TopicPartition partition : partitions) {
         deadLetters.close(partition);
         positions.remove(partition);
+        resumedAt.remove(partition);
         alreadyDeadLettered.remove(partition);
         pendingInit.remove(partition);
       }

@@ -23,6 +23,7 @@ public final class Ingestion {
 
   public static final class Builder {
     private Table table;
+    private Table ledgerTable;
     private Embedder embedder;
     private Map<String, Object> consumerConfig = Map.of();
     private Map<String, Object> producerConfig = Map.of();
@@ -35,6 +36,12 @@ public final class Ingestion {
 
     public Builder table(Table value) {
       this.table = value;
+      return this;
+    }
+
+    /** A second instance of the table for the consumer thread (Iceberg tables are not thread-safe). */
+    public Builder ledgerTable(Table value) {
+      this.ledgerTable = value;
       return this;
     }
 
@@ -98,7 +105,8 @@ public final class Ingestion {
           new BatchPreparer(new DocumentParser(maxTextBytes), embedder, clock, meters.timer("featurestore.writer.embed.time"));
       DeadLetterChannel deadLetters = new DeadLetterChannel(producerConfig, consumerConfig, deadLetterTopic, consumerGroup);
       BatchCommitter committer = new BatchCommitter(table, consumerGroup, meters);
-      return new IngestLoop(() -> new KafkaConsumer<>(consumer), topic, preparer, deadLetters, committer, meters);
+      return new IngestLoop(
+          () -> new KafkaConsumer<>(consumer), topic, preparer, deadLetters, committer, ledgerTable != null ? ledgerTable : table, consumerGroup, meters);
     }
   }
 }

@@ -5,24 +5,28 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The Kafka positions the table has absorbed, kept in Iceberg snapshot summaries: for a consumer group, the next
- * offset of every source partition, and the end of every dead-letter partition at the time of the commit.
+ * The Kafka positions the table has absorbed, kept in the table's properties, one key per source partition and
+ * consumer group, written in the same Iceberg transaction as the batch's rows:
  *
- * <p>Every writer commit stores the whole map (its own partitions merged into what its parent snapshot held), so
- * the newest snapshot that carries the group's key is enough to resume from. Snapshots made by others
- * (compaction, maintenance, other groups) carry no key, so reading walks back through ancestors.
+ * <pre>
+ * featurestore.kafka.next-offset.&lt;group&gt;.&lt;topic&gt;/&lt;partition&gt; = next source offset
+ * featurestore.dlq.next-offset.&lt;group&gt;.&lt;topic&gt;/&lt;partition&gt;   = dead-letter partition end after this source's letters
+ * </pre>
+ *
+ * Properties, unlike snapshot summaries, survive snapshot expiry and are not hidden by snapshots that others commit
+ * (compaction, maintenance); and because each writer commits only the keys of its own partitions, concurrent
+ * writers of different partitions never overwrite each other's positions.
  */
 public record OffsetLedger(String group, Map<TopicPartition, Long> nextOffsets, Map<TopicPartition, Long> deadLetterNextOffsets) {
 
-  static final String OFFSETS_KEY_PREFIX = "featurestore.kafka.offsets.";
-  static final String DEAD_LETTER_KEY_PREFIX = "featurestore.dlq.offsets.";
-  static final String GROUP_KEY = "featurestore.kafka.group";
+  static final String OFFSETS_PREFIX = "featurestore.kafka.next-offset.";
+  static final String DEAD_LETTER_PREFIX = "featurestore.dlq.next-offset.";
   static final String BATCH_KEY = "featurestore.kafka.batch";
+  static final String GROUP_KEY = "featurestore.kafka.group";
 
   public OffsetLedger {
     nextOffsets = Collections.unmodifiableMap(sorted(nextOffsets));
@@ -33,15 +37,10 @@ public record OffsetLedger(String group, Map<TopicPartition, Long> nextOffsets, 
     return new OffsetLedger(group, Map.of(), Map.of());
   }
 
-  /** The ledger as of {@code snapshot} (null: an empty table). */
-  public static OffsetLedger read(Table table, Snapshot snapshot, String group) {
-    for (Snapshot s = snapshot; s != null; s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
-      String offsets = s.summary().get(OFFSETS_KEY_PREFIX + group);
-      if (offsets != null) {
-        return new OffsetLedger(group, decode(offsets), decode(s.summary().getOrDefault(DEAD_LETTER_KEY_PREFIX + group, "")));
-      }
-    }
-    return empty(group);
+  /** The ledger in the table's current metadata (refresh the table first for the latest). */
+  public static OffsetLedger read(Table table, String group) {
+    return new OffsetLedger(
+        group, decode(table.properties(), OFFSETS_PREFIX + group + "."), decode(table.properties(), DEAD_LETTER_PREFIX + group + "."));
   }
 
   /** The next offset the table expects for {@code partition}, or null if it never saw the partition. */
@@ -49,56 +48,36 @@ public record OffsetLedger(String group, Map<TopicPartition, Long> nextOffsets, 
     return nextOffsets.get(partition);
   }
 
-  public Long deadLetterNext(TopicPartition deadLetterPartition) {
-    return deadLetterNextOffsets.get(deadLetterPartition);
+  /** Where to start reading the dead-letter topic for {@code source}'s letters, or null: from the beginning. */
+  public Long deadLetterNext(TopicPartition source) {
+    return deadLetterNextOffsets.get(source);
   }
 
-  /** This ledger moved forward by one batch. */
-  public OffsetLedger advance(Map<TopicPartition, Long> next, Map<TopicPartition, Long> deadLetterNext) {
-    Map<TopicPartition, Long> offsets = new LinkedHashMap<>(nextOffsets);
-    offsets.putAll(next);
-    Map<TopicPartition, Long> deadLetters = new LinkedHashMap<>(deadLetterNextOffsets);
-    deadLetterNext.forEach((partition, offset) -> deadLetters.merge(partition, offset, Math::max));
-    return new OffsetLedger(group, offsets, deadLetters);
+  /** Table properties that move these partitions forward (only these: other writers' keys are left alone). */
+  static Map<String, String> properties(String group, Map<TopicPartition, Long> next, Map<TopicPartition, Long> deadLetterNext) {
+    Map<String, String> properties = new LinkedHashMap<>();
+    next.forEach((partition, offset) -> properties.put(OFFSETS_PREFIX + group + "." + key(partition), Long.toString(offset)));
+    deadLetterNext.forEach((partition, offset) -> properties.put(DEAD_LETTER_PREFIX + group + "." + key(partition), Long.toString(offset)));
+    return properties;
   }
 
-  /** Snapshot summary entries that record this ledger. */
-  public Map<String, String> summary() {
-    Map<String, String> summary = new LinkedHashMap<>();
-    summary.put(GROUP_KEY, group);
-    summary.put(OFFSETS_KEY_PREFIX + group, encode(nextOffsets));
-    summary.put(DEAD_LETTER_KEY_PREFIX + group, encode(deadLetterNextOffsets));
-    return summary;
+  /** {@code topic/partition}; Kafka topic names cannot contain '/'. */
+  static String key(TopicPartition partition) {
+    return partition.topic() + "/" + partition.partition();
   }
 
-  /** {@code topic/partition=offset,...}; Kafka topic names cannot contain '/', ',' or '='. */
-  static String encode(Map<TopicPartition, Long> offsets) {
-    StringBuilder out = new StringBuilder();
-    offsets.forEach(
-        (partition, offset) -> {
-          if (out.length() > 0) {
-            out.append(',');
-          }
-          out.append(partition.topic()).append('/').append(partition.partition()).append('=').append(offset);
-        });
-    return out.toString();
-  }
-
-  static Map<TopicPartition, Long> decode(String encoded) {
+  private static Map<TopicPartition, Long> decode(Map<String, String> properties, String prefix) {
     Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
-    if (encoded == null || encoded.isEmpty()) {
-      return offsets;
-    }
-    for (String entry : encoded.split(",")) {
-      int slash = entry.lastIndexOf('/');
-      int equals = entry.lastIndexOf('=');
-      if (slash <= 0 || equals < slash) {
-        throw new IllegalArgumentException("Invalid offset ledger entry: " + entry);
+    properties.forEach((key, value) -> {
+      if (key.startsWith(prefix)) {
+        String partition = key.substring(prefix.length());
+        int slash = partition.lastIndexOf('/');
+        if (slash <= 0) {
+          throw new IllegalArgumentException("Invalid offset ledger key: " + key);
+        }
+        offsets.put(new TopicPartition(partition.substring(0, slash), Integer.parseInt(partition.substring(slash + 1))), Long.parseLong(value));
       }
-      offsets.put(
-          new TopicPartition(entry.substring(0, slash), Integer.parseInt(entry.substring(slash + 1, equals))),
-          Long.parseLong(entry.substring(equals + 1)));
-    }
+    });
     return offsets;
   }
 

@@ -20,7 +20,8 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
   /**
    * One partition's part of the batch.
    *
-   * @param startOffset where this writer's consumer resumed the partition before the batch: the table must end here
+   * @param resumedAt where this writer resumed the partition: the table must end there if it never saw the partition
+   * @param startOffset where this writer's consumer stood before the batch: the table must end here
    * @param endOffset the consumer position after the batch: the table's next offset once committed
    * @param rows rows to append, in offset order
    * @param tombstones doc ids to erase (rows of the same id that follow the tombstone in this slice are kept)
@@ -29,6 +30,7 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
    */
   record Slice(
       TopicPartition partition,
+      long resumedAt,
       long startOffset,
       long endOffset,
       List<SourcedRow> rows,

@@ -92,7 +92,7 @@ class BatchPreparerTest {
   }
 
   private static BatchPreparer.PolledSlice slice(long start, long end, ConsumerRecord<String, byte[]>... records) {
-    return new BatchPreparer.PolledSlice(P0, start, end, List.of(records));
+    return new BatchPreparer.PolledSlice(P0, start, start, end, List.of(records));
   }
 
   private static ConsumerRecord<String, byte[]> doc(long offset, String id, String text) {

@@ -201,7 +201,7 @@ class ExactlyOnceIT {
   private OffsetLedger ledgerOrEmpty() {
     try {
       Table table = table();
-      return OffsetLedger.read(table, table.currentSnapshot(), "featurestore-writer");
+      return OffsetLedger.read(table, "featurestore-writer");
     } catch (RuntimeException e) {
       return OffsetLedger.empty("featurestore-writer");
     }
