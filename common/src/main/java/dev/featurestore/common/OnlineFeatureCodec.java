@@ -18,10 +18,15 @@ import java.time.Instant;
  * </pre>
  *
  * Floats are copied bit for bit, so what the writer computed is exactly what is served.
+ *
+ * <p>An erased doc id is kept as a small marker (format 2: snapshot id, sequence number, doc id) rather than a
+ * missing key, so that the version guard can refuse an older value that arrives after the erasure.
  */
 public final class OnlineFeatureCodec {
 
   public static final byte FORMAT_V1 = 1;
+  public static final byte FORMAT_ERASED = 2;
+  private static final int VERSION_OFFSET = 1;
   private static final int FIXED_BYTES = 1 + 4 * Long.BYTES + 3 * Short.BYTES + Short.BYTES;
 
   private OnlineFeatureCodec() {}
@@ -47,6 +52,31 @@ public final class OnlineFeatureCodec {
     buffer.putShort((short) embedding.length);
     buffer.asFloatBuffer().put(embedding);
     return buffer.array();
+  }
+
+  /** The marker of a doc id erased at {@code version}. */
+  public static byte[] encodeErased(String docId, FeatureVersion version) {
+    byte[] id = docId.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer buffer = ByteBuffer.allocate(1 + 2 * Long.BYTES + Short.BYTES + id.length).order(ByteOrder.LITTLE_ENDIAN);
+    buffer.put(FORMAT_ERASED);
+    buffer.putLong(version.snapshotId());
+    buffer.putLong(version.sequenceNumber());
+    putString(buffer, id);
+    return buffer.array();
+  }
+
+  /** True if the value is the marker of an erased doc id. */
+  public static boolean isErased(byte[] bytes) {
+    return bytes != null && bytes.length > 0 && bytes[0] == FORMAT_ERASED;
+  }
+
+  /** The version of any value (feature or erasure marker), read without decoding the rest. */
+  public static FeatureVersion versionOf(byte[] bytes) {
+    Preconditions.checkArgument(
+        bytes != null && bytes.length >= VERSION_OFFSET + 2 * Long.BYTES && (bytes[0] == FORMAT_V1 || bytes[0] == FORMAT_ERASED),
+        "Invalid feature value: no version");
+    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    return FeatureVersion.of(buffer.getLong(VERSION_OFFSET), buffer.getLong(VERSION_OFFSET + Long.BYTES));
   }
 
   public static OnlineFeature decode(byte[] bytes) {

@@ -1,5 +1,6 @@
 package dev.featurestore.replicator.sync;
 
+import dev.featurestore.common.FeatureVersion;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.OnlineFeature;
@@ -7,28 +8,56 @@ import dev.featurestore.common.OnlineFeatureCodec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
+import net.spy.memcached.CASResponse;
+import net.spy.memcached.CASValue;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.internal.OperationFuture;
 
 /**
- * Writes features to memcached in pipelined batches: a batch of sets and deletes is issued at once and then awaited, and any
- * failed set fails the whole flush, so the caller never advances its checkpoint past a lost write. Sets to one
- * server travel on one connection in order, so when the same doc id is written twice the later write wins.
+ * Writes features (and erasure markers) to memcached in pipelined batches, never replacing a newer value with an
+ * older one.
+ *
+ * <p>Each write first tries {@code add} (stores only if the key is absent: one round trip, the common case of a
+ * re-warm or a new id). When the key exists, the stored value's version is read with {@code gets}, and the write
+ * goes through {@code cas} only if it is not older; a concurrent change makes the cas fail and the comparison is
+ * redone. So two replicators that overlap during a failover, or a replay of an old range, cannot move a key back in
+ * time. Writes of one key in one batch are applied in order, so the later row of a repeated doc id wins. A flush
+ * that cannot complete throws, and the caller does not advance its checkpoint.
  */
 public final class OnlineStoreWriter {
+
+  private static final int MAX_ROUNDS = 20;
 
   private final MemcachedClient client;
   private final MemcachedKeyScheme keys;
   private final int batchSize;
   private final long timeoutMillis;
   private final Predicate<String> keyFilter;
-  private final List<OperationFuture<Boolean>> pending = new ArrayList<>();
-  private final List<OperationFuture<Boolean>> pendingDeletes = new ArrayList<>();
+  private final List<Write> pending = new ArrayList<>();
   private long written;
   private long deleted;
+  private long skipped;
+
+  /** One guarded write. */
+  private static final class Write {
+    final String key;
+    final byte[] value;
+    final FeatureVersion version;
+    final boolean erasure;
+    Future<?> inFlight;
+    long cas;
+
+    Write(String key, byte[] value, FeatureVersion version, boolean erasure) {
+      this.key = key;
+      this.value = value;
+      this.version = version;
+      this.erasure = erasure;
+    }
+  }
 
   public OnlineStoreWriter(MemcachedClient client, MemcachedKeyScheme keys, int batchSize, long timeoutMillis) {
     this(client, keys, batchSize, timeoutMillis, key -> true);
@@ -48,76 +77,138 @@ public final class OnlineStoreWriter {
     return new OnlineStoreWriter(client, keys, batchSize, timeoutMillis, keyFilter);
   }
 
+  /** Queues a feature; flushes when a batch is full. */
+  public void set(OnlineFeature feature) {
+    queue(keys.keyFor(feature.docId()), OnlineFeatureCodec.encode(feature), feature.version(), false);
+  }
+
+  /** Queues the erasure of a doc id at {@code version}; flushes when a batch is full. */
+  public void delete(String docId, FeatureVersion version) {
+    queue(keys.keyFor(docId), OnlineFeatureCodec.encodeErased(docId, version), version, true);
+  }
+
+  private void queue(String key, byte[] value, FeatureVersion version, boolean erasure) {
+    if (!keyFilter.test(key)) {
+      return;
+    }
+    pending.add(new Write(key, value, version, erasure));
+    if (pending.size() >= batchSize) {
+      flush();
+    }
+  }
+
+  /** Applies every queued write; throws if any could not be applied. */
+  public void flush() {
+    try {
+      List<Write> round = new ArrayList<>(pending);
+      for (int attempt = 0; !round.isEmpty(); attempt++) {
+        if (attempt >= MAX_ROUNDS) {
+          throw new OnlineStoreException("memcached keys kept changing under " + round.size() + " writes");
+        }
+        round = applyRound(round);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OnlineStoreException("Interrupted while writing to memcached", e);
+    } catch (ExecutionException | TimeoutException | RuntimeException e) {
+      pending.forEach(write -> {
+        if (write.inFlight != null) {
+          write.inFlight.cancel(true);
+        }
+      });
+      throw e instanceof OnlineStoreException ose ? ose : new OnlineStoreException("memcached write failed: " + e, e);
+    } finally {
+      pending.clear();
+    }
+  }
+
+  /**
+   * One pipelined round: add every write; the ones whose key exists read the stored version and cas if not older.
+   * Returns the writes to retry (a concurrent change, or a key that vanished between gets and cas). Only the
+   * first write of a key in a round is attempted, so repeated keys keep their order.
+   */
+  private List<Write> applyRound(List<Write> writes) throws InterruptedException, ExecutionException, TimeoutException {
+    List<Write> now = new ArrayList<>();
+    List<Write> later = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Write write : writes) {
+      (seen.add(write.key) ? now : later).add(write);
+    }
+    for (Write write : now) {
+      write.inFlight = client.add(write.key, 0, write.value, MemcachedClients.RAW_BYTES);
+    }
+    List<Write> existing = new ArrayList<>();
+    for (Write write : now) {
+      if (Boolean.TRUE.equals(await(write))) {
+        done(write);
+      } else {
+        existing.add(write);
+      }
+    }
+    for (Write write : existing) {
+      write.inFlight = client.asyncGets(write.key, MemcachedClients.RAW_BYTES);
+    }
+    List<Write> retry = new ArrayList<>();
+    List<Write> swapping = new ArrayList<>();
+    for (Write write : existing) {
+      @SuppressWarnings("unchecked")
+      CASValue<byte[]> stored = (CASValue<byte[]>) await(write);
+      if (stored == null) {
+        retry.add(write);
+      } else if (OnlineFeatureCodec.versionOf(stored.getValue()).compareTo(write.version) > 0) {
+        skipped++;
+      } else {
+        write.cas = stored.getCas();
+        swapping.add(write);
+      }
+    }
+    for (Write write : swapping) {
+      write.inFlight = client.asyncCAS(write.key, write.cas, write.value, MemcachedClients.RAW_BYTES);
+    }
+    for (Write write : swapping) {
+      if (await(write) == CASResponse.OK) {
+        done(write);
+      } else {
+        retry.add(write);
+      }
+    }
+    retry.addAll(later);
+    return retry;
+  }
+
+  private Object await(Write write) throws InterruptedException, ExecutionException, TimeoutException {
+    return write.inFlight.get(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private void done(Write write) {
+    if (write.erasure) {
+      deleted++;
+    } else {
+      written++;
+    }
+  }
+
+  /** Features that were applied so far. */
+  public long written() {
+    return written;
+  }
+
+  /** Erasures that were applied so far. */
+  public long deleted() {
+    return deleted;
+  }
+
+  /** Writes not applied because memcached already held a newer version. */
+  public long skipped() {
+    return skipped;
+  }
+
   public MemcachedClient client() {
     return client;
   }
 
   public MemcachedKeyScheme keys() {
     return keys;
-  }
-
-  /** Queues one set; flushes when a batch is full. */
-  public void set(OnlineFeature feature) {
-    String key = keys.keyFor(feature.docId());
-    if (!keyFilter.test(key)) {
-      return;
-    }
-    pending.add(client.set(key, 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES));
-    if (pending.size() + pendingDeletes.size() >= batchSize) {
-      flush();
-    }
-  }
-
-  /** Queues one delete; flushes when a batch is full. A key that is already gone counts as deleted. */
-  public void delete(String docId) {
-    String key = keys.keyFor(docId);
-    if (!keyFilter.test(key)) {
-      return;
-    }
-    pendingDeletes.add(client.delete(key));
-    if (pending.size() + pendingDeletes.size() >= batchSize) {
-      flush();
-    }
-  }
-
-  /** Waits for every queued operation; throws if any did not succeed. */
-  public void flush() {
-    try {
-      for (OperationFuture<Boolean> set : pending) {
-        Boolean ok = set.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        if (!Boolean.TRUE.equals(ok)) {
-          throw new OnlineStoreException("memcached refused set of " + set.getKey() + ": " + set.getStatus().getMessage());
-        }
-        written++;
-      }
-      for (OperationFuture<Boolean> delete : pendingDeletes) {
-        delete.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        if (!delete.getStatus().isSuccess() && delete.getStatus().getStatusCode() != net.spy.memcached.ops.StatusCode.ERR_NOT_FOUND) {
-          throw new OnlineStoreException("memcached refused delete of " + delete.getKey() + ": " + delete.getStatus().getMessage());
-        }
-        deleted++;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OnlineStoreException("Interrupted while writing to memcached", e);
-    } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      pending.forEach(set -> set.cancel());
-      pendingDeletes.forEach(delete -> delete.cancel());
-      throw e instanceof OnlineStoreException ose ? ose : new OnlineStoreException("memcached write failed: " + e, e);
-    } finally {
-      pending.clear();
-      pendingDeletes.clear();
-    }
-  }
-
-  /** Deletes that succeeded so far. */
-  public long deleted() {
-    return deleted;
-  }
-
-  /** Sets that succeeded so far. */
-  public long written() {
-    return written;
   }
 
   /** The online store could not take a write; the range will be retried. */

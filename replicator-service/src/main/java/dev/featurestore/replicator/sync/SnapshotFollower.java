@@ -43,6 +43,7 @@ public final class SnapshotFollower {
   private long lastRenewalNanos;
   private final Counter rowsSet;
   private final Counter rowsDeleted;
+  private final Counter rowsSkipped;
   private final Counter fullResyncs;
   private final Counter failures;
   private final Counter rewarms;
@@ -70,6 +71,7 @@ public final class SnapshotFollower {
     this.leadership = leadership;
     this.rowsSet = meters.counter("featurestore.replicator.rows.set");
     this.rowsDeleted = meters.counter("featurestore.replicator.rows.deleted");
+    this.rowsSkipped = meters.counter("featurestore.replicator.rows.skipped");
     this.fullResyncs = meters.counter("featurestore.replicator.full.resyncs");
     this.failures = meters.counter("featurestore.replicator.cycle.failures");
     this.rewarms = meters.counter("featurestore.replicator.rewarms");
@@ -150,6 +152,7 @@ public final class SnapshotFollower {
     }
     rowsSet.increment(writer.written());
     rowsDeleted.increment(writer.deleted());
+    rowsSkipped.increment(writer.skipped());
     lagSnapshots.set(0);
     lagMillis.set(0);
     LOG.debug("Replicated {} sets and {} deletes up to snapshot {}", writer.written(), writer.deleted(), current.snapshotId());

@@ -50,8 +50,8 @@ public final class TableChangeReader {
   /** Rows a data file added, at the version of the snapshot that added it. */
   public record AddedRows(DataFile file, FeatureVersion version) implements Change {}
 
-  /** Doc ids an equality-delete file erased. */
-  public record ErasedIds(DeleteFile file) implements Change {}
+  /** Doc ids an equality-delete file erased, at the version of the snapshot that added it. */
+  public record ErasedIds(DeleteFile file, FeatureVersion version) implements Change {}
 
   /** The live rows of a scan task of a full resync (deletes applied). */
   public record LiveRows(FileScanTask task, FeatureVersion version) implements Change {}
@@ -86,7 +86,7 @@ public final class TableChangeReader {
       SnapshotChanges added = SnapshotChanges.builderFor(table).snapshot(snapshot).build();
       for (DeleteFile deletes : added.addedDeleteFiles()) {
         if (deletes.content() == FileContent.EQUALITY_DELETES) {
-          changes.add(new ErasedIds(deletes));
+          changes.add(new ErasedIds(deletes, version));
         } else {
           // position deletes and copy-on-write removals come from maintenance jobs, not from the writer
           LOG.warn("Snapshot {} has {} {}: not mirrored yet", snapshot.snapshotId(), deletes.content(), deletes.location());
@@ -131,7 +131,7 @@ public final class TableChangeReader {
     } else if (change instanceof LiveRows live) {
       readLiveRows(live, writer::set);
     } else if (change instanceof ErasedIds erased) {
-      readErasedIds(erased.file(), writer::delete);
+      readErasedIds(erased.file(), docId -> writer.delete(docId, erased.version()));
     }
   }
 

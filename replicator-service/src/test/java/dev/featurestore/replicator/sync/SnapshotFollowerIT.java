@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.FeatureTable;
+import dev.featurestore.common.FeatureVersion;
 import dev.featurestore.common.FeatureTable;
+import dev.featurestore.common.FeatureVersion;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.MemcachedSettings;
@@ -113,6 +115,40 @@ class SnapshotFollowerIT {
     assertOnlineStoreEqualsTable("b", "c");
     assertThat(online("a").row().embedding()).containsExactly(FeatureTables.row("a", 5, t0).embedding());
     assertThat(meters.counter("featurestore.replicator.rows.deleted").count()).isEqualTo(3);
+  }
+
+  @Test
+  void anOlderValueNeverReplacesANewerOne() {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    OnlineFeature v5 = OnlineFeature.of(FeatureTables.row("k", 5, t0), FeatureVersion.of(55, 5));
+    OnlineFeature v3 = OnlineFeature.of(FeatureTables.row("k", 3, t0), FeatureVersion.of(33, 3));
+    OnlineFeature v7 = OnlineFeature.of(FeatureTables.row("k", 7, t0), FeatureVersion.of(77, 7));
+    OnlineStoreWriter writer = new OnlineStoreWriter(client, keys, 100, 2000);
+
+    writer.set(v5);
+    writer.flush();
+    // a replicator replaying an old range (failover overlap) arrives late with version 3
+    writer.set(v3);
+    writer.flush();
+    assertThat(writer.skipped()).isEqualTo(1);
+    assertThat(online("k").version().sequenceNumber()).isEqualTo(5);
+
+    // erased at 6: an older value cannot resurrect it, a newer one can
+    writer.delete("k", FeatureVersion.of(66, 6));
+    writer.set(v5);
+    writer.flush();
+    assertThat(online("k")).isNull();
+    writer.set(v7);
+    writer.flush();
+    assertThat(online("k").row()).isEqualTo(v7.row());
+
+    // repeats of one key in one batch apply in order: the last one wins
+    OnlineStoreWriter batch = new OnlineStoreWriter(client, keys, 100, 2000);
+    batch.set(OnlineFeature.of(FeatureTables.row("r", 1, t0), FeatureVersion.of(90, 9)));
+    batch.set(OnlineFeature.of(FeatureTables.row("r", 2, t0), FeatureVersion.of(90, 9)));
+    batch.set(OnlineFeature.of(FeatureTables.row("r", 3, t0), FeatureVersion.of(90, 9)));
+    batch.flush();
+    assertThat(online("r").row()).isEqualTo(FeatureTables.row("r", 3, t0));
   }
 
   @Test
@@ -279,9 +315,10 @@ class SnapshotFollowerIT {
     return new JdbcReplicationState(stateUrl, null, null, owner, leaseTtl, java.time.Clock.systemUTC());
   }
 
+  /** What the API would serve: null for an absent or erased id. */
   private OnlineFeature online(String docId) {
     byte[] value = client.get(keys.keyFor(docId), MemcachedClients.RAW_BYTES);
-    return value == null ? null : OnlineFeatureCodec.decode(value);
+    return value == null || OnlineFeatureCodec.isErased(value) ? null : OnlineFeatureCodec.decode(value);
   }
 
   /**

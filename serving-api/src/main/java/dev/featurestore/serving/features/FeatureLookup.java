@@ -37,7 +37,7 @@ public class FeatureLookup {
       // spymemcached signals timeouts, cancelled operations and full queues with unchecked exceptions
       throw new OnlineStoreUnavailableException(e);
     }
-    if (value == null) {
+    if (value == null || OnlineFeatureCodec.isErased(value)) {
       return Optional.empty();
     }
     OnlineFeature feature = OnlineFeatureCodec.decode(value);

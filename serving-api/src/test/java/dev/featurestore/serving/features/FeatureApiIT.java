@@ -76,6 +76,14 @@ class FeatureApiIT {
   }
 
   @Test
+  void erasedIdIs404() throws Exception {
+    store("gone");
+    String key = MemcachedKeyScheme.defaultScheme().keyFor("gone");
+    assertThat(memcached.set(key, 0, OnlineFeatureCodec.encodeErased("gone", FeatureVersion.of(43, 8)), MemcachedClients.RAW_BYTES).get()).isTrue();
+    assertThat(get("/v1/features/gone").statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void unknownIdIs404ProblemJson() throws Exception {
     HttpResponse<String> response = get("/v1/features/never-stored");
     assertThat(response.statusCode()).isEqualTo(404);
