@@ -19,14 +19,21 @@ import java.util.concurrent.TimeUnit;
 public final class MemcachedServer implements AutoCloseable {
 
   private final int port;
+  private final int megabytes;
   private Process process;
 
-  private MemcachedServer(int port) {
+  private MemcachedServer(int port, int megabytes) {
     this.port = port;
+    this.megabytes = megabytes;
   }
 
   public static MemcachedServer start() {
-    MemcachedServer server = new MemcachedServer(freePort());
+    return start(64);
+  }
+
+  /** A server with {@code megabytes} of memory for items. */
+  public static MemcachedServer start(int megabytes) {
+    MemcachedServer server = new MemcachedServer(freePort(), megabytes);
     server.restart();
     return server;
   }
@@ -42,7 +49,7 @@ public final class MemcachedServer implements AutoCloseable {
   /** Starts the server (again, empty) on the same port. */
   public synchronized void restart() {
     stop();
-    List<String> command = new ArrayList<>(List.of(binary(), "-l", "127.0.0.1", "-p", Integer.toString(port), "-U", "0", "-m", "64", "-I", "1m"));
+    List<String> command = new ArrayList<>(List.of(binary(), "-l", "127.0.0.1", "-p", Integer.toString(port), "-U", "0", "-m", Integer.toString(megabytes), "-I", "1m"));
     if ("root".equals(System.getProperty("user.name"))) {
       command.addAll(List.of("-u", "root"));
     }
