@@ -6,20 +6,10 @@ import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.Embeddings;
 import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.testing.MemcachedServer;
-import dev.featurestore.replicator.ReplicatorApplication;
-import dev.featurestore.serving.ServingApplication;
-import dev.featurestore.writer.WriterApplication;
 import dev.featurestore.writer.ingest.DeadLetterChannel;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -34,19 +24,12 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
-import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -58,59 +41,19 @@ import tools.jackson.databind.json.JsonMapper;
 class WalkingSkeletonIT {
 
   private static final Duration SERVED_WITHIN = Duration.ofSeconds(60);
-  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private static final JsonMapper JSON = LocalSuite.JSON;
 
-  private static EmbeddedKafkaKraftBroker kafka;
-  private static MemcachedServer memcached;
-  private static Path stateDir;
-  private static ConfigurableApplicationContext writer;
-  private static ConfigurableApplicationContext replicator;
-  private static ConfigurableApplicationContext serving;
-  private static KafkaProducer<String, byte[]> producer;
-  private static HttpClient http;
-  private static String servingUrl;
+  private static LocalSuite suite;
 
   @BeforeAll
   static void startEverything() throws IOException {
-    kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
-    // a single broker: the writer's transactional dead-letter producers need a replication factor it can meet
-    kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
-    kafka.afterPropertiesSet();
-    memcached = MemcachedServer.start();
-    stateDir = Files.createTempDirectory(Path.of("target"), "e2e-state-");
-    String[] shared = {
-      "--server.port=0",
-      "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
-      "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
-      "--featurestore.memcached.servers=" + memcached.address(),
-    };
-    writer = WriterApplication.builder().run(with(shared, "--featurestore.embedding.cache-dir=target/model-cache"));
-    replicator = ReplicatorApplication.builder().run(with(shared, "--featurestore.replicator.poll-interval=100ms"));
-    serving = ServingApplication.builder().run(shared);
-    servingUrl = "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
-    Properties producerConfig = new Properties();
-    producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
-    producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    producer = new KafkaProducer<>(producerConfig);
-    http = HttpClient.newHttpClient();
+    suite = LocalSuite.start();
   }
 
   @AfterAll
   static void stopEverything() {
-    if (producer != null) {
-      producer.close();
-    }
-    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {serving, replicator, writer}) {
-      if (context != null) {
-        context.close();
-      }
-    }
-    if (memcached != null) {
-      memcached.close();
-    }
-    if (kafka != null) {
-      kafka.destroy();
+    if (suite != null) {
+      suite.close();
     }
   }
 
@@ -124,7 +67,7 @@ class WalkingSkeletonIT {
             "horse-" + run, "A man is riding a horse.",
             "unicode-" + run, "Ünïcødé text with emoji 🚀 and 中文 characters.");
     texts.forEach((id, text) -> send(id, document(id, text)));
-    producer.flush();
+    suite.producer.flush();
 
     Map<String, JsonNode> served = new HashMap<>();
     for (String id : texts.keySet()) {
@@ -164,7 +107,7 @@ class WalkingSkeletonIT {
     send(badKey, "{not json".getBytes(StandardCharsets.UTF_8));
     send("missing-text-" + run, ("{\"doc_id\":\"missing-text-" + run + "\"}").getBytes(StandardCharsets.UTF_8));
     send(goodId, document(goodId, "The record after a malformed one is still embedded."));
-    producer.flush();
+    suite.producer.flush();
 
     assertThat(awaitServed(goodId).get("doc_id").stringValue()).isEqualTo(goodId);
 
@@ -182,10 +125,10 @@ class WalkingSkeletonIT {
   void tombstoneErasesTheIdFromTheApi() throws Exception {
     String id = "erased-" + UUID.randomUUID().toString().substring(0, 8);
     send(id, document(id, "A document that will be deleted."));
-    producer.flush();
+    suite.producer.flush();
     awaitServed(id);
     send(id, null);
-    producer.flush();
+    suite.producer.flush();
     long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
     int status = 200;
     while (System.nanoTime() < deadline && status != 404) {
@@ -212,24 +155,16 @@ class WalkingSkeletonIT {
     assertThat(JSON.readTree(control.body()).get("detail").stringValue()).contains("control character");
   }
 
-  private static String[] with(String[] shared, String... more) {
-    String[] all = new String[shared.length + more.length];
-    System.arraycopy(shared, 0, all, 0, shared.length);
-    System.arraycopy(more, 0, all, shared.length, more.length);
-    return all;
-  }
-
   private static byte[] document(String id, String text) {
-    return JSON.writeValueAsBytes(Map.of("doc_id", id, "text", text));
+    return LocalSuite.document(id, text);
   }
 
   private static void send(String key, byte[] value) {
-    producer.send(new ProducerRecord<>("documents", key, value));
+    suite.producer.send(new ProducerRecord<>("documents", key, value));
   }
 
   private static HttpResponse<String> get(String docId) throws IOException, InterruptedException {
-    String path = URLEncoder.encode(docId, StandardCharsets.UTF_8).replace("+", "%20");
-    return http.send(HttpRequest.newBuilder(URI.create(servingUrl + "/v1/features/" + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return suite.get(docId);
   }
 
   private static JsonNode awaitServed(String docId) throws Exception {
@@ -257,7 +192,7 @@ class WalkingSkeletonIT {
 
   private static Map<String, FeatureRow> readTable() throws IOException {
     CatalogSettings settings = CatalogSettings.defaults();
-    Catalog catalog = settings.load(stateDir);
+    Catalog catalog = settings.load(suite.stateDir);
     Table table = catalog.loadTable(FeatureTable.identifier(settings.table()));
     Map<String, FeatureRow> rows = new HashMap<>();
     try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
@@ -278,7 +213,7 @@ class WalkingSkeletonIT {
 
   private static Map<String, ConsumerRecord<String, byte[]>> awaitDeadLetters(List<String> keys) {
     Properties config = new Properties();
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, suite.kafka.getBrokersAsString());
     config.put(ConsumerConfig.GROUP_ID_CONFIG, "e2e-dlq-" + UUID.randomUUID());
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);

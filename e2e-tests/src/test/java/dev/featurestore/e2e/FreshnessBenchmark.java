@@ -1,0 +1,104 @@
+package dev.featurestore.e2e;
+
+import dev.featurestore.common.testing.BenchmarkReport;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * End-to-end freshness at a sustained ingest rate: documents are produced to Kafka at a fixed rate, and for every
+ * fifth one the time from its Kafka timestamp until {@code GET /v1/features/{id}} answers 200 is measured, through
+ * the writer (MiniLM), the Iceberg table, the replicator and memcached. Run with {@code ./featurestore bench
+ * freshness}; figures go to docs/BENCHMARKS.md. Nothing is asserted.
+ */
+class FreshnessBenchmark {
+
+  private static final int RATE = Integer.getInteger("bench.rate", 50);
+  private static final int SECONDS = Integer.getInteger("bench.seconds", 30);
+
+  private record Probe(String id, long producedAtMillis) {}
+
+  @Test
+  void freshnessUnderSustainedLoad() throws Exception {
+    try (LocalSuite suite = LocalSuite.start()) {
+      warmUp(suite);
+      ConcurrentLinkedQueue<Probe> probes = new ConcurrentLinkedQueue<>();
+      List<Long> latencies = new ArrayList<>();
+      Thread producer = new Thread(() -> produce(suite, probes), "bench-producer");
+      producer.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS + 60);
+      int expected = RATE * SECONDS / 5;
+      while (latencies.size() < expected && System.nanoTime() < deadline) {
+        Probe probe = probes.peek();
+        if (probe == null) {
+          Thread.sleep(5);
+          continue;
+        }
+        if (suite.get(probe.id()).statusCode() == 200) {
+          latencies.add(System.currentTimeMillis() - probe.producedAtMillis());
+          probes.poll();
+        } else {
+          Thread.sleep(10);
+        }
+      }
+      producer.join();
+      long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+      report(sorted, expected);
+    }
+  }
+
+  private static void produce(LocalSuite suite, ConcurrentLinkedQueue<Probe> probes) {
+    long intervalNanos = TimeUnit.SECONDS.toNanos(1) / RATE;
+    long next = System.nanoTime();
+    for (int i = 0; i < RATE * SECONDS; i++) {
+      while (System.nanoTime() < next) {
+        Thread.onSpinWait();
+      }
+      next += intervalNanos;
+      String id = "fresh-" + i;
+      long producedAt = System.currentTimeMillis();
+      suite.producer.send(new ProducerRecord<>("documents", id, LocalSuite.document(id, "Sustained document " + i + " about the state of the market today.")));
+      if (i % 5 == 0) {
+        probes.add(new Probe(id, producedAt));
+      }
+    }
+    suite.producer.flush();
+  }
+
+  private static void warmUp(LocalSuite suite) throws Exception {
+    suite.producer.send(new ProducerRecord<>("documents", "warm-up", LocalSuite.document("warm-up", "warm up")));
+    suite.producer.flush();
+    while (suite.get("warm-up").statusCode() != 200) {
+      Thread.sleep(50);
+    }
+  }
+
+  private static void report(long[] millis, int expected) {
+    String body =
+        String.format(
+            """
+            ## End-to-end freshness under sustained load (`./featurestore bench freshness`)
+
+            %d documents/s produced to Kafka for %d s (embedded KRaft broker, 3 partitions); for every fifth one, the
+            time from producing it until `GET /v1/features/{id}` answers 200: writer (MiniLM on ONNX Runtime, Iceberg
+            commit), replicator (100 ms poll), memcached, serving API, all in one JVM on this machine.
+
+            | measure | value |
+            |---|---|
+            | probes served | %d of %d |
+            | freshness p50 | %d ms (target <= 500 ms) |
+            | freshness p99 | %d ms (target <= 1500 ms) |
+            | freshness max | %d ms |
+            """,
+            RATE, SECONDS, millis.length, expected,
+            millis.length == 0 ? -1 : millis[millis.length / 2],
+            millis.length == 0 ? -1 : millis[Math.min(millis.length - 1, (int) Math.ceil(millis.length * 0.99) - 1)],
+            millis.length == 0 ? -1 : millis[millis.length - 1]);
+    BenchmarkReport.record("freshness", body);
+    System.out.println(Arrays.toString(millis));
+  }
+}

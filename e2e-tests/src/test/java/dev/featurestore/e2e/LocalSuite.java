@@ -1,0 +1,99 @@
+package dev.featurestore.e2e;
+
+import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.replicator.ReplicatorApplication;
+import dev.featurestore.serving.ServingApplication;
+import dev.featurestore.writer.WriterApplication;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The whole product in one JVM, through real parts only: an embedded KRaft Kafka broker, a memcached process, an
+ * Iceberg table (SQLite JdbcCatalog, Parquet files), the real MiniLM weights, and the three services.
+ */
+final class LocalSuite implements AutoCloseable {
+
+  static final JsonMapper JSON = JsonMapper.builder().build();
+
+  final EmbeddedKafkaKraftBroker kafka;
+  final MemcachedServer memcached;
+  final Path stateDir;
+  final KafkaProducer<String, byte[]> producer;
+  final HttpClient http = HttpClient.newHttpClient();
+  private final ConfigurableApplicationContext writer;
+  private final ConfigurableApplicationContext replicator;
+  private final ConfigurableApplicationContext serving;
+  private final String servingUrl;
+
+  private LocalSuite() throws IOException {
+    kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
+    // a single broker: the writer's transactional dead-letter producers need a replication factor it can meet
+    kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
+    kafka.afterPropertiesSet();
+    memcached = MemcachedServer.start();
+    stateDir = Files.createTempDirectory(Path.of("target"), "e2e-state-");
+    String[] shared = {
+      "--server.port=0",
+      "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
+      "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
+      "--featurestore.memcached.servers=" + memcached.address(),
+    };
+    writer = WriterApplication.builder().run(with(shared, "--featurestore.embedding.cache-dir=target/model-cache"));
+    replicator = ReplicatorApplication.builder().run(with(shared, "--featurestore.replicator.poll-interval=100ms"));
+    serving = ServingApplication.builder().run(shared);
+    servingUrl = "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
+    Properties producerConfig = new Properties();
+    producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
+    producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    producer = new KafkaProducer<>(producerConfig);
+  }
+
+  static LocalSuite start() throws IOException {
+    return new LocalSuite();
+  }
+
+  static byte[] document(String id, String text) {
+    return JSON.writeValueAsBytes(Map.of("doc_id", id, "text", text));
+  }
+
+  HttpResponse<String> get(String docId) throws IOException, InterruptedException {
+    String path = URLEncoder.encode(docId, StandardCharsets.UTF_8).replace("+", "%20");
+    return http.send(HttpRequest.newBuilder(URI.create(servingUrl + "/v1/features/" + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String[] with(String[] shared, String... more) {
+    String[] all = new String[shared.length + more.length];
+    System.arraycopy(shared, 0, all, 0, shared.length);
+    System.arraycopy(more, 0, all, shared.length, more.length);
+    return all;
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {serving, replicator, writer}) {
+      context.close();
+    }
+    memcached.close();
+    kafka.destroy();
+  }
+}
