@@ -69,6 +69,9 @@ public final class FeatureTable {
           TableProperties.FORMAT_VERSION, "2",
           TableProperties.PARQUET_COMPRESSION, "zstd",
           TableProperties.PARQUET_BLOOM_FILTER_COLUMN_ENABLED_PREFIX + DOC_ID, "true",
+          // the default 1 MiB bloom filter would dwarf a micro-batch's file (~20 KB of rows); 64 KiB keeps a 1%
+          // false-positive rate up to ~50k distinct ids per file
+          TableProperties.PARQUET_BLOOM_FILTER_MAX_BYTES, "65536",
           // Several writers and the replicator share the catalog: optimistic retries are expected, not errors.
           TableProperties.COMMIT_NUM_RETRIES, "50",
           TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
@@ -108,11 +111,25 @@ public final class FeatureTable {
     }
   }
 
-  /** A table created by an older version gains the columns added since (all optional), matched by name. */
+  /**
+   * A table created by an older version gains the columns added since (all optional, matched by name) and the
+   * current table properties.
+   */
   private static Table evolve(Table table) {
     boolean missing = SCHEMA.columns().stream().anyMatch(column -> table.schema().findField(column.name()) == null);
     if (missing) {
       table.updateSchema().unionByNameWith(SCHEMA).commit();
+    }
+    Map<String, String> stale = new java.util.HashMap<>();
+    PROPERTIES.forEach((key, value) -> {
+      if (!TableProperties.FORMAT_VERSION.equals(key) && !value.equals(table.properties().get(key))) {
+        stale.put(key, value);
+      }
+    });
+    if (!stale.isEmpty()) {
+      org.apache.iceberg.UpdateProperties update = table.updateProperties();
+      stale.forEach(update::set);
+      update.commit();
     }
     return table;
   }

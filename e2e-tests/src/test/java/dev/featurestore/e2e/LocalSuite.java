@@ -67,6 +67,17 @@ final class LocalSuite implements AutoCloseable {
     producer = new KafkaProducer<>(producerConfig);
   }
 
+  /** Mean of a timer of one of the services, in milliseconds (NaN if it has not recorded yet). */
+  double meanMillis(String timer) {
+    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
+      io.micrometer.core.instrument.Timer found = context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find(timer).timer();
+      if (found != null) {
+        return found.mean(java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
+    return Double.NaN;
+  }
+
   static LocalSuite start() throws IOException {
     return new LocalSuite();
   }
