@@ -138,10 +138,7 @@ public final class SnapshotFollower {
       LOG.info("Full resync of {} from snapshot {} ({} files)", tableName, current.snapshotId(), plan.changes().size());
     }
     OnlineStoreWriter writer = writers.get();
-    for (TableChangeReader.Change change : plan.changes()) {
-      renewDuringLongCycles();
-      reader.apply(change, writer);
-    }
+    ChangeStream.apply(reader, plan.changes(), writer, this::renewDuringLongCycles);
     writer.flush();
     if (plan.fullResync()) {
       sentinels.markWarm(sentinels.servers(), current.snapshotId());
@@ -174,10 +171,7 @@ public final class SnapshotFollower {
     LOG.info("memcached {} came back empty: re-warming its keys from snapshot {}", cold, warmAt.snapshotId());
     OnlineStoreWriter writer = writers.get().onlyKeys(sentinels.keysOn(cold));
     TableChangeReader.Plan plan = reader.plan(null, warmAt);
-    for (TableChangeReader.Change change : plan.changes()) {
-      renewDuringLongCycles();
-      reader.apply(change, writer);
-    }
+    ChangeStream.apply(reader, plan.changes(), writer, this::renewDuringLongCycles);
     writer.flush();
     sentinels.markWarm(cold, warmAt.snapshotId());
     rewarms.increment();

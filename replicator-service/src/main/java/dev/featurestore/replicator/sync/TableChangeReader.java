@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataOperations;
@@ -124,14 +125,14 @@ public final class TableChangeReader {
     return -1;
   }
 
-  /** Applies one change: rows become sets, erased ids become deletes. */
-  public void apply(Change change, OnlineStoreWriter writer) {
+  /** Reads one change: its rows go to {@code rows}, its erased ids (with their version) to {@code erasures}. */
+  public void read(Change change, Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
     if (change instanceof AddedRows added) {
-      readRows(added.file().location(), table.schema(), 0, added.file().fileSizeInBytes(), null, added.version(), writer::set);
+      readRows(added.file().location(), table.schema(), 0, added.file().fileSizeInBytes(), null, added.version(), rows);
     } else if (change instanceof LiveRows live) {
-      readLiveRows(live, writer::set);
+      readLiveRows(live, rows);
     } else if (change instanceof ErasedIds erased) {
-      readErasedIds(erased.file(), docId -> writer.delete(docId, erased.version()));
+      readErasedIds(erased.file(), docId -> erasures.accept(docId, erased.version()));
     }
   }
 
