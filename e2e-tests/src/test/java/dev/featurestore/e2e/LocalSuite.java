@@ -55,7 +55,7 @@ final class LocalSuite implements AutoCloseable {
       "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
       "--featurestore.memcached.servers=" + memcached.address(),
     };
-    writer = WriterApplication.builder().run(with(shared, "--featurestore.embedding.cache-dir=target/model-cache"));
+    writer = WriterApplication.builder().run(with(shared, "--featurestore.embedding.cache-dir=target/model-cache", "--featurestore.embedding.intra-op-threads=" + Integer.getInteger("bench.intra-op-threads", 0)));
     replicator = ReplicatorApplication.builder().run(with(shared, "--featurestore.replicator.poll-interval=100ms"));
     serving = ServingApplication.builder().run(shared);
     servingUrl = "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
