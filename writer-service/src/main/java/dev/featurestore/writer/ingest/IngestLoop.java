@@ -39,6 +39,9 @@ import org.springframework.context.SmartLifecycle;
  * and commits batch N. The hand-off queue holds one batch, so memory is bounded and a slow commit simply delays
  * the next poll (back-pressure; the consumer's fetch buffer is bounded by {@code fetch.max.bytes}).
  *
+ * <p>While the committer is busy, newly prepared batches join the one waiting for it (group commit), so at a
+ * steady rate each commit carries everything that arrived during the previous one, up to 2048 records.
+ *
  * <p>The table, not Kafka, says where each partition resumes: newly assigned partitions are paused until they are
  * positioned at the offset in the table's {@link OffsetLedger}. The consumer thread chains each batch's start to the
  * previous batch's end; if a batch fails or is fenced, the ones behind it no longer start where the table ends, so
@@ -50,6 +53,7 @@ public final class IngestLoop implements SmartLifecycle {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestLoop.class);
   private static final PreparedBatch STOP = new PreparedBatch(Instant.EPOCH, Map.of());
+  private static final int MAX_PENDING_RECORDS = 2048;
 
   private final Supplier<KafkaConsumer<String, byte[]>> consumers;
   private final String topic;
@@ -71,6 +75,7 @@ public final class IngestLoop implements SmartLifecycle {
   private final Map<TopicPartition, Long> resumedAt = new HashMap<>();
   private final Set<TopicPartition> pendingInit = ConcurrentHashMap.newKeySet();
   private int consecutiveFailures;
+  private PreparedBatch pending;
   // shared between the two threads
   private final Map<TopicPartition, Set<Long>> alreadyDeadLettered = new ConcurrentHashMap<>();
   private final BlockingQueue<PreparedBatch> handOff = new ArrayBlockingQueue<>(1);
@@ -177,7 +182,9 @@ public final class IngestLoop implements SmartLifecycle {
         try {
           applyResults(kafka);
           resumeFromLedger(kafka);
-          ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(200));
+          handOffPending(kafka, false);
+          // come back soon when a batch is waiting for the committer
+          ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(pending == null ? 200 : 5));
           if (!records.isEmpty()) {
             prepareAndHandOff(kafka, records);
           }
@@ -189,6 +196,7 @@ public final class IngestLoop implements SmartLifecycle {
           sleep(1000);
         }
       }
+      handOffPending(kafka, true);
       awaitIdle();
       applyResults(kafka);
     } catch (RuntimeException e) {
@@ -230,22 +238,34 @@ public final class IngestLoop implements SmartLifecycle {
       replayAfterFailure(kafka, polled.stream().map(BatchPreparer.PolledSlice::partition).toList(), e);
       return;
     }
-    inFlight.incrementAndGet();
-    boolean handedOff = false;
-    try {
-      while (!(handedOff = handOff.offer(batch, 100, TimeUnit.MILLISECONDS))) {
-        if (!commitThread.isAlive() || !running) {
-          throw new IllegalStateException("Commit thread is gone; batch not handed off");
+    pending = pending == null ? batch : pending.followedBy(batch);
+    handOffPending(kafka, pending.records() >= MAX_PENDING_RECORDS);
+  }
+
+  /**
+   * Group commit: a prepared batch waits while the committer is busy, and the next polls join it, so at a steady
+   * rate each commit takes everything that arrived during the previous one. Hands off when the committer is idle,
+   * or, with {@code force}, waits for it (bounding the batch).
+   */
+  private void handOffPending(KafkaConsumer<String, byte[]> kafka, boolean force) {
+    while (pending != null) {
+      if (inFlight.get() == 0) {
+        inFlight.incrementAndGet();
+        if (!handOff.offer(pending)) {
+          inFlight.decrementAndGet();
+          throw new IllegalStateException("Hand-off queue full while the committer is idle");
         }
+        pending = null;
+        return;
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while handing off a batch", e);
-    } finally {
-      if (!handedOff) {
-        inFlight.decrementAndGet();
-        replayAfterFailure(kafka, polled.stream().map(BatchPreparer.PolledSlice::partition).toList(), new IllegalStateException("not handed off"));
+      if (!force) {
+        return;
       }
+      if (!commitThread.isAlive() || !running) {
+        throw new IllegalStateException("Commit thread is gone; batch not handed off");
+      }
+      sleep(2);
+      applyResults(kafka);
     }
   }
 
@@ -438,8 +458,12 @@ public final class IngestLoop implements SmartLifecycle {
       release(partitions);
     }
 
-    /** Let the batch in flight finish first: it may still commit legitimately, and it uses the producers. */
+    /**
+     * Let the batch in flight finish first: it may still commit legitimately, and it uses the producers. A batch
+     * still waiting is dropped: its records come again from the ledger (this writer's or the next owner's).
+     */
     private void release(Collection<TopicPartition> partitions) {
+      pending = null;
       awaitIdle();
       applyResults(consumer);
       for (TopicPartition partition : partitions) {
