@@ -237,6 +237,45 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void withTwoServersOnlyTheShareOfTheOneThatRestartedIsReWarmed() {
+    try (MemcachedServer second = MemcachedServer.start()) {
+      MemcachedClient both =
+          MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address(), second.address()), Duration.ofSeconds(2), null));
+      try {
+        SnapshotFollower follower =
+            new SnapshotFollower(
+                table, table.name(), () -> new OnlineStoreWriter(both, keys, 100, 2000),
+                new OnlineStoreSentinels(both, keys.namespace(), 2000), checkpoints, checkpoints, meters);
+        Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+        List<FeatureRow> rows = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+          rows.add(FeatureTables.row("s" + i, i, t0));
+        }
+        FeatureTables.append(table, rows);
+        assertThat(follower.runOnce()).isEqualTo(300);
+        long onSecond = rows.stream().filter(r -> both.getNodeLocator().getPrimary(keys.keyFor(r.docId())).getSocketAddress().toString().endsWith(":" + second.port())).count();
+        assertThat(onSecond).as("consistent hashing spreads keys over both servers").isBetween(50L, 250L);
+
+        second.restart();
+        long rewarmed = 0;
+        for (int attempt = 0; attempt < 100 && rewarmed == 0; attempt++) {
+          rewarmed = follower.runOnce();
+          sleep(100);
+        }
+
+        assertThat(rewarmed).as("only the restarted server's share").isEqualTo(onSecond);
+        for (FeatureRow row : rows) {
+          byte[] value = both.get(keys.keyFor(row.docId()), MemcachedClients.RAW_BYTES);
+          assertThat(value).as(row.docId()).isNotNull();
+          assertThat(OnlineFeatureCodec.decode(value).row()).isEqualTo(row);
+        }
+      } finally {
+        both.shutdown();
+      }
+    }
+  }
+
+  @Test
   void checkpointSurvivesARestartAndOnlyNewSnapshotsAreRead() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
