@@ -72,6 +72,43 @@ public final class FeatureTables {
     return table.currentSnapshot().snapshotId();
   }
 
+  /** Deletes rows by position (as maintenance or GDPR jobs do); returns the snapshot id. */
+  public static long deletePositions(Table table, DataFile file, long... positions) {
+    OutputFile out = table.io().newOutputFile(table.locationProvider().newDataLocation("test-pos-deletes-" + UUID.randomUUID() + ".parquet"));
+    try {
+      org.apache.iceberg.deletes.PositionDeleteWriter<Record> writer =
+          Parquet.writeDeletes(out)
+              .withSpec(table.specs().get(file.specId()))
+              .withPartition(file.partition())
+              .overwrite()
+              .buildPositionWriter();
+      try (writer) {
+        for (long position : positions) {
+          writer.write(org.apache.iceberg.deletes.PositionDelete.<Record>create().set(file.location(), position));
+        }
+      }
+      table.newRowDelta().addDeletes(writer.toDeleteFile()).commit();
+      return table.currentSnapshot().snapshotId();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Copy-on-write: replaces a data file by one holding {@code rows} (an "overwrite"); returns the snapshot id. */
+  public static long overwrite(Table table, DataFile old, List<FeatureRow> rows) {
+    org.apache.iceberg.OverwriteFiles overwrite = table.newOverwrite().deleteFile(old);
+    if (!rows.isEmpty()) {
+      overwrite.addFile(dataFile(table, rows));
+    }
+    overwrite.commit();
+    return table.currentSnapshot().snapshotId();
+  }
+
+  /** The data file the snapshot added (test tables add one file per snapshot). */
+  public static DataFile fileOf(Table table, long snapshotId) {
+    return org.apache.iceberg.SnapshotChanges.builderFor(table).snapshot(table.snapshot(snapshotId)).build().addedDataFiles().iterator().next();
+  }
+
   private static DeleteFile equalityDeletes(Table table, List<String> docIds) {
     OutputFile file =
         table.io().newOutputFile(table.locationProvider().newDataLocation("test-deletes-" + UUID.randomUUID() + ".parquet"));

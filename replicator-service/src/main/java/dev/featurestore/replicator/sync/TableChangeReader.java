@@ -1,5 +1,6 @@
 package dev.featurestore.replicator.sync;
 
+import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.FeatureTable;
 import dev.featurestore.common.FeatureVersion;
 import dev.featurestore.common.OnlineFeature;
@@ -7,6 +8,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -20,8 +26,11 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericDeleteFilter;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.parquet.Parquet;
@@ -35,8 +44,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Incremental: for every snapshot after the checkpoint, oldest first, the doc ids its equality-delete files
- *       erase (tombstones), then the rows its data files add. {@code replace} snapshots (compaction, rewrites)
- *       change no row and are skipped.
+ *       erase (tombstones), then the rows its data files add, then, for ids that lost rows to position deletes or
+ *       copy-on-write removals, their newest surviving row (or their erasure). {@code replace} snapshots
+ *       (compaction, rewrites) change no row and are skipped.
  *   <li>Full resync, when there is no checkpoint or it fell off the table's history (expired snapshots): every live
  *       row of the current snapshot, deletes applied, oldest data file first.
  * </ul>
@@ -46,13 +56,19 @@ public final class TableChangeReader {
   private static final Logger LOG = LoggerFactory.getLogger(TableChangeReader.class);
 
   /** One step of a plan, applied in order. */
-  public sealed interface Change permits AddedRows, ErasedIds, LiveRows {}
+  public sealed interface Change permits AddedRows, ErasedIds, LiveRows, ResolvedIds {}
 
   /** Rows a data file added, at the version of the snapshot that added it. */
   public record AddedRows(DataFile file, FeatureVersion version) implements Change {}
 
   /** Doc ids an equality-delete file erased, at the version of the snapshot that added it. */
   public record ErasedIds(DeleteFile file, FeatureVersion version) implements Change {}
+
+  /**
+   * Doc ids that lost rows by position deletes or copy-on-write (maintenance jobs, GDPR erasure): each gets its
+   * newest surviving row as of {@code at}, or is erased, at the version of that snapshot.
+   */
+  public record ResolvedIds(Set<String> docIds, long at, FeatureVersion version) implements Change {}
 
   /** The live rows of a scan task of a full resync (deletes applied). */
   public record LiveRows(FileScanTask task, FeatureVersion version) implements Change {}
@@ -85,16 +101,22 @@ public final class TableChangeReader {
       }
       FeatureVersion version = FeatureVersion.of(snapshot.snapshotId(), snapshot.sequenceNumber());
       SnapshotChanges added = SnapshotChanges.builderFor(table).snapshot(snapshot).build();
+      Set<String> affected = new LinkedHashSet<>();
       for (DeleteFile deletes : added.addedDeleteFiles()) {
         if (deletes.content() == FileContent.EQUALITY_DELETES) {
           changes.add(new ErasedIds(deletes, version));
         } else {
-          // position deletes and copy-on-write removals come from maintenance jobs, not from the writer
-          LOG.warn("Snapshot {} has {} {}: not mirrored yet", snapshot.snapshotId(), deletes.content(), deletes.location());
+          affected.addAll(idsAtDeletedPositions(deletes));
         }
+      }
+      for (DataFile removed : added.removedDataFiles()) {
+        affected.addAll(idsIn(removed.location(), null));
       }
       for (DataFile file : added.addedDataFiles()) {
         changes.add(new AddedRows(file, version));
+      }
+      if (!affected.isEmpty()) {
+        changes.add(new ResolvedIds(affected, snapshot.snapshotId(), version));
       }
     }
     return changes;
@@ -133,7 +155,77 @@ public final class TableChangeReader {
       readLiveRows(live, rows);
     } else if (change instanceof ErasedIds erased) {
       readErasedIds(erased.file(), docId -> erasures.accept(docId, erased.version()));
+    } else if (change instanceof ResolvedIds resolved) {
+      resolve(resolved, rows, erasures);
     }
+  }
+
+  /** Newest surviving row of each id as of the snapshot (deletes applied), at the snapshot's version; else erased. */
+  private void resolve(ResolvedIds resolved, Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
+    List<String> ids = new ArrayList<>(resolved.docIds());
+    for (int start = 0; start < ids.size(); start += 1000) {
+      List<String> chunk = ids.subList(start, Math.min(ids.size(), start + 1000));
+      Map<String, FeatureRow> newest = new HashMap<>();
+      try (CloseableIterable<Record> survivors =
+          IcebergGenerics.read(table).useSnapshot(resolved.at()).where(Expressions.in(FeatureTable.DOC_ID, chunk.toArray())).build()) {
+        for (Record record : survivors) {
+          FeatureRow row = FeatureTable.fromRecord(record);
+          newest.merge(row.docId(), row, (old, candidate) -> candidate.processedAt().isBefore(old.processedAt()) ? old : candidate);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read surviving rows as of snapshot " + resolved.at(), e);
+      }
+      for (String id : chunk) {
+        FeatureRow row = newest.get(id);
+        if (row == null) {
+          erasures.accept(id, resolved.version());
+        } else {
+          rows.accept(OnlineFeature.of(row, resolved.version()));
+        }
+      }
+    }
+  }
+
+  /** Doc ids of the rows a position-delete file deletes, read from the data files it points at. */
+  private Set<String> idsAtDeletedPositions(DeleteFile deletes) {
+    Map<String, Set<Long>> positions = new HashMap<>();
+    Schema pathPos = DeleteSchemaUtil.pathPosSchema();
+    try (CloseableIterable<Record> entries =
+        Parquet.read(table.io().newInputFile(deletes.location()))
+            .project(pathPos)
+            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(pathPos, fileSchema))
+            .build()) {
+      for (Record entry : entries) {
+        positions.computeIfAbsent(entry.get(0, CharSequence.class).toString(), path -> new HashSet<>()).add(entry.get(1, Long.class));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + deletes.location(), e);
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    positions.forEach((path, deleted) -> ids.addAll(idsIn(path, deleted)));
+    return ids;
+  }
+
+  /** Doc ids in a data file, all of them or only those at {@code positions}. */
+  private Set<String> idsIn(String location, Set<Long> positions) {
+    Schema docIdOnly = table.schema().select(FeatureTable.DOC_ID);
+    Set<String> ids = new LinkedHashSet<>();
+    try (CloseableIterable<Record> records =
+        Parquet.read(table.io().newInputFile(location))
+            .project(docIdOnly)
+            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(docIdOnly, fileSchema))
+            .build()) {
+      long position = 0;
+      for (Record record : records) {
+        if (positions == null || positions.contains(position)) {
+          ids.add((String) record.getField(FeatureTable.DOC_ID));
+        }
+        position++;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + location, e);
+    }
+    return ids;
   }
 
   private void readLiveRows(LiveRows live, Consumer<OnlineFeature> sink) {

@@ -152,6 +152,28 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void positionDeletesAndCopyOnWriteRestoreTheSurvivingRowOrErase() {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    long first = FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0), FeatureTables.row("c", 3, t0)));
+    long second = FeatureTables.append(table, List.of(FeatureTables.row("a", 4, t0.plusSeconds(1))));
+    follower().runOnce();
+    assertThat(online("a").row().embedding()).containsExactly(FeatureTables.row("a", 4, t0).embedding());
+
+    // a position delete removes the newest row of "a" (the older one survives) and the only row of "b"
+    FeatureTables.deletePositions(table, FeatureTables.fileOf(table, second), 0);
+    FeatureTables.deletePositions(table, FeatureTables.fileOf(table, first), 1);
+    follower().runOnce();
+    assertThat(online("a").row().embedding()).as("restored older row").containsExactly(FeatureTables.row("a", 1, t0).embedding());
+    assertThat(online("b")).isNull();
+
+    // copy-on-write: the first file is rewritten without "c"
+    FeatureTables.overwrite(table, FeatureTables.fileOf(table, first), List.of(FeatureTables.row("a", 1, t0)));
+    follower().runOnce();
+    assertThat(online("c")).isNull();
+    assertOnlineStoreEqualsTable("b", "c");
+  }
+
+  @Test
   void compactionSnapshotsChangeNothing() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
