@@ -102,7 +102,7 @@ class ReplicatorBenchmark {
   /**
    * A stream of small commits (10 rows each, back to back); after each, cycles run until the last row is in
    * memcached: latency = time in memcached minus the snapshot's commit time. The replicator's own poll interval
-   * (250 ms in production) adds up to that much on top; it is reported separately.
+   * (100 ms by default) adds up to that much on top; it is reported separately.
    */
   private static long[] commitToCache(Table table, SnapshotFollower follower, MemcachedClient client, MemcachedKeyScheme keys, Instant t0)
       throws Exception {
@@ -143,7 +143,7 @@ class ReplicatorBenchmark {
             | commit -> in memcached, replicator cycle only, p50 / p99 / max of %d commits | %d / %d / %d ms |
 
             End-to-end freshness adds the writer's commit latency (see the writer section) and half the replicator's
-            250 ms poll interval on average.
+            poll interval on average (100 ms by default).
             """,
             ROWS, FILE_ROWS, buildSeconds, rawSetsPerSecond, rewarmed, rewarmSeconds, rewarmRate, 100 * rewarmRate / rawSetsPerSecond,
             1_000_000 / rewarmRate, latencies.length, latencies[latencies.length / 2], latencies[(int) (latencies.length * 0.99)],

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class SnapshotFollower {
 
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
+  private static final long RENEW_EVERY_NANOS = 500_000_000L;
 
   private final Table table;
   private final String tableName;
@@ -116,12 +117,15 @@ public final class SnapshotFollower {
   }
 
   private long replicate() {
-    if (!leadership.acquireOrRenew(tableName)) {
-      leader.set(0);
-      return 0;
+    // a leader renews twice a second (lease TTLs are seconds), not every cycle: idle polling stays cheap
+    if (leader.get() == 0 || System.nanoTime() - lastRenewalNanos > RENEW_EVERY_NANOS) {
+      if (!leadership.acquireOrRenew(tableName)) {
+        leader.set(0);
+        return 0;
+      }
+      leader.set(1);
+      lastRenewalNanos = System.nanoTime();
     }
-    leader.set(1);
-    lastRenewalNanos = System.nanoTime();
     table.refresh();
     Snapshot current = table.currentSnapshot();
     OptionalLong checkpoint = checkpoints.load(tableName);
@@ -181,9 +185,9 @@ public final class SnapshotFollower {
     return writer.written();
   }
 
-  /** A full resync can outlast the lease: renew it every second, and stop writing the moment it is lost. */
+  /** A full resync can outlast the lease: keep renewing it, and stop writing the moment it is lost. */
   private void renewDuringLongCycles() {
-    if (System.nanoTime() - lastRenewalNanos > 1_000_000_000L) {
+    if (System.nanoTime() - lastRenewalNanos > RENEW_EVERY_NANOS) {
       if (!leadership.acquireOrRenew(tableName)) {
         leader.set(0);
         throw new IllegalStateException("Lost the lease of " + tableName + " during a cycle");
