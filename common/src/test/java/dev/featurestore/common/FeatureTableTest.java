@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.apache.iceberg.HasTableOperations;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
@@ -31,7 +30,6 @@ class FeatureTableTest {
 
     Table again = FeatureTable.createOrLoad(catalog, FeatureTable.identifier(CatalogSettings.DEFAULT_TABLE));
     assertThat(again.spec().specId()).isEqualTo(table.spec().specId());
-    assertThat(PartitionSpec.unpartitioned().isUnpartitioned()).isTrue();
   }
 
   @Test

@@ -203,14 +203,6 @@ public final class OnlineStoreWriter {
     return skipped;
   }
 
-  public MemcachedClient client() {
-    return client;
-  }
-
-  public MemcachedKeyScheme keys() {
-    return keys;
-  }
-
   /** The online store could not take a write; the range will be retried. */
   public static final class OnlineStoreException extends RuntimeException {
     OnlineStoreException(String message) {

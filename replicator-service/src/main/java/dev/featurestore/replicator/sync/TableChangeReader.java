@@ -35,8 +35,6 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.util.SnapshotUtil;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Turns the table's history between the checkpoint and the current snapshot into online-store changes, in commit
@@ -52,8 +50,6 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class TableChangeReader {
-
-  private static final Logger LOG = LoggerFactory.getLogger(TableChangeReader.class);
 
   /** One step of a plan, applied in order. */
   public sealed interface Change permits AddedRows, ErasedIds, LiveRows, ResolvedIds {}
@@ -130,21 +126,16 @@ public final class TableChangeReader {
       throw new UncheckedIOException("Cannot plan the scan of snapshot " + to.snapshotId(), e);
     }
     tasks.sort(Comparator.comparingLong((FileScanTask task) -> task.file().dataSequenceNumber()).thenComparingLong(FileScanTask::start));
+    Map<Long, Long> snapshotIdBySequenceNumber = new HashMap<>();
+    table.snapshots().forEach(snapshot -> snapshotIdBySequenceNumber.put(snapshot.sequenceNumber(), snapshot.snapshotId()));
     List<Change> changes = new ArrayList<>(tasks.size());
     for (FileScanTask task : tasks) {
       long sequenceNumber = task.file().dataSequenceNumber();
-      changes.add(new LiveRows(task, FeatureVersion.of(snapshotIdAt(sequenceNumber), sequenceNumber)));
+      // a file whose snapshot expired keeps its sequence number; its snapshot id is then unknown (-1)
+      long snapshotId = snapshotIdBySequenceNumber.getOrDefault(sequenceNumber, -1L);
+      changes.add(new LiveRows(task, FeatureVersion.of(snapshotId, sequenceNumber)));
     }
     return changes;
-  }
-
-  private long snapshotIdAt(long sequenceNumber) {
-    for (Snapshot snapshot : table.snapshots()) {
-      if (snapshot.sequenceNumber() == sequenceNumber) {
-        return snapshot.snapshotId();
-      }
-    }
-    return -1;
   }
 
   /** Reads one change: its rows go to {@code rows}, its erased ids (with their version) to {@code erasures}. */

@@ -29,7 +29,8 @@ public class FeatureLookup {
    * @throws OnlineStoreUnavailableException if memcached cannot answer in time
    */
   public Optional<OnlineFeature> find(String docId) {
-    String key = keys.keyFor(DocIds.checkValid(docId));
+    // keyFor applies the doc id rules (and throws InvalidDocIdException)
+    String key = keys.keyFor(docId);
     byte[] value;
     try {
       value = memcached.get(key, MemcachedClients.RAW_BYTES);

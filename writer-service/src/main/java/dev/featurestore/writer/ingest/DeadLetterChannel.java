@@ -75,10 +75,6 @@ public final class DeadLetterChannel implements AutoCloseable {
     this.group = group;
   }
 
-  String topic() {
-    return topic;
-  }
-
   /** The dead-letter partition that holds the dead letters of {@code source}. */
   TopicPartition deadLetterPartition(TopicPartition source) {
     return new TopicPartition(topic, source.partition() % deadLetterPartitions());
@@ -128,10 +124,6 @@ public final class DeadLetterChannel implements AutoCloseable {
       close(source);
       throw new IllegalStateException("Cannot dead-letter records of " + source + ": " + e.getMessage(), e);
     }
-  }
-
-  boolean owns(TopicPartition source) {
-    return producers.containsKey(source);
   }
 
   /**

@@ -21,10 +21,15 @@ public final class DocumentParser {
 
   private static final ObjectMapper JSON = JsonMapper.builder().build();
 
+  /** Room for the JSON around the text: doc id (512 bytes at most), field names, escapes, unknown fields. */
+  private static final int ENVELOPE_BYTES = 4096;
+
   private final int maxTextBytes;
+  private final int maxValueBytes;
 
   public DocumentParser(int maxTextBytes) {
     this.maxTextBytes = maxTextBytes;
+    this.maxValueBytes = maxTextBytes + ENVELOPE_BYTES;
   }
 
   /** The outcome for one record: exactly one of {@code document}, {@code tombstoneDocId} and {@code rejection} is set. */
@@ -61,9 +66,9 @@ public final class DocumentParser {
           ? Result.tombstone(key)
           : Result.rejected(Rejection.of(Rejection.Code.INVALID_DOC_ID, "invalid doc id in tombstone key: %s", violation));
     }
-    if (value.length > maxTextBytes + 4096) {
+    if (value.length > maxValueBytes) {
       return Result.rejected(
-          Rejection.of(Rejection.Code.TEXT_TOO_LARGE, "record value is %d bytes, more than the limit of %d", value.length, maxTextBytes + 4096));
+          Rejection.of(Rejection.Code.TEXT_TOO_LARGE, "record value is %d bytes, more than the limit of %d", value.length, maxValueBytes));
     }
     String json;
     try {

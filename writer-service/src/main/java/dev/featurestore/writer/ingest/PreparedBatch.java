@@ -61,10 +61,6 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
       List<DeadLetterChannel.DeadLetter> deadLetters,
       int alreadyDeadLettered) {
 
-    boolean changesTable() {
-      return !rows.isEmpty() || !tombstones.isEmpty();
-    }
-
     Slice restamped(Instant processedAt) {
       List<SourcedRow> restamped = new java.util.ArrayList<>(rows.size());
       for (SourcedRow row : rows) {
