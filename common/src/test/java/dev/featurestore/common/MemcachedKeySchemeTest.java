@@ -18,49 +18,50 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class MemcachedKeySchemeTest {
 
-  private static final String HASHED_KEY = "fs1#[A-Za-z0-9_-]{43}";
+  private static final String HASHED_KEY = "fs1#0:[A-Za-z0-9_-]{43}";
 
   private final MemcachedKeyScheme scheme = MemcachedKeyScheme.defaultScheme();
 
   @Test
   void defaultNamespaceIsFs1() {
     assertThat(scheme.namespace()).isEqualTo("fs1");
-    assertThat(scheme).hasToString("MemcachedKeyScheme(fs1)");
+    assertThat(scheme).hasToString("MemcachedKeyScheme(fs1, generation 0)");
+    assertThat(scheme.generation()).isZero();
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"doc-42", "a", "tenant/doc:7", "#not-a-hash", "fs1#lookalike", "~!@$%^&*()_+{}|\"<>?"})
   void printableAsciiIdsAreUsedAsTheyAre(String docId) {
-    assertThat(scheme.keyFor(docId)).isEqualTo("fs1:" + docId);
+    assertThat(scheme.keyFor(docId)).isEqualTo("fs1:0:" + docId);
   }
 
   @Test
   void rawKeyKeepsTheIdVerbatim() {
-    assertThat(scheme.keyFor("doc-42")).isEqualTo("fs1:doc-42");
+    assertThat(scheme.keyFor("doc-42")).isEqualTo("fs1:0:doc-42");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"doc 42", " doc", "Grüße", "文档", "\uD83D\uDE00", "no-break\u00A0space", "tab-less\u3000ideographic"})
   void idsWithSpacesOrNonAsciiAreHashed(String docId) {
     String key = scheme.keyFor(docId);
-    assertThat(key).matches(HASHED_KEY).isEqualTo("fs1#" + sha256Base64Url(docId));
+    assertThat(key).matches(HASHED_KEY).isEqualTo("fs1#0:" + sha256Base64Url(docId));
   }
 
   @Test
   void longestRawIdFillsExactly250BytesAndOneMoreCharIsHashed() {
-    String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - "fs1:".length());
-    assertThat(scheme.keyFor(longestRaw)).isEqualTo("fs1:" + longestRaw).hasSize(MemcachedKeyScheme.MAX_KEY_BYTES);
+    String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - "fs1:0:".length());
+    assertThat(scheme.keyFor(longestRaw)).isEqualTo("fs1:0:" + longestRaw).hasSize(MemcachedKeyScheme.MAX_KEY_BYTES);
 
     String tooLong = longestRaw + "r";
-    assertThat(scheme.keyFor(tooLong)).matches(HASHED_KEY).isEqualTo("fs1#" + sha256Base64Url(tooLong));
+    assertThat(scheme.keyFor(tooLong)).matches(HASHED_KEY).isEqualTo("fs1#0:" + sha256Base64Url(tooLong));
   }
 
   @Test
   void rawLengthLimitDependsOnTheNamespaceLength() {
     MemcachedKeyScheme wide = MemcachedKeyScheme.withNamespace("n".repeat(32));
-    String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - 33);
+    String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - 35);
     assertThat(wide.keyFor(longestRaw)).hasSize(MemcachedKeyScheme.MAX_KEY_BYTES).endsWith(":" + longestRaw);
-    assertThat(wide.keyFor(longestRaw + "r")).startsWith("n".repeat(32) + "#").hasSize(32 + 1 + 43);
+    assertThat(wide.keyFor(longestRaw + "r")).startsWith("n".repeat(32) + "#0:").hasSize(32 + 3 + 43);
   }
 
   @Test
@@ -77,7 +78,23 @@ class MemcachedKeySchemeTest {
     assertThat(MemcachedKeyScheme.defaultScheme().keyFor(docId)).isEqualTo(key);
     assertThat(MemcachedKeyScheme.withNamespace("fs1").keyFor(docId)).isEqualTo(key);
     // pinned so that a change of hash, encoding or separator is a conscious, versioned decision
-    assertThat(scheme.keyFor("doc 42")).isEqualTo("fs1#" + sha256Base64Url("doc 42"));
+    assertThat(scheme.keyFor("doc 42")).isEqualTo("fs1#0:" + sha256Base64Url("doc 42"));
+  }
+
+  @Test
+  void eachGenerationHasItsOwnKeysAndMarkerKeysBelongToNone() {
+    MemcachedKeyScheme seventh = scheme.inGeneration(7);
+    assertThat(seventh.generation()).isEqualTo(7);
+    assertThat(seventh.keyFor("doc-42")).isEqualTo("fs1:7:doc-42");
+    assertThat(seventh.keyFor("doc 42")).isEqualTo("fs1#7:" + sha256Base64Url("doc 42"));
+    assertThat(scheme.inGeneration(1).keyFor("7:doc-42")).as("generation and id cannot blur").isNotEqualTo(seventh.keyFor("doc-42"));
+    assertThat(seventh.inGeneration(7)).isSameAs(seventh);
+    assertThat(seventh.markerKey("sentinel:0")).isEqualTo(scheme.markerKey("sentinel:0")).isEqualTo("fs1!sentinel:0");
+    String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - "fs1:1234567:".length());
+    assertThat(scheme.inGeneration(1234567).keyFor(longestRaw)).hasSize(MemcachedKeyScheme.MAX_KEY_BYTES);
+    assertThat(scheme.inGeneration(1234567).keyFor(longestRaw + "r")).startsWith("fs1#1234567:");
+    assertThatThrownBy(() -> scheme.inGeneration(-1)).isInstanceOf(IllegalArgumentException.class).hasMessage("Invalid generation: -1");
+    assertThatThrownBy(() -> scheme.markerKey("a b")).isInstanceOf(IllegalArgumentException.class).hasMessage("Invalid marker name: a b");
   }
 
   @Test
@@ -85,22 +102,22 @@ class MemcachedKeySchemeTest {
     assertThat(scheme.keyFor("doc 1")).isNotEqualTo(scheme.keyFor("doc 2"));
     assertThat(scheme.keyFor("doc 1")).isNotEqualTo(scheme.keyFor("doc  1"));
     assertThat(MemcachedKeyScheme.withNamespace("fs2").keyFor("doc 1")).isNotEqualTo(scheme.keyFor("doc 1"));
-    assertThat(MemcachedKeyScheme.withNamespace("fs2").keyFor("doc-1")).isEqualTo("fs2:doc-1");
+    assertThat(MemcachedKeyScheme.withNamespace("fs2").keyFor("doc-1")).isEqualTo("fs2:0:doc-1");
   }
 
   @Test
   void noRawIdCanProduceAHashedKey() {
     String hashed = scheme.keyFor("doc 42");
     // an id spelling out the hashed key, or its tail, stays in the raw key space
-    assertThat(scheme.keyFor(hashed)).isEqualTo("fs1:" + hashed).isNotEqualTo(hashed);
-    assertThat(scheme.keyFor(hashed.substring(4))).isEqualTo("fs1:" + hashed.substring(4)).isNotEqualTo(hashed);
+    assertThat(scheme.keyFor(hashed)).isEqualTo("fs1:0:" + hashed).isNotEqualTo(hashed);
+    assertThat(scheme.keyFor(hashed.substring(4))).isEqualTo("fs1:0:" + hashed.substring(4)).isNotEqualTo(hashed);
     assertThat(scheme.keyFor("#" + hashed.substring(4))).isNotEqualTo(hashed);
 
     for (String docId : adversarialIds()) {
       if (DocIds.isValid(docId)) {
         String key = scheme.keyFor(docId);
         if (key.startsWith("fs1:")) {
-          assertThat(key).as("raw key of %s", docId).doesNotStartWith("fs1#").isEqualTo("fs1:" + docId);
+          assertThat(key).as("raw key of %s", docId).doesNotStartWith("fs1#").isEqualTo("fs1:0:" + docId);
         } else {
           assertThat(key).as("hashed key of %s", docId).matches(HASHED_KEY);
         }
@@ -153,8 +170,8 @@ class MemcachedKeySchemeTest {
   void acceptsNamespacesOfUpTo32SafeChars(String namespace) {
     MemcachedKeyScheme custom = MemcachedKeyScheme.withNamespace(namespace);
     assertThat(custom.namespace()).isEqualTo(namespace);
-    assertThat(custom.keyFor("doc-1")).isEqualTo(namespace + ":doc-1");
-    assertThat(custom.keyFor("doc 1")).isEqualTo(namespace + "#" + sha256Base64Url("doc 1"));
+    assertThat(custom.keyFor("doc-1")).isEqualTo(namespace + ":0:doc-1");
+    assertThat(custom.keyFor("doc 1")).isEqualTo(namespace + "#0:" + sha256Base64Url("doc 1"));
   }
 
   @ParameterizedTest

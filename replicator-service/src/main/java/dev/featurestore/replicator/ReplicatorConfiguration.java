@@ -70,7 +70,7 @@ class ReplicatorConfiguration {
         () ->
             new OnlineStoreWriter(
                 memcached, properties.memcached().keyScheme(), settings.writeBatchSize(), settings.writeTimeout().toMillis()),
-        new OnlineStoreSentinels(memcached, properties.memcached().keyNamespace(), settings.writeTimeout().toMillis()),
+        new OnlineStoreSentinels(memcached, properties.memcached().keyScheme(), settings.writeTimeout().toMillis()),
         state,
         state,
         meters);

@@ -9,6 +9,7 @@ import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.MemcachedSettings;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
+import dev.featurestore.common.OnlineStoreGeneration;
 import dev.featurestore.common.testing.BenchmarkReport;
 import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
@@ -71,12 +72,13 @@ class ReplicatorBenchmark {
       SnapshotFollower follower =
           new SnapshotFollower(
               table, table.name(), () -> new OnlineStoreWriter(client, keys, 1000, 30_000),
-              new OnlineStoreSentinels(client, keys.namespace(), 10_000), state, state, new SimpleMeterRegistry());
+              new OnlineStoreSentinels(client, keys, 10_000), state, state, new SimpleMeterRegistry());
       long rewarmStart = System.nanoTime();
       long rewarmed = follower.runOnce();
       double rewarmSeconds = (System.nanoTime() - rewarmStart) / 1e9;
 
-      long[] latencies = commitToCache(table, follower, client, keys, t0);
+      MemcachedKeyScheme served = keys.inGeneration(new OnlineStoreGeneration(client, keys, 10_000).published().orElseThrow());
+      long[] latencies = commitToCache(table, follower, client, served, t0);
       client.shutdown();
       report(buildSeconds, rawSetsPerSecond, rewarmed, rewarmSeconds, latencies);
     }

@@ -2,11 +2,47 @@ package dev.featurestore.replicator.checkpoint;
 
 import java.util.OptionalLong;
 
-/** The last table snapshot whose changes are fully mirrored into the online store. */
+/**
+ * How far the online store mirrors a table: the last snapshot whose changes are fully written, and the key
+ * generation they are written in.
+ */
 public interface CheckpointStore {
 
-  OptionalLong load(String table);
+  /** The checkpoint of {@code table}; {@link Checkpoint#NONE} before the first one. */
+  Checkpoint load(String table);
 
-  /** Moves the checkpoint; false if this replicator no longer leads (the write is refused, not lost). */
-  boolean save(String table, long snapshotId);
+  /**
+   * Moves the checkpoint (snapshot and generation at once); false if this replicator no longer leads (the write is
+   * refused, not lost).
+   */
+  boolean save(String table, Checkpoint checkpoint);
+
+  /**
+   * A generation no replicator has used before for {@code table}, for a full resync; empty if this replicator no
+   * longer leads. Claims are durable, so a replicator that dies mid-resync never hands its half-filled generation
+   * to its successor.
+   */
+  OptionalLong claimGeneration(String table);
+
+  /**
+   * @param snapshotId the last mirrored snapshot; empty when the table had none
+   * @param generation the key generation readers use; 0 before the first full resync completed
+   */
+  record Checkpoint(OptionalLong snapshotId, long generation) {
+
+    public static final Checkpoint NONE = new Checkpoint(OptionalLong.empty(), 0);
+
+    public static Checkpoint of(Long snapshotId, long generation) {
+      return new Checkpoint(snapshotId == null ? OptionalLong.empty() : OptionalLong.of(snapshotId), generation);
+    }
+
+    public boolean isAt(long snapshot) {
+      return snapshotId.isPresent() && snapshotId.getAsLong() == snapshot;
+    }
+
+    /** No generation is complete yet: the first cycle is a full resync. */
+    public boolean hasGeneration() {
+      return generation > 0;
+    }
+  }
 }

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * The replicators' shared state in the catalog's own database (SQLite locally, PostgreSQL in compose): the
@@ -20,11 +21,16 @@ import java.util.Properties;
  * that moves it carries the lease condition, so a replicator that lost the lease (paused, partitioned) cannot move
  * the checkpoint past the new leader's, whatever it wrote meanwhile. Portable SQL: both statements are single
  * atomic statements on SQLite and PostgreSQL.
+ *
+ * <p>The checkpoint row also holds the key generation readers use and a counter of claimed generations: a full
+ * resync claims a fresh number (an increment under the lease, in its own transaction) before it writes a key, so no
+ * two resyncs ever share a generation.
  */
 public final class JdbcReplicationState implements CheckpointStore, Leadership {
 
   private static final String CHECKPOINTS = "featurestore_replicator_checkpoint";
   private static final String LEASES = "featurestore_replicator_lease";
+  private static final long NO_SNAPSHOT = -1;
   private static final String LEASE_HELD = "EXISTS (SELECT 1 FROM " + LEASES + " WHERE table_name = ? AND owner = ? AND expires_at > ?)";
 
   private final String url;
@@ -58,22 +64,42 @@ public final class JdbcReplicationState implements CheckpointStore, Leadership {
         Statement statement = connection.createStatement()) {
       statement.execute(
           "CREATE TABLE IF NOT EXISTS " + CHECKPOINTS
-              + " (table_name VARCHAR(512) PRIMARY KEY, snapshot_id BIGINT NOT NULL, updated_at BIGINT NOT NULL)");
+              + " (table_name VARCHAR(512) PRIMARY KEY, snapshot_id BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+              + " generation BIGINT NOT NULL DEFAULT 0, claimed_generation BIGINT NOT NULL DEFAULT 0)");
       statement.execute(
           "CREATE TABLE IF NOT EXISTS " + LEASES
               + " (table_name VARCHAR(512) PRIMARY KEY, owner VARCHAR(512) NOT NULL, expires_at BIGINT NOT NULL)");
+      addGenerationColumnsToOlderTables(connection);
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot create replicator state tables in " + url, e);
     }
   }
 
+  /** Checkpoints written before generations existed keep generation 0: their first cycle is a full resync. */
+  private static void addGenerationColumnsToOlderTables(Connection connection) throws SQLException {
+    for (String column : Set.of("generation", "claimed_generation")) {
+      try (Statement probe = connection.createStatement()) {
+        probe.executeQuery("SELECT " + column + " FROM " + CHECKPOINTS + " WHERE 1 = 0").close();
+      } catch (SQLException missing) {
+        try (Statement alter = connection.createStatement()) {
+          alter.execute("ALTER TABLE " + CHECKPOINTS + " ADD COLUMN " + column + " BIGINT NOT NULL DEFAULT 0");
+        }
+      }
+    }
+  }
+
   @Override
-  public OptionalLong load(String table) {
+  public Checkpoint load(String table) {
     try (Connection connection = connect();
-        PreparedStatement select = connection.prepareStatement("SELECT snapshot_id FROM " + CHECKPOINTS + " WHERE table_name = ?")) {
+        PreparedStatement select =
+            connection.prepareStatement("SELECT snapshot_id, generation FROM " + CHECKPOINTS + " WHERE table_name = ?")) {
       select.setString(1, table);
       try (ResultSet rows = select.executeQuery()) {
-        return rows.next() ? OptionalLong.of(rows.getLong(1)) : OptionalLong.empty();
+        if (!rows.next()) {
+          return Checkpoint.NONE;
+        }
+        long snapshotId = rows.getLong(1);
+        return Checkpoint.of(snapshotId == NO_SNAPSHOT ? null : snapshotId, rows.getLong(2));
       }
     } catch (SQLException e) {
       throw new IllegalStateException("Cannot read checkpoint of " + table, e);
@@ -81,33 +107,75 @@ public final class JdbcReplicationState implements CheckpointStore, Leadership {
   }
 
   @Override
-  public boolean save(String table, long snapshotId) {
+  public boolean save(String table, Checkpoint checkpoint) {
     long now = clock.millis();
+    long snapshotId = checkpoint.snapshotId().orElse(NO_SNAPSHOT);
     try (Connection connection = connect()) {
+      ensureRow(connection, table, now);
       try (PreparedStatement update =
           connection.prepareStatement(
-              "UPDATE " + CHECKPOINTS + " SET snapshot_id = ?, updated_at = ? WHERE table_name = ? AND " + LEASE_HELD)) {
+              "UPDATE " + CHECKPOINTS + " SET snapshot_id = ?, generation = ?, updated_at = ? WHERE table_name = ? AND " + LEASE_HELD)) {
         update.setLong(1, snapshotId);
-        update.setLong(2, now);
-        update.setString(3, table);
-        bindLease(update, 4, table, now);
-        if (update.executeUpdate() == 1) {
-          return true;
-        }
-      }
-      try (PreparedStatement insert =
-          connection.prepareStatement(
-              "INSERT INTO " + CHECKPOINTS + " (table_name, snapshot_id, updated_at) SELECT ?, ?, ? WHERE " + LEASE_HELD
-                  + " AND NOT EXISTS (SELECT 1 FROM " + CHECKPOINTS + " WHERE table_name = ?)")) {
-        insert.setString(1, table);
-        insert.setLong(2, snapshotId);
-        insert.setLong(3, now);
-        bindLease(insert, 4, table, now);
-        insert.setString(7, table);
-        return insert.executeUpdate() == 1;
+        update.setLong(2, checkpoint.generation());
+        update.setLong(3, now);
+        update.setString(4, table);
+        bindLease(update, 5, table, now);
+        return update.executeUpdate() == 1;
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("Cannot save checkpoint " + snapshotId + " of " + table, e);
+      throw new IllegalStateException("Cannot save checkpoint " + checkpoint + " of " + table, e);
+    }
+  }
+
+  @Override
+  public OptionalLong claimGeneration(String table) {
+    long now = clock.millis();
+    try (Connection connection = connect()) {
+      ensureRow(connection, table, now);
+      connection.setAutoCommit(false);
+      try {
+        try (PreparedStatement claim =
+            connection.prepareStatement(
+                "UPDATE " + CHECKPOINTS + " SET claimed_generation = claimed_generation + 1 WHERE table_name = ? AND " + LEASE_HELD)) {
+          claim.setString(1, table);
+          bindLease(claim, 2, table, now);
+          if (claim.executeUpdate() != 1) {
+            connection.rollback();
+            return OptionalLong.empty();
+          }
+        }
+        long claimed;
+        try (PreparedStatement select =
+                connection.prepareStatement("SELECT claimed_generation FROM " + CHECKPOINTS + " WHERE table_name = ?")) {
+          select.setString(1, table);
+          try (ResultSet rows = select.executeQuery()) {
+            rows.next();
+            claimed = rows.getLong(1);
+          }
+        }
+        connection.commit();
+        return OptionalLong.of(claimed);
+      } catch (SQLException e) {
+        connection.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("Cannot claim a generation for " + table, e);
+    }
+  }
+
+  /** The first checkpoint of a table: no snapshot, generation 0 (only while this replicator leads). */
+  private void ensureRow(Connection connection, String table, long now) throws SQLException {
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "INSERT INTO " + CHECKPOINTS + " (table_name, snapshot_id, updated_at, generation, claimed_generation)"
+                + " SELECT ?, ?, ?, 0, 0 WHERE " + LEASE_HELD + " AND NOT EXISTS (SELECT 1 FROM " + CHECKPOINTS + " WHERE table_name = ?)")) {
+      insert.setString(1, table);
+      insert.setLong(2, NO_SNAPSHOT);
+      insert.setLong(3, now);
+      bindLease(insert, 4, table, now);
+      insert.setString(7, table);
+      insert.executeUpdate();
     }
   }
 

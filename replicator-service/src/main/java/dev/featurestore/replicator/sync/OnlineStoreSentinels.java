@@ -1,97 +1,98 @@
 package dev.featurestore.replicator.sync;
 
+import dev.featurestore.common.MemcachedKeyScheme;
+import dev.featurestore.common.OnlineStoreGeneration;
 import java.net.SocketAddress;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import net.spy.memcached.MemcachedClient;
-import net.spy.memcached.MemcachedNode;
-import net.spy.memcached.NodeLocator;
-import net.spy.memcached.internal.OperationFuture;
 
 /**
- * Tells which memcached servers lost their data. Each server holds one sentinel key (a key that consistent hashing
- * places on it), written once the server holds the mirrored state. A memcached that restarted or was flushed comes
- * back empty, without its sentinel: one multi-get per replication cycle finds it, and the replicator re-warms just
- * the keys that hash to that server.
+ * The replicator's view of which memcached servers hold what: the published generation of each server (see {@link
+ * OnlineStoreGeneration}), and warming markers that tell whether a server restarted while it was being filled.
+ *
+ * <p>Before a resync or re-warm writes a server's keys, it sets that server's warming marker; a server that restarts
+ * meanwhile loses the marker with the keys, so the check after the writes finds it and the fill is redone instead of
+ * a half-empty server being published as complete.
  */
 public final class OnlineStoreSentinels {
 
-  private final MemcachedClient client;
-  private final NodeLocator locator;
-  private final Map<SocketAddress, String> keyByServer = new LinkedHashMap<>();
-  private final long timeoutMillis;
+  private final OnlineStoreGeneration generation;
+  private final Map<SocketAddress, String> warmingMarkers;
 
-  public OnlineStoreSentinels(MemcachedClient client, String namespace, long timeoutMillis) {
-    this.client = client;
-    this.locator = client.getNodeLocator();
-    this.timeoutMillis = timeoutMillis;
-    Collection<MemcachedNode> nodes = locator.getAll();
-    for (int i = 0; keyByServer.size() < nodes.size() && i < 100_000; i++) {
-      // '!' cannot start a doc id's raw key ("ns:" or "ns#"), so sentinels never collide with features
-      String key = namespace + "!sentinel:" + i;
-      keyByServer.putIfAbsent(serverOf(key), key);
-    }
+  public OnlineStoreSentinels(MemcachedClient client, MemcachedKeyScheme keys, long timeoutMillis) {
+    this.generation = new OnlineStoreGeneration(client, keys, timeoutMillis);
+    this.warmingMarkers = generation.keysPerServer(keys, "warming");
   }
 
   public Set<SocketAddress> servers() {
-    return keyByServer.keySet();
+    return generation.servers();
   }
 
-  /** Servers without their sentinel: restarted, flushed, or never warmed. Throws if memcached cannot answer. */
-  public Set<SocketAddress> cold() {
-    Map<String, Object> present;
-    try {
-      present = client.asyncGetBulk(keyByServer.values()).get(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OnlineStoreWriter.OnlineStoreException("Interrupted while checking memcached", e);
-    } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      throw new OnlineStoreWriter.OnlineStoreException("Cannot check memcached sentinels: " + e, e);
-    }
-    Set<SocketAddress> cold = new HashSet<>();
-    keyByServer.forEach((server, key) -> {
-      if (!present.containsKey(key)) {
-        cold.add(server);
-      }
-    });
+  /** The generation each warm server reports; servers that restarted, were flushed or never warmed are missing. */
+  public Map<SocketAddress, Long> published() {
+    return generation.perServer();
+  }
+
+  /** Servers without a sentinel: they lost their keys. Throws if memcached cannot answer. */
+  public Set<SocketAddress> cold(Map<SocketAddress, Long> published) {
+    Set<SocketAddress> cold = new HashSet<>(servers());
+    cold.removeAll(published.keySet());
     return cold;
   }
 
-  /** Records that these servers now hold the state of {@code snapshotId}. */
-  public void markWarm(Collection<SocketAddress> servers, long snapshotId) {
-    List<OperationFuture<Boolean>> sets = new ArrayList<>();
-    for (SocketAddress server : servers) {
-      sets.add(client.set(keyByServer.get(server), 0, Long.toString(snapshotId)));
+  /** Marks the start of filling {@code servers} with {@code fill} (a generation). */
+  public void beginWarming(Collection<SocketAddress> servers, long fill) {
+    generation.setAll(only(servers), fill);
+  }
+
+  /**
+   * Publishes {@code servers} as complete for generation {@code fill}, after checking that none restarted since
+   * {@link #beginWarming}; throws (and publishes nothing for those servers) if one did.
+   */
+  public void publishWarm(Collection<SocketAddress> servers, long fill) {
+    checkStillWarming(servers, fill);
+    generation.publish(servers, fill);
+    // a restart between the check and the publish would leave an empty server marked warm: look once more
+    try {
+      checkStillWarming(servers, fill);
+    } catch (RuntimeException e) {
+      generation.retract(servers);
+      throw e;
     }
-    for (OperationFuture<Boolean> set : sets) {
-      try {
-        if (!Boolean.TRUE.equals(set.get(timeoutMillis, TimeUnit.MILLISECONDS))) {
-          throw new OnlineStoreWriter.OnlineStoreException("memcached refused sentinel " + set.getKey());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new OnlineStoreWriter.OnlineStoreException("Interrupted while marking memcached warm", e);
-      } catch (ExecutionException | TimeoutException e) {
-        throw new OnlineStoreWriter.OnlineStoreException("Cannot mark memcached warm: " + e, e);
+  }
+
+  private void checkStillWarming(Collection<SocketAddress> servers, long fill) {
+    Map<SocketAddress, String> markers = only(servers);
+    Map<SocketAddress, Long> marked = OnlineStoreGeneration.generations(markers, generation.readAll(markers.values()));
+    Set<SocketAddress> restarted = new HashSet<>();
+    markers.keySet().forEach(server -> {
+      if (!Long.valueOf(fill).equals(marked.get(server))) {
+        restarted.add(server);
       }
+    });
+    if (!restarted.isEmpty()) {
+      throw new IllegalStateException("memcached " + restarted + " restarted while generation " + fill + " was written to it");
     }
   }
 
   /** Keys that consistent hashing places on one of {@code servers}. */
   public Predicate<String> keysOn(Set<SocketAddress> servers) {
-    return key -> servers.contains(serverOf(key));
+    return generation.keysOn(servers);
   }
 
-  private SocketAddress serverOf(String key) {
-    return locator.getPrimary(key).getSocketAddress();
+  /** Records that {@code servers} hold generation {@code current} (they did; only their sentinel was behind). */
+  public void republish(Collection<SocketAddress> servers, long current) {
+    generation.publish(servers, current);
+  }
+
+  private Map<SocketAddress, String> only(Collection<SocketAddress> servers) {
+    Map<SocketAddress, String> markers = new LinkedHashMap<>(warmingMarkers);
+    markers.keySet().retainAll(servers);
+    return markers;
   }
 }

@@ -77,6 +77,11 @@ public final class OnlineStoreWriter {
     return new OnlineStoreWriter(client, keys, batchSize, timeoutMillis, keyFilter);
   }
 
+  /** A writer of the keys of {@code generation} (see {@link MemcachedKeyScheme}). */
+  public OnlineStoreWriter inGeneration(long generation) {
+    return new OnlineStoreWriter(client, keys.inGeneration(generation), batchSize, timeoutMillis, keyFilter);
+  }
+
   /** Queues a feature; flushes when a batch is full. */
   public void set(OnlineFeature feature) {
     queue(keys.keyFor(feature.docId()), OnlineFeatureCodec.encode(feature), feature.version(), false);

@@ -1,11 +1,14 @@
 package dev.featurestore.replicator.sync;
 
 import dev.featurestore.replicator.checkpoint.CheckpointStore;
+import dev.featurestore.replicator.checkpoint.CheckpointStore.Checkpoint;
 import dev.featurestore.replicator.checkpoint.Leadership;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.net.SocketAddress;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>check the memcached sentinels; a server that came back empty (restart, flush) is re-warmed with the keys
  *       that hash to it, from the checkpoint's snapshot;
- *   <li>refresh the table; if it has a snapshot the checkpoint has not reached, apply every change since (or a full
- *       resync when the checkpoint fell off the history), then, and only then, move the checkpoint.
+ *   <li>refresh the table; if it has a snapshot the checkpoint has not reached, apply every change since into the
+ *       checkpoint's key generation, then, and only then, move the checkpoint;
+ *   <li>without a checkpoint, or when it fell off the history (expired snapshots), fill a new key generation from
+ *       the current snapshot and switch readers to it once it is complete.
  * </ol>
  *
  * A failed cycle leaves the checkpoint where it was, so the next one redoes the range: writes are idempotent, nothing
@@ -50,6 +55,7 @@ public final class SnapshotFollower {
   private final Counter rewarms;
   private final Timer rewarmTime;
   private final Timer cycleTime;
+  private final AtomicLong generation = new AtomicLong();
   private final AtomicLong lagSnapshots = new AtomicLong();
   private final AtomicLong lagMillis = new AtomicLong();
   private final AtomicLong lastSuccessEpochMillis = new AtomicLong();
@@ -79,6 +85,7 @@ public final class SnapshotFollower {
     this.rewarmTime = meters.timer("featurestore.replicator.rewarm.time");
     this.cycleTime = meters.timer("featurestore.replicator.cycle.time");
     meters.gauge("featurestore.replicator.leader", leader);
+    meters.gauge("featurestore.replicator.generation", generation);
     meters.gauge("featurestore.replicator.lag.snapshots", lagSnapshots);
     meters.gauge("featurestore.replicator.lag.seconds", lagMillis, v -> v.get() / 1000.0);
     meters.gauge("featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
@@ -128,56 +135,108 @@ public final class SnapshotFollower {
     }
     table.refresh();
     Snapshot current = table.currentSnapshot();
-    OptionalLong checkpoint = checkpoints.load(tableName);
-    long changed = rewarmColdServers(checkpoint);
-    if (current == null || (checkpoint.isPresent() && checkpoint.getAsLong() == current.snapshotId())) {
+    Checkpoint checkpoint = checkpoints.load(tableName);
+    if (!checkpoint.hasGeneration()) {
+      return resync(current, "no generation is complete yet");
+    }
+    generation.set(checkpoint.generation());
+    long changed = healServers(checkpoint);
+    if (current == null || checkpoint.isAt(current.snapshotId())) {
       lagSnapshots.set(0);
       lagMillis.set(0);
       return changed;
     }
-    updateLag(current, checkpoint);
-    TableChangeReader.Plan plan = reader.plan(checkpoint.isPresent() ? checkpoint.getAsLong() : null, current);
-    if (plan.fullResync()) {
-      fullResyncs.increment();
-      LOG.info("Full resync of {} from snapshot {} ({} files)", tableName, current.snapshotId(), plan.changes().size());
+    updateLag(current, checkpoint.snapshotId());
+    TableChangeReader.Plan plan = reader.plan(checkpoint.snapshotId().isPresent() ? checkpoint.snapshotId().getAsLong() : null, current);
+    // a checkpoint of the empty table needs no new generation: nothing it could have missed was ever served
+    if (plan.fullResync() && checkpoint.snapshotId().isPresent()) {
+      return changed + resync(current, "checkpoint " + checkpoint.snapshotId().getAsLong() + " fell off the table's history");
     }
-    OnlineStoreWriter writer = writers.get();
+    OnlineStoreWriter writer = writers.get().inGeneration(checkpoint.generation());
     ChangeStream.apply(reader, plan.changes(), writer, this::renewDuringLongCycles);
     writer.flush();
-    if (plan.fullResync()) {
-      sentinels.markWarm(sentinels.servers(), current.snapshotId());
-    }
-    if (!checkpoints.save(tableName, current.snapshotId())) {
-      leader.set(0);
-      throw new IllegalStateException("Lost the lease of " + tableName + " to another replicator; checkpoint not moved");
-    }
-    rowsSet.increment(writer.written());
-    rowsDeleted.increment(writer.deleted());
-    rowsSkipped.increment(writer.skipped());
-    lagSnapshots.set(0);
-    lagMillis.set(0);
+    moveCheckpoint(new Checkpoint(OptionalLong.of(current.snapshotId()), checkpoint.generation()));
+    count(writer);
     LOG.debug("Replicated {} sets and {} deletes up to snapshot {}", writer.written(), writer.deleted(), current.snapshotId());
     return changed + writer.written() + writer.deleted();
   }
 
   /**
-   * Servers that lost their data get the state of the checkpoint's snapshot back (only their share of the keys);
-   * the incremental step that follows brings them, with the others, to the current snapshot. Without a checkpoint
-   * (or when its snapshot expired) the full resync of this cycle warms everything anyway.
+   * Copies every live row of {@code current} into a fresh key generation and switches readers to it only once it
+   * is complete on every server: ids deleted in snapshots that expired before this replicator read them stay behind
+   * in the old generation, which nobody reads any more (memcached evicts it as memory is needed).
    */
-  private long rewarmColdServers(OptionalLong checkpoint) {
-    Set<SocketAddress> cold = sentinels.cold();
-    if (cold.isEmpty() || checkpoint.isEmpty() || table.snapshot(checkpoint.getAsLong()) == null) {
+  private long resync(Snapshot current, String reason) {
+    long start = System.nanoTime();
+    long fresh = checkpoints.claimGeneration(tableName).orElseThrow(this::lostLease);
+    LOG.info("Full resync of {} into generation {}: {}", tableName, fresh, reason);
+    fullResyncs.increment();
+    Set<SocketAddress> servers = sentinels.servers();
+    sentinels.beginWarming(servers, fresh);
+    OnlineStoreWriter writer = writers.get().inGeneration(fresh);
+    if (current != null) {
+      ChangeStream.apply(reader, reader.plan(null, current).changes(), writer, this::renewDuringLongCycles);
+    }
+    writer.flush();
+    // the checkpoint names the new generation first: should publishing fail, the next cycle republishes it
+    moveCheckpoint(Checkpoint.of(current == null ? null : current.snapshotId(), fresh));
+    sentinels.publishWarm(servers, fresh);
+    generation.set(fresh);
+    count(writer);
+    lagSnapshots.set(0);
+    lagMillis.set(0);
+    LOG.info("Generation {} of {} complete: {} keys in {} ms", fresh, tableName, writer.written(), (System.nanoTime() - start) / 1_000_000);
+    return writer.written() + writer.deleted();
+  }
+
+  private void moveCheckpoint(Checkpoint next) {
+    if (!checkpoints.save(tableName, next)) {
+      throw lostLease();
+    }
+  }
+
+  private IllegalStateException lostLease() {
+    leader.set(0);
+    return new IllegalStateException("Lost the lease of " + tableName + " to another replicator; checkpoint not moved");
+  }
+
+  private void count(OnlineStoreWriter writer) {
+    rowsSet.increment(writer.written());
+    rowsDeleted.increment(writer.deleted());
+    rowsSkipped.increment(writer.skipped());
+  }
+
+  /**
+   * Servers that lost their data get the state of the checkpoint's snapshot back (only their share of the keys);
+   * the incremental step that follows brings them, with the others, to the current snapshot. Servers whose
+   * sentinel lags the checkpoint's generation (a publish that failed half-way) hold that generation already and are
+   * republished. When the checkpoint's snapshot expired the full resync of this cycle warms everything anyway.
+   */
+  private long healServers(Checkpoint checkpoint) {
+    Map<SocketAddress, Long> published = sentinels.published();
+    Set<SocketAddress> behind = new HashSet<>();
+    published.forEach((server, generation) -> {
+      if (generation < checkpoint.generation()) {
+        behind.add(server);
+      }
+    });
+    if (!behind.isEmpty()) {
+      sentinels.republish(behind, checkpoint.generation());
+    }
+    Set<SocketAddress> cold = sentinels.cold(published);
+    Snapshot warmAt = checkpoint.snapshotId().isPresent() ? table.snapshot(checkpoint.snapshotId().getAsLong()) : null;
+    if (cold.isEmpty() || (warmAt == null && checkpoint.snapshotId().isPresent())) {
       return 0;
     }
     long start = System.nanoTime();
-    Snapshot warmAt = table.snapshot(checkpoint.getAsLong());
-    LOG.info("memcached {} came back empty: re-warming its keys from snapshot {}", cold, warmAt.snapshotId());
-    OnlineStoreWriter writer = writers.get().onlyKeys(sentinels.keysOn(cold));
-    TableChangeReader.Plan plan = reader.plan(null, warmAt);
-    ChangeStream.apply(reader, plan.changes(), writer, this::renewDuringLongCycles);
+    LOG.info("memcached {} came back empty: re-warming its keys of generation {}", cold, checkpoint.generation());
+    sentinels.beginWarming(cold, checkpoint.generation());
+    OnlineStoreWriter writer = writers.get().inGeneration(checkpoint.generation()).onlyKeys(sentinels.keysOn(cold));
+    if (warmAt != null) {
+      ChangeStream.apply(reader, reader.plan(null, warmAt).changes(), writer, this::renewDuringLongCycles);
+    }
     writer.flush();
-    sentinels.markWarm(cold, warmAt.snapshotId());
+    sentinels.publishWarm(cold, checkpoint.generation());
     rewarms.increment();
     rewarmTime.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
     rowsSet.increment(writer.written());

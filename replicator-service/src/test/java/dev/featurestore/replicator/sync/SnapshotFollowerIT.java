@@ -13,8 +13,10 @@ import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.MemcachedSettings;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
+import dev.featurestore.common.OnlineStoreGeneration;
 import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.replicator.checkpoint.CheckpointStore.Checkpoint;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -95,7 +97,7 @@ class SnapshotFollowerIT {
     assertThat(online("a").row().embedding()).containsExactly(FeatureTables.row("a", 3, t0).embedding());
     assertThat(online("d").row().embedding()).containsExactly(FeatureTables.row("d", 6, t0).embedding());
     assertThat(online("a").version().sequenceNumber()).isGreaterThan(online("b").version().sequenceNumber());
-    assertThat(checkpoints.load(table.name())).hasValue(table.currentSnapshot().snapshotId());
+    assertThat(checkpoints.load(table.name()).snapshotId()).hasValue(table.currentSnapshot().snapshotId());
   }
 
   @Test
@@ -188,7 +190,7 @@ class SnapshotFollowerIT {
     assertThat(table.snapshot(compactedSnapshot).operation()).isEqualTo("replace");
 
     assertThat(follower().runOnce()).as("a replace snapshot changes no row").isZero();
-    assertThat(checkpoints.load(table.name())).hasValue(compactedSnapshot);
+    assertThat(checkpoints.load(table.name()).snapshotId()).hasValue(compactedSnapshot);
     assertOnlineStoreEqualsTable();
   }
 
@@ -249,7 +251,7 @@ class SnapshotFollowerIT {
     // the old leader comes back: it stands by, and cannot move the checkpoint
     assertThat(active.runOnce()).isZero();
     assertThat(active.isLeader()).isFalse();
-    assertThat(state("active", ttl).save(table.name(), 42L)).as("checkpoint is fenced by the lease").isFalse();
+    assertThat(state("active", ttl).save(table.name(), Checkpoint.of(42L, 99))).as("checkpoint is fenced by the lease").isFalse();
 
     // a graceful stop hands over at once
     standby.release();
@@ -267,7 +269,7 @@ class SnapshotFollowerIT {
         SnapshotFollower follower =
             new SnapshotFollower(
                 table, table.name(), () -> new OnlineStoreWriter(both, keys, 100, 2000),
-                new OnlineStoreSentinels(both, keys.namespace(), 2000), checkpoints, checkpoints, meters);
+                new OnlineStoreSentinels(both, keys, 2000), checkpoints, checkpoints, meters);
         Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
         List<FeatureRow> rows = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
@@ -275,7 +277,8 @@ class SnapshotFollowerIT {
         }
         FeatureTables.append(table, rows);
         assertThat(follower.runOnce()).isEqualTo(300);
-        long onSecond = rows.stream().filter(r -> both.getNodeLocator().getPrimary(keys.keyFor(r.docId())).getSocketAddress().toString().endsWith(":" + second.port())).count();
+        MemcachedKeyScheme served = served(both);
+        long onSecond = rows.stream().filter(r -> both.getNodeLocator().getPrimary(served.keyFor(r.docId())).getSocketAddress().toString().endsWith(":" + second.port())).count();
         assertThat(onSecond).as("consistent hashing spreads keys over both servers").isBetween(50L, 250L);
 
         second.restart();
@@ -287,7 +290,7 @@ class SnapshotFollowerIT {
 
         assertThat(rewarmed).as("only the restarted server's share").isEqualTo(onSecond);
         for (FeatureRow row : rows) {
-          byte[] value = both.get(keys.keyFor(row.docId()), MemcachedClients.RAW_BYTES);
+          byte[] value = both.get(served(both).keyFor(row.docId()), MemcachedClients.RAW_BYTES);
           assertThat(value).as(row.docId()).isNotNull();
           assertThat(OnlineFeatureCodec.decode(value).row()).isEqualTo(row);
         }
@@ -329,11 +332,51 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void idsErasedInSnapshotsThatExpiredUnreadAreNotServedAfterTheResync() {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    FeatureTables.append(table, List.of(FeatureTables.row("kept", 1, t0), FeatureTables.row("erased", 2, t0)));
+    SnapshotFollower follower = follower();
+    follower.runOnce();
+    long before = new OnlineStoreGeneration(client, keys, 2000).published().orElseThrow();
+    assertThat(online("erased")).isNotNull();
+
+    // while the replicator is away: a tombstone, then its snapshot (and the checkpoint's) expire
+    FeatureTables.eraseAndAppend(table, List.of("erased"), List.of(FeatureTables.row("new", 3, t0.plusSeconds(1))));
+    FeatureTables.append(table, List.of(FeatureTables.row("later", 4, t0.plusSeconds(2))));
+    table.expireSnapshots().retainLast(1).expireOlderThan(System.currentTimeMillis() + 1000).commit();
+
+    assertThat(follower.runOnce()).as("every live row, into a new generation").isEqualTo(3);
+    long after = new OnlineStoreGeneration(client, keys, 2000).published().orElseThrow();
+    assertThat(after).isGreaterThan(before);
+    assertThat(checkpoints.load(table.name()).generation()).isEqualTo(after);
+    assertThat(meters.get("featurestore.replicator.generation").gauge().value()).isEqualTo((double) after);
+    assertOnlineStoreEqualsTable("erased");
+    // the old generation still holds the erased id: readers no longer look there
+    assertThat(client.get(keys.inGeneration(before).keyFor("erased"), MemcachedClients.RAW_BYTES)).isNotNull();
+  }
+
+  @Test
+  void aServerWhoseSentinelLagsTheCheckpointIsRepublishedAndAnEmptyTablePublishesAGeneration() {
+    assertThat(follower().runOnce()).as("an empty table").isZero();
+    OnlineStoreGeneration generation = new OnlineStoreGeneration(client, keys, 2000);
+    long first = generation.published().orElseThrow();
+    assertThat(checkpoints.load(table.name())).isEqualTo(Checkpoint.of(null, first));
+
+    // a publish that failed half-way leaves an older generation in the sentinel: the next cycle repairs it
+    generation.publish(generation.servers(), first - 1);
+    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
+    assertThat(follower().runOnce()).isEqualTo(1);
+    assertThat(generation.published()).hasValue(first);
+    assertThat(meters.counter("featurestore.replicator.full.resyncs").count()).isEqualTo(1);
+    assertOnlineStoreEqualsTable();
+  }
+
+  @Test
   void failedWritesLeaveTheCheckpointSoTheRangeIsRetried() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
     follower().runOnce();
-    OptionalLong before = checkpoints.load(table.name());
+    Checkpoint before = checkpoints.load(table.name());
     FeatureTables.append(table, List.of(FeatureTables.row("b", 2, t0.plusSeconds(1))));
 
     memcached.stop();
@@ -354,7 +397,7 @@ class SnapshotFollowerIT {
     assertThat(written).isEqualTo(2);
     assertThat(meters.counter("featurestore.replicator.rewarms").count()).isEqualTo(1);
     assertOnlineStoreEqualsTable();
-    assertThat(checkpoints.load(table.name())).hasValue(table.currentSnapshot().snapshotId());
+    assertThat(checkpoints.load(table.name()).snapshotId()).hasValue(table.currentSnapshot().snapshotId());
   }
 
   private SnapshotFollower follower() {
@@ -366,7 +409,7 @@ class SnapshotFollowerIT {
         table,
         table.name(),
         () -> new OnlineStoreWriter(client, keys, 100, 2000),
-        new OnlineStoreSentinels(client, keys.namespace(), 2000),
+        new OnlineStoreSentinels(client, keys, 2000),
         state,
         state,
         registry);
@@ -376,9 +419,14 @@ class SnapshotFollowerIT {
     return new JdbcReplicationState(stateUrl, null, null, owner, leaseTtl, java.time.Clock.systemUTC());
   }
 
+  /** The keys of the generation readers use (generation 0 when the test wrote without a replicator). */
+  private MemcachedKeyScheme served(MemcachedClient memcachedClient) {
+    return keys.inGeneration(new OnlineStoreGeneration(memcachedClient, keys, 2000).published().orElse(0));
+  }
+
   /** What the API would serve: null for an absent or erased id. */
   private OnlineFeature online(String docId) {
-    byte[] value = client.get(keys.keyFor(docId), MemcachedClients.RAW_BYTES);
+    byte[] value = client.get(served(client).keyFor(docId), MemcachedClients.RAW_BYTES);
     return value == null || OnlineFeatureCodec.isErased(value) ? null : OnlineFeatureCodec.decode(value);
   }
 
@@ -397,10 +445,11 @@ class SnapshotFollowerIT {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    Map<String, byte[]> bulk = client.getBulk(expected.keySet().stream().map(keys::keyFor).toList(), MemcachedClients.RAW_BYTES);
+    MemcachedKeyScheme served = served(client);
+    Map<String, byte[]> bulk = client.getBulk(expected.keySet().stream().map(served::keyFor).toList(), MemcachedClients.RAW_BYTES);
     assertThat(bulk).hasSize(expected.size());
     expected.forEach(
-        (docId, row) -> assertThat(OnlineFeatureCodec.decode(bulk.get(keys.keyFor(docId))).row()).as(docId).isEqualTo(row));
+        (docId, row) -> assertThat(OnlineFeatureCodec.decode(bulk.get(served.keyFor(docId))).row()).as(docId).isEqualTo(row));
     for (String erased : erasedIds) {
       assertThat(expected).doesNotContainKey(erased);
       assertThat(online(erased)).as("erased %s", erased).isNull();

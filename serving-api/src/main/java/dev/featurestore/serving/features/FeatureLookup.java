@@ -2,10 +2,8 @@ package dev.featurestore.serving.features;
 
 import dev.featurestore.common.DocIds;
 import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.serving.ServingProperties;
 import java.util.Optional;
 import net.spy.memcached.MemcachedClient;
 import org.springframework.stereotype.Service;
@@ -15,11 +13,11 @@ import org.springframework.stereotype.Service;
 public class FeatureLookup {
 
   private final MemcachedClient memcached;
-  private final MemcachedKeyScheme keys;
+  private final ServedGeneration generation;
 
-  public FeatureLookup(MemcachedClient memcached, ServingProperties properties) {
+  public FeatureLookup(MemcachedClient memcached, ServedGeneration generation) {
     this.memcached = memcached;
-    this.keys = properties.memcached().keyScheme();
+    this.generation = generation;
   }
 
   /**
@@ -30,7 +28,7 @@ public class FeatureLookup {
    */
   public Optional<OnlineFeature> find(String docId) {
     // keyFor applies the doc id rules (and throws InvalidDocIdException)
-    String key = keys.keyFor(docId);
+    String key = generation.keys().keyFor(docId);
     byte[] value;
     try {
       value = memcached.get(key, MemcachedClients.RAW_BYTES);
@@ -50,6 +48,10 @@ public class FeatureLookup {
   public static final class OnlineStoreUnavailableException extends RuntimeException {
     OnlineStoreUnavailableException(Throwable cause) {
       super("online store unavailable: " + cause.getClass().getSimpleName(), cause);
+    }
+
+    OnlineStoreUnavailableException(String reason) {
+      super("online store unavailable: " + reason);
     }
   }
 }

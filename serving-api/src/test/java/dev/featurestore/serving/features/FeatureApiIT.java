@@ -6,14 +6,18 @@ import dev.featurestore.common.FeatureVersion;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.common.MemcachedSettings;
 import dev.featurestore.common.OnlineFeatureCodec;
+import dev.featurestore.common.OnlineStoreGeneration;
 import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import net.spy.memcached.MemcachedClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -29,17 +33,49 @@ import tools.jackson.databind.json.JsonMapper;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.config.name=serving-api")
 class FeatureApiIT {
 
-  private static final MemcachedServer MEMCACHED = MemcachedServer.start();
+  private static final MemcachedServer MEMCACHED = startWithGeneration(1);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private final HttpClient http = HttpClient.newHttpClient();
 
   @LocalServerPort int port;
   @Autowired MemcachedClient memcached;
+  @Autowired ServedGeneration served;
 
   @DynamicPropertySource
   static void memcachedProperties(DynamicPropertyRegistry registry) {
     registry.add("featurestore.memcached.servers", MEMCACHED::address);
     registry.add("featurestore.memcached.operation-timeout", () -> "200ms");
+  }
+
+  /** A memcached where a replicator has published generation {@code generation} (before the app starts). */
+  private static MemcachedServer startWithGeneration(long generation) {
+    MemcachedServer server = MemcachedServer.start();
+    MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(server.address()), Duration.ofSeconds(2), null));
+    try {
+      OnlineStoreGeneration sentinels = new OnlineStoreGeneration(client, MemcachedKeyScheme.defaultScheme(), 2000);
+      sentinels.publish(sentinels.servers(), generation);
+    } finally {
+      client.shutdown();
+    }
+    return server;
+  }
+
+  @Test
+  void aNewlyPublishedGenerationIsServedWithinItsRefreshInterval() throws Exception {
+    store("switched");
+    OnlineStoreGeneration generation = new OnlineStoreGeneration(memcached, MemcachedKeyScheme.defaultScheme(), 1000);
+    long next = generation.published().getAsLong() + 1;
+    // the next generation lacks "switched" (say it was erased while the replicator could not follow the history)
+    generation.publish(generation.servers(), next);
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    int status = 200;
+    while (status != 404 && System.nanoTime() < deadline) {
+      status = get("/v1/features/switched").statusCode();
+      Thread.sleep(20);
+    }
+    assertThat(status).as("served from the new generation").isEqualTo(404);
+    assertThat(store("switched")).isNotNull();
+    assertThat(get("/v1/features/switched").statusCode()).isEqualTo(200);
   }
 
   @AfterAll
@@ -78,7 +114,7 @@ class FeatureApiIT {
   @Test
   void erasedIdIs404() throws Exception {
     store("gone");
-    String key = MemcachedKeyScheme.defaultScheme().keyFor("gone");
+    String key = publishedKeys().keyFor("gone");
     assertThat(memcached.set(key, 0, OnlineFeatureCodec.encodeErased("gone", FeatureVersion.of(43, 8)), MemcachedClients.RAW_BYTES).get()).isTrue();
     assertThat(get("/v1/features/gone").statusCode()).isEqualTo(404);
   }
@@ -129,11 +165,21 @@ class FeatureApiIT {
     assertThat(get("/v1/features/survivor").statusCode()).isEqualTo(200);
   }
 
+  /** Stores a feature in the published generation (publishing generation 1 if memcached has none, as after a restart). */
   private OnlineFeature store(String docId) throws Exception {
     OnlineFeature feature = OnlineFeature.of(FeatureTables.row(docId, docId.hashCode(), Instant.parse("2026-11-25T10:00:00.123456Z")), FeatureVersion.of(42, 7));
-    String key = MemcachedKeyScheme.defaultScheme().keyFor(docId);
+    String key = publishedKeys().keyFor(docId);
     assertThat(memcached.set(key, 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
     return feature;
+  }
+
+  private MemcachedKeyScheme publishedKeys() {
+    OnlineStoreGeneration generation = new OnlineStoreGeneration(memcached, MemcachedKeyScheme.defaultScheme(), 1000);
+    if (generation.published().isEmpty()) {
+      // memcached restarted: as the replicator would, publish the generation being served again
+      generation.publish(generation.servers(), served.generation().orElse(1));
+    }
+    return MemcachedKeyScheme.defaultScheme().inGeneration(generation.published().getAsLong());
   }
 
   private HttpResponse<String> get(String path) throws Exception {

@@ -1,0 +1,83 @@
+package dev.featurestore.serving.features;
+
+import dev.featurestore.common.MemcachedKeyScheme;
+import dev.featurestore.common.OnlineStoreGeneration;
+import dev.featurestore.serving.ServingProperties;
+import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import net.spy.memcached.MemcachedClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Component;
+
+/**
+ * The key generation lookups read (see {@link MemcachedKeyScheme}): the replicator switches generations after a
+ * full resync, and this follows it by reading the memcached sentinels in the background, so a lookup costs no
+ * extra round trip. When memcached cannot answer, the last known generation stays in use.
+ */
+@Component
+public class ServedGeneration implements DisposableBean {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServedGeneration.class);
+
+  private final OnlineStoreGeneration sentinels;
+  private final MemcachedKeyScheme baseKeys;
+  private final ScheduledExecutorService refresher;
+  private volatile MemcachedKeyScheme keys;
+
+  public ServedGeneration(MemcachedClient memcached, ServingProperties properties) {
+    this.baseKeys = properties.memcached().keyScheme();
+    this.sentinels = new OnlineStoreGeneration(memcached, baseKeys, properties.memcached().operationTimeout().toMillis());
+    refresh();
+    this.refresher =
+        Executors.newSingleThreadScheduledExecutor(runnable -> {
+          Thread thread = new Thread(runnable, "served-generation");
+          thread.setDaemon(true);
+          return thread;
+        });
+    long every = properties.generationRefresh().toMillis();
+    refresher.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The keys of the served generation.
+   *
+   * @throws FeatureLookup.OnlineStoreUnavailableException if no generation was ever published (the replicator has
+   *     not completed its first sync) or seen
+   */
+  public MemcachedKeyScheme keys() {
+    MemcachedKeyScheme current = keys;
+    if (current == null) {
+      throw new FeatureLookup.OnlineStoreUnavailableException("no key generation published yet (replicator not synced)");
+    }
+    return current;
+  }
+
+  /** The served generation, if one is known. */
+  public OptionalLong generation() {
+    MemcachedKeyScheme current = keys;
+    return current == null ? OptionalLong.empty() : OptionalLong.of(current.generation());
+  }
+
+  void refresh() {
+    try {
+      OptionalLong published = sentinels.published();
+      MemcachedKeyScheme current = keys;
+      // generations only grow; a lower one is a server that has not been republished yet
+      if (published.isPresent() && (current == null || published.getAsLong() > current.generation())) {
+        keys = baseKeys.inGeneration(published.getAsLong());
+        LOG.info("Serving key generation {}", published.getAsLong());
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("Cannot read the published generation, keeping {}: {}", keys, e.toString());
+    }
+  }
+
+  @Override
+  public void destroy() {
+    refresher.shutdownNow();
+  }
+}
