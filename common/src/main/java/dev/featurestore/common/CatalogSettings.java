@@ -12,7 +12,8 @@ import org.apache.iceberg.catalog.Catalog;
  * Where the offline store lives: an Iceberg catalog name, the table, and catalog properties passed through to
  * Iceberg unchanged. Without a {@code uri}, the catalog is Iceberg's JdbcCatalog on a SQLite file under the state
  * directory, with the warehouse beside it; any property given (for example a PostgreSQL {@code uri} with
- * {@code jdbc.user}, or {@code type=rest}) replaces that default.
+ * {@code jdbc.user}, or {@code type=rest}) replaces that default. A JdbcCatalog whose warehouse is a local path reads
+ * and writes files with {@link LocalFileIO} unless {@code io-impl} says otherwise.
  *
  * @param name the catalog name; every process (and Spark) must use the same one, JdbcCatalog stores it in rows
  * @param table the table as {@code namespace.name}
@@ -51,7 +52,17 @@ public record CatalogSettings(String name, String table, Map<String, String> pro
     }
     resolved.putIfAbsent("jdbc.schema-version", "V1");
     resolved.putAll(properties);
+    if (!properties.containsKey(CatalogProperties.FILE_IO_IMPL)
+        && JDBC_CATALOG.equals(resolved.get(CatalogProperties.CATALOG_IMPL))
+        && isLocal(resolved.get(CatalogProperties.WAREHOUSE_LOCATION))) {
+      resolved.put(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
+    }
     return resolved;
+  }
+
+  /** A warehouse on a local or mounted file system (an absolute path or a file: URI), not an object store. */
+  private static boolean isLocal(String warehouse) {
+    return warehouse != null && (warehouse.startsWith("/") || warehouse.startsWith("file:"));
   }
 
   /** The feature table in {@code catalog}, created if missing (see {@link FeatureTable#createOrLoad}). */

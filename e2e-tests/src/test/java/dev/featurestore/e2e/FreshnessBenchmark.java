@@ -48,8 +48,12 @@ class FreshnessBenchmark {
       producer.join();
       long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
       report(sorted, expected, String.format(
-          "writer embed %.0f ms, writer commit %.0f ms, replicator cycle %.0f ms (means per batch / cycle)",
+          "writer embed %.0f ms, writer commit %.0f ms (table refresh %.0f, Parquet files %.0f, metadata commit %.0f), "
+              + "replicator cycle %.0f ms (means per batch / cycle)",
           suite.meanMillis("featurestore.writer.embed.time"), suite.meanMillis("featurestore.writer.commit.time"),
+          suite.meanMillis("featurestore.writer.commit.phase", "phase", "refresh"),
+          suite.meanMillis("featurestore.writer.commit.phase", "phase", "files"),
+          suite.meanMillis("featurestore.writer.commit.phase", "phase", "metadata"),
           suite.meanMillis("featurestore.replicator.cycle.time")));
     }
   }

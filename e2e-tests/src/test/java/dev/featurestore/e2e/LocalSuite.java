@@ -68,9 +68,9 @@ final class LocalSuite implements AutoCloseable {
   }
 
   /** Mean of a timer of one of the services, in milliseconds (NaN if it has not recorded yet). */
-  double meanMillis(String timer) {
+  double meanMillis(String timer, String... tags) {
     for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
-      io.micrometer.core.instrument.Timer found = context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find(timer).timer();
+      io.micrometer.core.instrument.Timer found = context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find(timer).tags(tags).timer();
       if (found != null) {
         return found.mean(java.util.concurrent.TimeUnit.MILLISECONDS);
       }

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.RowDelta;
@@ -54,6 +55,9 @@ final class BatchCommitter {
   private final Counter retries;
   private final Counter fenced;
   private final Timer commitTime;
+  private final Timer refreshTime;
+  private final Timer filesTime;
+  private final Timer icebergCommitTime;
 
   BatchCommitter(Table table, String group, MeterRegistry meters) {
     this.table = table;
@@ -62,6 +66,10 @@ final class BatchCommitter {
     this.retries = meters.counter("featurestore.writer.commit.retries");
     this.fenced = meters.counter("featurestore.writer.slices.fenced");
     this.commitTime = meters.timer("featurestore.writer.commit.time");
+    // where a commit's time goes: reading the table state, writing Parquet, the Iceberg metadata commit
+    this.refreshTime = meters.timer("featurestore.writer.commit.phase", "phase", "refresh");
+    this.filesTime = meters.timer("featurestore.writer.commit.phase", "phase", "files");
+    this.icebergCommitTime = meters.timer("featurestore.writer.commit.phase", "phase", "metadata");
   }
 
   Outcome commit(PreparedBatch batch, DeadLetterStep deadLetters) {
@@ -76,9 +84,11 @@ final class BatchCommitter {
     Set<TopicPartition> published = new LinkedHashSet<>();
     boolean outcomeUnknown = false;
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      long refreshStart = System.nanoTime();
       table.refresh();
       Snapshot base = table.currentSnapshot();
       OffsetLedger ledger = OffsetLedger.read(table, group);
+      refreshTime.record(System.nanoTime() - refreshStart, TimeUnit.NANOSECONDS);
       List<PreparedBatch.Slice> accepted = new ArrayList<>();
       Map<TopicPartition, Long> fencedAt = new LinkedHashMap<>();
       for (PreparedBatch.Slice slice : batch.slices().values()) {
@@ -114,8 +124,10 @@ final class BatchCommitter {
           rows.addAll(slice.rows());
           tombstones.addAll(slice.tombstones());
         }
+        long filesStart = System.nanoTime();
         dataFile = rows.isEmpty() ? null : files.writeRows(rows);
         deleteFile = tombstones.isEmpty() ? null : files.writeTombstones(tombstones);
+        filesTime.record(System.nanoTime() - filesStart, TimeUnit.NANOSECONDS);
         writtenFor = acceptedPartitions;
         outcomeUnknown = false;
       }
@@ -123,6 +135,7 @@ final class BatchCommitter {
       accepted.forEach(slice -> next.put(slice.partition(), slice.endOffset()));
       Map<TopicPartition, Long> deadLetterEnds = new LinkedHashMap<>(deadLetterNext);
       deadLetterEnds.keySet().retainAll(acceptedPartitions);
+      long commitStart = System.nanoTime();
       try {
         Transaction transaction = table.newTransaction();
         if (dataFile != null || deleteFile != null) {
@@ -147,6 +160,7 @@ final class BatchCommitter {
         OffsetLedger.properties(group, next, deadLetterEnds).forEach(positions::set);
         positions.commit();
         transaction.commitTransaction();
+        icebergCommitTime.record(System.nanoTime() - commitStart, TimeUnit.NANOSECONDS);
         fenced.increment(fencedAt.size());
         return new Outcome(acceptedPartitions, fencedAt);
       } catch (CommitStateUnknownException e) {
