@@ -79,8 +79,9 @@ class ReplicatorBenchmark {
 
       MemcachedKeyScheme served = keys.inGeneration(new OnlineStoreGeneration(client, keys, 10_000).published().orElseThrow());
       long[] latencies = commitToCache(table, follower, client, served, t0);
+      long[] idleMicros = idleCycles(follower);
       client.shutdown();
-      report(buildSeconds, rawSetsPerSecond, rewarmed, rewarmSeconds, latencies);
+      report(buildSeconds, rawSetsPerSecond, rewarmed, rewarmSeconds, latencies, idleMicros);
     }
   }
 
@@ -126,7 +127,22 @@ class ReplicatorBenchmark {
     return millis;
   }
 
-  private static void report(double buildSeconds, double rawSetsPerSecond, long rewarmed, double rewarmSeconds, long[] latencies) {
+  /** What polling costs when nothing changed: one cycle is a catalog refresh, a checkpoint read and a sentinel get. */
+  private static long[] idleCycles(SnapshotFollower follower) {
+    long[] micros = new long[500];
+    for (int i = 0; i < micros.length; i++) {
+      long start = System.nanoTime();
+      if (follower.runOnce() != 0) {
+        throw new IllegalStateException("an idle cycle changed keys");
+      }
+      micros[i] = (System.nanoTime() - start) / 1000;
+    }
+    Arrays.sort(micros);
+    return micros;
+  }
+
+  private static void report(
+      double buildSeconds, double rawSetsPerSecond, long rewarmed, double rewarmSeconds, long[] latencies, long[] idleMicros) {
     double rewarmRate = rewarmed / rewarmSeconds;
     String body =
         String.format(
@@ -143,13 +159,15 @@ class ReplicatorBenchmark {
             | full re-warm: read Parquet, decode, guarded add/cas | %,d rows in %.1f s = **%,.0f rows/s** (%.0f %% of raw) |
             | projected re-warm of 1M rows | %.0f s (target < 60 s) |
             | commit -> in memcached, replicator cycle only, p50 / p99 / max of %d commits | %d / %d / %d ms |
+            | idle cycle (nothing changed), p50 / p99 of %d | %d / %d µs |
 
             End-to-end freshness adds the writer's commit latency (see the writer section) and half the replicator's
             poll interval on average (100 ms by default).
             """,
             ROWS, FILE_ROWS, buildSeconds, rawSetsPerSecond, rewarmed, rewarmSeconds, rewarmRate, 100 * rewarmRate / rawSetsPerSecond,
             1_000_000 / rewarmRate, latencies.length, latencies[latencies.length / 2], latencies[(int) (latencies.length * 0.99)],
-            latencies[latencies.length - 1]);
+            latencies[latencies.length - 1], idleMicros.length, idleMicros[idleMicros.length / 2],
+            idleMicros[(int) (idleMicros.length * 0.99)]);
     BenchmarkReport.record("replicator", body);
   }
 }
