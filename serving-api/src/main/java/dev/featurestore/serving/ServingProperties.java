@@ -3,20 +3,62 @@ package dev.featurestore.serving;
 import dev.featurestore.common.MemcachedSettings;
 import dev.featurestore.common.Preconditions;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Serving configuration under {@code featurestore.*}; defaults live in {@code serving-api.yml}.
  *
  * @param memcached the online store to read
  * @param generationRefresh how often the served key generation is re-read (a full resync switches it)
+ * @param lookups limits of one lookup
+ * @param hotCache the in-process cache of popular ids
+ * @param apiKeys keys accepted in {@code X-API-Key} on {@code /v1}; empty: no authentication
+ * @param maxRequestSize largest request body accepted (a batch of ids)
  */
 @ConfigurationProperties("featurestore")
-public record ServingProperties(@DefaultValue MemcachedSettings memcached, @DefaultValue("100ms") Duration generationRefresh) {
+public record ServingProperties(
+    @DefaultValue MemcachedSettings memcached,
+    @DefaultValue("100ms") Duration generationRefresh,
+    @DefaultValue Lookups lookups,
+    @DefaultValue HotCache hotCache,
+    @DefaultValue List<String> apiKeys,
+    @DefaultValue("64KB") DataSize maxRequestSize) {
 
   public ServingProperties {
     Preconditions.checkArgument(
         !generationRefresh.isNegative() && !generationRefresh.isZero(), "Invalid generation refresh: %s", generationRefresh);
+    apiKeys = apiKeys == null ? List.of() : apiKeys.stream().filter(key -> !key.isBlank()).toList();
+    apiKeys.forEach(key -> Preconditions.checkArgument(key.length() >= 16, "Invalid API key: shorter than 16 characters (%s...)", key.substring(0, Math.min(4, key.length()))));
+    Preconditions.checkArgument(maxRequestSize.toBytes() >= 1024, "Invalid max request size: %s (at least 1KB)", maxRequestSize);
+  }
+
+  /**
+   * @param maxBatchSize most doc ids in one batch lookup
+   * @param maxInFlight lookups waiting for memcached at once; more are refused with a 503 at once, so that a slow
+   *     memcached cannot pile up request threads
+   */
+  public record Lookups(@DefaultValue("100") int maxBatchSize, @DefaultValue("64") int maxInFlight) {
+    public Lookups {
+      Preconditions.checkArgument(maxBatchSize >= 1 && maxBatchSize <= 10_000, "Invalid max batch size: %s (1 to 10000)", maxBatchSize);
+      Preconditions.checkArgument(maxInFlight >= 1, "Invalid max in-flight lookups: %s", maxInFlight);
+    }
+  }
+
+  /**
+   * @param staleness how long a value read from memcached may be served from memory; 0 disables the cache
+   * @param maxEntries most ids kept (popular ones win: W-TinyLFU admission)
+   */
+  public record HotCache(@DefaultValue("0ms") Duration staleness, @DefaultValue("10000") long maxEntries) {
+    public HotCache {
+      Preconditions.checkArgument(!staleness.isNegative(), "Invalid hot cache staleness: %s", staleness);
+      Preconditions.checkArgument(maxEntries >= 1, "Invalid hot cache size: %s", maxEntries);
+    }
+
+    public boolean enabled() {
+      return !staleness.isZero();
+    }
   }
 }

@@ -1,15 +1,21 @@
 package dev.featurestore.serving.features;
 
+import java.util.List;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
-import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
 
+/**
+ * Feature lookups by doc id: JSON by default, {@link FeatureBinaryConverter the binary representation} by content
+ * negotiation. Errors are problem documents (see {@link FeatureProblems}).
+ */
 @RestController
-@RequestMapping("/v1/features")
 class FeatureController {
 
   private final FeatureLookup lookup;
@@ -18,9 +24,18 @@ class FeatureController {
     this.lookup = lookup;
   }
 
-  @GetMapping("/{docId}")
+  @GetMapping(path = "/v1/features/{docId}", produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
   FeatureResponse get(@PathVariable String docId) {
     return lookup.find(docId).map(FeatureResponse::of).orElseThrow(() -> new FeatureNotFoundException(docId));
+  }
+
+  @PostMapping(
+      path = "/v1/features:batchGet",
+      consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
+  BatchResponse batchGet(@RequestBody BatchRequest request) {
+    List<String> docIds = request.docIds();
+    return BatchResponse.of(docIds, lookup.findAll(docIds));
   }
 
   /** No feature for this id in the online store. */

@@ -2,22 +2,61 @@ package dev.featurestore.serving.features;
 
 import dev.featurestore.common.DocIds;
 import dev.featurestore.common.MemcachedClients;
+import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
+import dev.featurestore.serving.ServingProperties;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import net.spy.memcached.MemcachedClient;
 import org.springframework.stereotype.Service;
 
-/** Reads one document's feature from memcached. */
+/**
+ * Reads features from memcached: one get for one id, one multi-get for a batch, popular ids from the {@link
+ * HotFeatureCache}. Every wait for memcached is bounded by the operation timeout, and at most {@code max-in-flight}
+ * lookups wait at once: beyond that a lookup fails at once (503) rather than parking another request thread.
+ */
 @Service
 public class FeatureLookup {
 
   private final MemcachedClient memcached;
   private final ServedGeneration generation;
+  private final HotFeatureCache hotCache;
+  private final long timeoutMillis;
+  private final int maxBatchSize;
+  private final Semaphore inFlight;
+  private final Counter found;
+  private final Counter missing;
+  private final DistributionSummary batchSizes;
 
-  public FeatureLookup(MemcachedClient memcached, ServedGeneration generation) {
+  public FeatureLookup(
+      MemcachedClient memcached, ServedGeneration generation, HotFeatureCache hotCache, ServingProperties properties, MeterRegistry meters) {
     this.memcached = memcached;
     this.generation = generation;
+    this.hotCache = hotCache;
+    this.timeoutMillis = properties.memcached().operationTimeout().toMillis();
+    this.maxBatchSize = properties.lookups().maxBatchSize();
+    this.inFlight = new Semaphore(properties.lookups().maxInFlight());
+    this.found = meters.counter("featurestore.serving.lookups", "result", "found");
+    this.missing = meters.counter("featurestore.serving.lookups", "result", "missing");
+    this.batchSizes = DistributionSummary.builder("featurestore.serving.batch.size").baseUnit("ids").serviceLevelObjectives(1, 10, 50, 100, 500).register(meters);
+  }
+
+  public int maxBatchSize() {
+    return maxBatchSize;
   }
 
   /**
@@ -29,13 +68,92 @@ public class FeatureLookup {
   public Optional<OnlineFeature> find(String docId) {
     // keyFor applies the doc id rules (and throws InvalidDocIdException)
     String key = generation.keys().keyFor(docId);
-    byte[] value;
-    try {
-      value = memcached.get(key, MemcachedClients.RAW_BYTES);
-    } catch (RuntimeException e) {
-      // spymemcached signals timeouts, cancelled operations and full queues with unchecked exceptions
-      throw new OnlineStoreUnavailableException(e);
+    Optional<OnlineFeature> cached = hotCache.get(key);
+    if (cached != null) {
+      return count(cached);
     }
+    byte[] value = await(() -> memcached.asyncGet(key, MemcachedClients.RAW_BYTES));
+    Optional<OnlineFeature> answer = decode(docId, value);
+    hotCache.put(key, answer);
+    return count(answer);
+  }
+
+  /**
+   * The features of up to {@code max-batch-size} valid doc ids, in one memcached multi-get; the map has an entry
+   * for every distinct id, empty when the online store has none.
+   *
+   * @throws InvalidBatchException if the batch is empty, too large or holds invalid ids (all of them are named)
+   * @throws OnlineStoreUnavailableException if memcached cannot answer in time
+   */
+  public Map<String, Optional<OnlineFeature>> findAll(List<String> docIds) {
+    if (docIds == null || docIds.isEmpty()) {
+      throw new InvalidBatchException("doc_ids must hold at least one doc id", List.of());
+    }
+    if (docIds.size() > maxBatchSize) {
+      throw new InvalidBatchException("doc_ids holds " + docIds.size() + " ids, more than the limit of " + maxBatchSize, List.of());
+    }
+    List<InvalidBatchException.InvalidId> invalid = new ArrayList<>();
+    for (int i = 0; i < docIds.size(); i++) {
+      String docId = docIds.get(i);
+      if (!DocIds.isValid(docId)) {
+        invalid.add(new InvalidBatchException.InvalidId(i, DocIds.violation(docId)));
+      }
+    }
+    if (!invalid.isEmpty()) {
+      throw new InvalidBatchException(invalid.size() + " of " + docIds.size() + " doc ids are invalid", invalid);
+    }
+    batchSizes.record(docIds.size());
+    MemcachedKeyScheme keys = generation.keys();
+    Map<String, Optional<OnlineFeature>> answers = new LinkedHashMap<>();
+    Map<String, String> idByKey = new HashMap<>();
+    for (String docId : docIds) {
+      if (answers.containsKey(docId)) {
+        continue;
+      }
+      String key = keys.keyFor(docId);
+      Optional<OnlineFeature> cached = hotCache.get(key);
+      if (cached != null) {
+        answers.put(docId, cached);
+      } else {
+        answers.put(docId, null);
+        idByKey.put(key, docId);
+      }
+    }
+    if (!idByKey.isEmpty()) {
+      Map<String, byte[]> values = await(() -> memcached.asyncGetBulk(idByKey.keySet(), MemcachedClients.RAW_BYTES));
+      idByKey.forEach((key, docId) -> {
+        Optional<OnlineFeature> answer = decode(docId, values.get(key));
+        hotCache.put(key, answer);
+        answers.put(docId, answer);
+      });
+    }
+    answers.values().forEach(this::count);
+    return answers;
+  }
+
+  private <T> T await(Supplier<? extends Future<T>> request) {
+    if (!inFlight.tryAcquire()) {
+      throw new OnlineStoreUnavailableException("too many lookups are waiting for memcached");
+    }
+    Future<T> future = null;
+    try {
+      future = request.get();
+      return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OnlineStoreUnavailableException(e);
+    } catch (TimeoutException e) {
+      future.cancel(false);
+      throw new OnlineStoreUnavailableException("memcached did not answer within " + timeoutMillis + " ms");
+    } catch (ExecutionException | RuntimeException e) {
+      // spymemcached signals cancelled operations (server down) and full queues with exceptions
+      throw new OnlineStoreUnavailableException(e);
+    } finally {
+      inFlight.release();
+    }
+  }
+
+  private static Optional<OnlineFeature> decode(String docId, byte[] value) {
     if (value == null || OnlineFeatureCodec.isErased(value)) {
       return Optional.empty();
     }
@@ -44,14 +162,41 @@ public class FeatureLookup {
     return feature.docId().equals(docId) ? Optional.of(feature) : Optional.empty();
   }
 
+  private Optional<OnlineFeature> count(Optional<OnlineFeature> answer) {
+    (answer.isPresent() ? found : missing).increment();
+    return answer;
+  }
+
   /** memcached did not answer; the caller gets a 503 and may retry. */
   public static final class OnlineStoreUnavailableException extends RuntimeException {
     OnlineStoreUnavailableException(Throwable cause) {
-      super("online store unavailable: " + cause.getClass().getSimpleName(), cause);
+      super("online store unavailable: " + rootOf(cause).getClass().getSimpleName(), cause);
     }
 
     OnlineStoreUnavailableException(String reason) {
       super("online store unavailable: " + reason);
+    }
+
+    private static Throwable rootOf(Throwable e) {
+      return e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    }
+  }
+
+  /** A batch request that cannot be answered as a whole: empty, too large, or with invalid ids. */
+  public static final class InvalidBatchException extends RuntimeException {
+
+    /** One invalid id: its position in {@code doc_ids} and the rule it breaks. */
+    public record InvalidId(int index, String reason) {}
+
+    private final List<InvalidId> invalidIds;
+
+    InvalidBatchException(String message, List<InvalidId> invalidIds) {
+      super(message);
+      this.invalidIds = List.copyOf(invalidIds);
+    }
+
+    public List<InvalidId> invalidIds() {
+      return invalidIds;
     }
   }
 }

@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import net.spy.memcached.MemcachedClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -40,11 +41,13 @@ class FeatureApiIT {
   @LocalServerPort int port;
   @Autowired MemcachedClient memcached;
   @Autowired ServedGeneration served;
+  @Autowired io.micrometer.core.instrument.MeterRegistry meters;
 
   @DynamicPropertySource
   static void memcachedProperties(DynamicPropertyRegistry registry) {
     registry.add("featurestore.memcached.servers", MEMCACHED::address);
     registry.add("featurestore.memcached.operation-timeout", () -> "200ms");
+    registry.add("featurestore.hot-cache.staleness", () -> "0ms");
   }
 
   /** A memcached where a replicator has published generation {@code generation} (before the app starts). */
@@ -165,6 +168,136 @@ class FeatureApiIT {
     assertThat(get("/v1/features/survivor").statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void batchGetAnswersEveryIdInRequestOrderWithOneMultiGet() throws Exception {
+    OnlineFeature a = store("batch-a");
+    OnlineFeature b = store("batch b ü");
+    HttpResponse<String> response = post("/v1/features:batchGet", "{\"doc_ids\": [\"batch-a\", \"nowhere\", \"batch b ü\", \"batch-a\"]}");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+    JsonNode body = JSON.readTree(response.body());
+    assertThat(body.get("found").asInt()).isEqualTo(3);
+    assertThat(body.get("missing").asInt()).isEqualTo(1);
+    JsonNode results = body.get("results");
+    assertThat(results).hasSize(4);
+    assertThat(results.get(0).get("doc_id").stringValue()).isEqualTo("batch-a");
+    assertThat(results.get(0).get("found").asBoolean()).isTrue();
+    assertThat(results.get(0).get("feature").get("sequence_number").asLong()).isEqualTo(a.version().sequenceNumber());
+    assertThat(results.get(1).get("found").asBoolean()).isFalse();
+    assertThat(results.get(1).has("feature")).isFalse();
+    assertThat(results.get(2).get("feature").get("model").stringValue()).isEqualTo(b.row().model().name());
+    assertThat(results.get(3).get("doc_id").stringValue()).isEqualTo("batch-a");
+    assertThat(meters.get("featurestore.serving.batch.size").summary().max()).isGreaterThanOrEqualTo(4);
+  }
+
+  @Test
+  void binaryRepresentationCarriesTheFloatsBitForBitForOneIdAndForABatch() throws Exception {
+    OnlineFeature a = store("bin-a");
+    HttpResponse<byte[]> single = http.send(
+        HttpRequest.newBuilder(uri("/v1/features/bin-a")).header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(single.statusCode()).isEqualTo(200);
+    assertThat(single.headers().firstValue("Content-Type")).hasValue(FeatureBinaryConverter.MEDIA_TYPE_VALUE);
+    List<BinaryEmbeddings.Result> one = BinaryEmbeddings.decode(single.body());
+    assertThat(one).singleElement().satisfies(result -> {
+      assertThat(result.docId()).isEqualTo("bin-a");
+      assertThat(result.feature()).isEqualTo(a);
+    });
+
+    HttpResponse<byte[]> batch = http.send(
+        HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+            .header("Content-Type", "application/json")
+            .header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE)
+            .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\": [\"missing-bin\", \"bin-a\"]}"))
+            .build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(batch.statusCode()).isEqualTo(200);
+    List<BinaryEmbeddings.Result> two = BinaryEmbeddings.decode(batch.body());
+    assertThat(two).hasSize(2);
+    assertThat(two.get(0).docId()).isEqualTo("missing-bin");
+    assertThat(two.get(0).feature()).isNull();
+    assertThat(two.get(1).feature()).isEqualTo(a);
+    assertThat(batch.body().length).as("binary is a third of the JSON").isLessThan(post("/v1/features:batchGet", "{\"doc_ids\": [\"missing-bin\", \"bin-a\"]}").body().length() / 2);
+  }
+
+  @Test
+  void badBatchesAreProblemsNamingWhatIsWrong() throws Exception {
+    HttpResponse<String> empty = post("/v1/features:batchGet", "{\"doc_ids\": []}");
+    assertThat(empty.statusCode()).isEqualTo(400);
+    assertThat(empty.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(JSON.readTree(empty.body()).get("detail").stringValue()).contains("at least one");
+
+    String tooMany = "{\"doc_ids\": [" + String.join(",", java.util.Collections.nCopies(101, "\"x\"")) + "]}";
+    assertThat(JSON.readTree(post("/v1/features:batchGet", tooMany).body()).get("detail").stringValue()).contains("101 ids, more than the limit of 100");
+
+    HttpResponse<String> invalid = post("/v1/features:batchGet", "{\"doc_ids\": [\"ok\", \"bad\\nid\", \"  \"]}");
+    assertThat(invalid.statusCode()).isEqualTo(400);
+    JsonNode invalidIds = JSON.readTree(invalid.body()).get("invalid_doc_ids");
+    assertThat(invalidIds).hasSize(2);
+    assertThat(invalidIds.get(0).get("index").asInt()).isEqualTo(1);
+    assertThat(invalidIds.get(0).get("reason").stringValue()).contains("control character U+000A");
+    assertThat(invalidIds.get(1).get("index").asInt()).isEqualTo(2);
+
+    HttpResponse<String> notJson = post("/v1/features:batchGet", "doc_ids=a");
+    assertThat(notJson.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(notJson.body()).get("title").stringValue()).isEqualTo("Unreadable request body");
+    assertThat(JSON.readTree(post("/v1/features:batchGet", "{}").body()).get("status").asInt()).isEqualTo(400);
+
+    HttpResponse<String> wrongType = http.send(
+        HttpRequest.newBuilder(uri("/v1/features:batchGet")).header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("a")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(wrongType.statusCode()).isEqualTo(415);
+    assertThat(wrongType.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+
+    HttpResponse<String> wrongMethod = get("/v1/features:batchGet");
+    assertThat(wrongMethod.statusCode()).isIn(404, 405);
+
+    HttpResponse<String> notAcceptable = http.send(
+        HttpRequest.newBuilder(uri("/v1/features/doc-1")).header("Accept", "text/csv").GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(notAcceptable.statusCode()).isEqualTo(406);
+    assertThat(meters.get("featurestore.serving.errors").tag("kind", "invalid_batch").counter().count()).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void bodiesOverTheLimitAre413EvenWhenChunked() throws Exception {
+    String huge = "{\"doc_ids\": [\"" + "z".repeat(70_000) + "\"]}";
+    HttpResponse<String> declared = post("/v1/features:batchGet", huge);
+    assertThat(declared.statusCode()).isEqualTo(413);
+    assertThat(declared.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+
+    byte[] bytes = huge.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    HttpResponse<String> chunked = http.send(
+        HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(chunked.statusCode()).isEqualTo(413);
+    assertThat(JSON.readTree(chunked.body()).get("title").stringValue()).isEqualTo("Request too large");
+  }
+
+  @Test
+  void onlyHealthInfoPrometheusAndTheOpenApiDocumentAreExposed() throws Exception {
+    assertThat(get("/actuator/health").statusCode()).isEqualTo(200);
+    assertThat(get("/actuator/info").statusCode()).isEqualTo(200);
+    store("metered");
+    get("/v1/features/metered");
+    String prometheus = get("/actuator/prometheus").body();
+    assertThat(prometheus)
+        .contains("featurestore_serving_lookups_total{result=\"found\"")
+        .contains("http_server_requests_seconds_bucket")
+        .contains("le=\"0.001\"");
+    for (String hidden : List.of("/actuator/env", "/actuator/beans", "/actuator/heapdump", "/actuator/configprops")) {
+      assertThat(get(hidden).statusCode()).as(hidden).isEqualTo(404);
+    }
+    HttpResponse<String> openApi = get("/openapi.yaml");
+    assertThat(openApi.statusCode()).isEqualTo(200);
+    Map<String, Object> document = new org.yaml.snakeyaml.Yaml().load(openApi.body());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> paths = (Map<String, Object>) document.get("paths");
+    assertThat(paths).containsOnlyKeys("/v1/features/{docId}", "/v1/features:batchGet");
+  }
+
   /** Stores a feature in the published generation (publishing generation 1 if memcached has none, as after a restart). */
   private OnlineFeature store(String docId) throws Exception {
     OnlineFeature feature = OnlineFeature.of(FeatureTables.row(docId, docId.hashCode(), Instant.parse("2026-11-25T10:00:00.123456Z")), FeatureVersion.of(42, 7));
@@ -180,6 +313,16 @@ class FeatureApiIT {
       generation.publish(generation.servers(), served.generation().orElse(1));
     }
     return MemcachedKeyScheme.defaultScheme().inGeneration(generation.published().getAsLong());
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  private HttpResponse<String> post(String path, String json) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> get(String path) throws Exception {

@@ -1,0 +1,50 @@
+package dev.featurestore.serving.features;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.serving.ServingProperties;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Optional;
+import org.springframework.stereotype.Component;
+
+/**
+ * Popular ids served from memory for at most the configured staleness (0 disables the cache). An entry is the
+ * answer memcached gave (a feature or "none"), kept for exactly the staleness bound after it was read, so no value
+ * older than the bound is ever served. Entries are keyed by memcached key, which names the generation: a switch to
+ * a new generation (full resync) never serves the old one's entries. W-TinyLFU admission keeps the popular ids
+ * when the cache is full.
+ */
+@Component
+public class HotFeatureCache {
+
+  private final Cache<String, Optional<OnlineFeature>> cache;
+
+  public HotFeatureCache(ServingProperties properties, MeterRegistry meters) {
+    ServingProperties.HotCache settings = properties.hotCache();
+    if (!settings.enabled()) {
+      this.cache = null;
+      return;
+    }
+    this.cache = Caffeine.newBuilder().maximumSize(settings.maxEntries()).expireAfterWrite(settings.staleness()).recordStats().build();
+    meters.gauge("featurestore.serving.hot.cache.hit.ratio", cache, c -> c.stats().hitRate());
+    meters.gauge("featurestore.serving.hot.cache.size", cache, Cache::estimatedSize);
+    meters.more().counter("featurestore.serving.hot.cache.hits", java.util.List.of(), cache, c -> c.stats().hitCount());
+    meters.more().counter("featurestore.serving.hot.cache.misses", java.util.List.of(), cache, c -> c.stats().missCount());
+  }
+
+  public boolean enabled() {
+    return cache != null;
+  }
+
+  /** The cached answer for a memcached key; null when not cached (or the cache is disabled). */
+  Optional<OnlineFeature> get(String key) {
+    return cache == null ? null : cache.getIfPresent(key);
+  }
+
+  void put(String key, Optional<OnlineFeature> answer) {
+    if (cache != null) {
+      cache.put(key, answer);
+    }
+  }
+}

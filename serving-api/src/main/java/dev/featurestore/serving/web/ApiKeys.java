@@ -1,0 +1,77 @@
+package dev.featurestore.serving.web;
+
+import dev.featurestore.serving.ServingProperties;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * Optional API-key authentication of {@code /v1}: when {@code featurestore.api-keys} lists keys, a request must
+ * carry one of them in {@code X-API-Key} (or as {@code Authorization: Bearer <key>}), else it gets a 401 problem.
+ * Keys are compared in constant time. Health, info, metrics and the OpenAPI document stay open.
+ */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE)
+public class ApiKeys extends OncePerRequestFilter {
+
+  public static final String HEADER = "X-API-Key";
+  private static final String BEARER = "Bearer ";
+
+  private final List<byte[]> keys;
+  private final Counter refused;
+
+  public ApiKeys(ServingProperties properties, MeterRegistry meters) {
+    this.keys = properties.apiKeys().stream().map(key -> key.getBytes(StandardCharsets.UTF_8)).toList();
+    this.refused = meters.counter("featurestore.serving.errors", "kind", "unauthorized");
+  }
+
+  @Override
+  protected boolean shouldNotFilter(HttpServletRequest request) {
+    return keys.isEmpty() || !request.getRequestURI().startsWith("/v1/");
+  }
+
+  @Override
+  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+      throws ServletException, IOException {
+    String presented = request.getHeader(HEADER);
+    String authorization = request.getHeader("Authorization");
+    if (presented == null && authorization != null && authorization.startsWith(BEARER)) {
+      presented = authorization.substring(BEARER.length());
+    }
+    if (presented == null || !accepted(presented.getBytes(StandardCharsets.UTF_8))) {
+      refused.increment();
+      ProblemDetail problem =
+          ProblemDetail.forStatusAndDetail(
+              HttpStatus.UNAUTHORIZED, presented == null ? "Send an API key in the " + HEADER + " header" : "The API key is not valid");
+      problem.setTitle("Unauthorized");
+      problem.setType(URI.create("https://featurestore.dev/problems/unauthorized"));
+      response.setHeader("WWW-Authenticate", "Bearer");
+      Problems.write(response, problem);
+      return;
+    }
+    chain.doFilter(request, response);
+  }
+
+  private boolean accepted(byte[] presented) {
+    boolean match = false;
+    for (byte[] key : keys) {
+      // no early exit: the time taken does not tell which key, or how much of it, matched
+      match |= MessageDigest.isEqual(key, presented);
+    }
+    return match;
+  }
+}
