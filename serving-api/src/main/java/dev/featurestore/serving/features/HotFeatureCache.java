@@ -9,16 +9,17 @@ import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /**
- * Popular ids served from memory for at most the configured staleness (0 disables the cache). An entry is the
- * answer memcached gave (a feature or "none"), kept for exactly the staleness bound after it was read, so no value
- * older than the bound is ever served. Entries are keyed by memcached key, which names the generation: a switch to
+ * Popular ids served from memory for at most the configured staleness (0 disables the cache). An entry is a
+ * feature memcached returned, kept for exactly the staleness bound after it was read, so no value older than the
+ * bound is ever served. Misses are not cached: a document becomes servable the moment the replicator writes it,
+ * so the cache never adds to end-to-end freshness. Entries are keyed by memcached key, which names the generation: a switch to
  * a new generation (full resync) never serves the old one's entries. W-TinyLFU admission keeps the popular ids
  * when the cache is full.
  */
 @Component
 public class HotFeatureCache {
 
-  private final Cache<String, Optional<OnlineFeature>> cache;
+  private final Cache<String, OnlineFeature> cache;
 
   public HotFeatureCache(ServingProperties properties, MeterRegistry meters) {
     ServingProperties.HotCache settings = properties.hotCache();
@@ -39,12 +40,13 @@ public class HotFeatureCache {
 
   /** The cached answer for a memcached key; null when not cached (or the cache is disabled). */
   Optional<OnlineFeature> get(String key) {
-    return cache == null ? null : cache.getIfPresent(key);
+    OnlineFeature cached = cache == null ? null : cache.getIfPresent(key);
+    return cached == null ? null : Optional.of(cached);
   }
 
   void put(String key, Optional<OnlineFeature> answer) {
-    if (cache != null) {
-      cache.put(key, answer);
+    if (cache != null && answer.isPresent()) {
+      cache.put(key, answer.get());
     }
   }
 }

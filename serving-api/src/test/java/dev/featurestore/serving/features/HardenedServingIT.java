@@ -1,0 +1,184 @@
+package dev.featurestore.serving.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.featurestore.common.FeatureVersion;
+import dev.featurestore.common.MemcachedClients;
+import dev.featurestore.common.MemcachedKeyScheme;
+import dev.featurestore.common.MemcachedSettings;
+import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.common.OnlineFeatureCodec;
+import dev.featurestore.common.OnlineStoreGeneration;
+import dev.featurestore.common.testing.FeatureTables;
+import dev.featurestore.common.testing.MemcachedServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import net.spy.memcached.MemcachedClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The serving API as a production deployment runs it: two memcached servers (consistent hashing), API keys, and
+ * the hot-key cache on.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.config.name=serving-api")
+class HardenedServingIT {
+
+  private static final String KEY = "test-key-0123456789abcdef";
+  private static final Duration STALENESS = Duration.ofMillis(400);
+  private static final MemcachedServer FIRST = MemcachedServer.start();
+  private static final MemcachedServer SECOND = MemcachedServer.start();
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  static {
+    MemcachedClient client = MemcachedClients.connect(settings());
+    try {
+      OnlineStoreGeneration generation = new OnlineStoreGeneration(client, MemcachedKeyScheme.defaultScheme(), 2000);
+      generation.publish(generation.servers(), 3);
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(3);
+
+  @LocalServerPort int port;
+  @Autowired MemcachedClient memcached;
+  @Autowired MeterRegistry meters;
+
+  @DynamicPropertySource
+  static void properties(DynamicPropertyRegistry registry) {
+    registry.add("featurestore.memcached.servers", () -> FIRST.address() + "," + SECOND.address());
+    registry.add("featurestore.memcached.operation-timeout", () -> "200ms");
+    registry.add("featurestore.api-keys", () -> "another-key-fedcba9876543210," + KEY);
+    registry.add("featurestore.hot-cache.staleness", () -> STALENESS.toMillis() + "ms");
+  }
+
+  private static MemcachedSettings settings() {
+    return new MemcachedSettings(List.of(FIRST.address(), SECOND.address()), Duration.ofSeconds(2), null);
+  }
+
+  @AfterAll
+  static void stopMemcached() {
+    FIRST.close();
+    SECOND.close();
+  }
+
+  @Test
+  void v1NeedsAValidApiKeyButHealthAndTheOpenApiDocumentDoNot() throws Exception {
+    store("secret", 1);
+    HttpResponse<String> none = send(HttpRequest.newBuilder(uri("/v1/features/secret")).GET());
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(none.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+    assertThat(JSON.readTree(none.body()).get("detail").stringValue()).contains("X-API-Key");
+
+    assertThat(send(HttpRequest.newBuilder(uri("/v1/features/secret")).header("X-API-Key", KEY + "x").GET()).statusCode()).isEqualTo(401);
+    assertThat(send(HttpRequest.newBuilder(uri("/v1/features/secret")).header("X-API-Key", KEY).GET()).statusCode()).isEqualTo(200);
+    assertThat(send(HttpRequest.newBuilder(uri("/v1/features/secret")).header("Authorization", "Bearer " + KEY).GET()).statusCode()).isEqualTo(200);
+    assertThat(
+            send(HttpRequest.newBuilder(uri("/v1/features:batchGet")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\":[\"secret\"]}"))).statusCode())
+        .isEqualTo(401);
+    assertThat(send(HttpRequest.newBuilder(uri("/actuator/health")).GET()).statusCode()).isEqualTo(200);
+    assertThat(send(HttpRequest.newBuilder(uri("/openapi.yaml")).GET()).statusCode()).isEqualTo(200);
+    assertThat(meters.get("featurestore.serving.errors").tag("kind", "unauthorized").counter().count()).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void aHotIdIsServedFromMemoryForAtMostTheStalenessBound() throws Exception {
+    store("hot", 1);
+    assertThat(sequenceNumberOf("hot")).isEqualTo(1);
+    store("hot", 2);
+    long changedAt = System.nanoTime();
+    long served = sequenceNumberOf("hot");
+    long elapsedMillis = (System.nanoTime() - changedAt) / 1_000_000;
+    if (elapsedMillis < STALENESS.toMillis() - 50) {
+      assertThat(served).as("within the bound: the cached value").isEqualTo(1);
+    }
+    Thread.sleep(STALENESS.toMillis() + 50);
+    assertThat(sequenceNumberOf("hot")).as("past the bound: never older than it").isEqualTo(2);
+    assertThat(meters.get("featurestore.serving.hot.cache.hit.ratio").gauge().value()).isGreaterThan(0);
+
+    // a miss is not cached: the id is servable as soon as it is written
+    assertThat(get("/v1/features/cold").statusCode()).isEqualTo(404);
+    store("cold", 5);
+    assertThat(sequenceNumberOf("cold")).isEqualTo(5);
+  }
+
+  @Test
+  void losingOneOfTwoServersFailsOnlyItsShareFastAndItRecovers() throws Exception {
+    List<String> onFirst = new ArrayList<>();
+    List<String> onSecond = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String id = "spread-" + i;
+      store(id, 1);
+      String server = memcached.getNodeLocator().getPrimary(keys.keyFor(id)).getSocketAddress().toString();
+      (server.endsWith(":" + SECOND.port()) ? onSecond : onFirst).add(id);
+    }
+    assertThat(onFirst).isNotEmpty();
+    assertThat(onSecond).isNotEmpty();
+
+    SECOND.stop();
+    try {
+      // ids never read before, so the hot cache cannot answer for the lost server
+      for (String id : onFirst) {
+        assertThat(get("/v1/features/" + id).statusCode()).as(id).isEqualTo(200);
+      }
+      long start = System.nanoTime();
+      HttpResponse<String> lost = get("/v1/features/" + onSecond.get(0));
+      assertThat(lost.statusCode()).isEqualTo(503);
+      assertThat(lost.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat((System.nanoTime() - start) / 1_000_000).as("fast: no wait for a dead server").isLessThan(2_000);
+    } finally {
+      SECOND.restart();
+    }
+    // the restarted server is empty: its ids are 404 (never stale) until the replicator re-warms them
+    String back = onSecond.get(1);
+    int status = 0;
+    for (int attempt = 0; attempt < 150 && status != 404; attempt++) {
+      status = get("/v1/features/" + back).statusCode();
+      Thread.sleep(100);
+    }
+    assertThat(status).isEqualTo(404);
+    store(back, 2);
+    assertThat(sequenceNumberOf(back)).isEqualTo(2);
+  }
+
+  private void store(String docId, long sequenceNumber) throws Exception {
+    OnlineFeature feature = OnlineFeature.of(FeatureTables.row(docId, sequenceNumber, Instant.parse("2026-11-25T10:00:00Z")), FeatureVersion.of(100 + sequenceNumber, sequenceNumber));
+    assertThat(memcached.set(keys.keyFor(docId), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
+  }
+
+  private long sequenceNumberOf(String docId) throws Exception {
+    HttpResponse<String> response = get("/v1/features/" + docId);
+    assertThat(response.statusCode()).as(docId).isEqualTo(200);
+    return JSON.readTree(response.body()).get("sequence_number").asLong();
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return send(HttpRequest.newBuilder(uri(path)).header("X-API-Key", KEY).GET());
+  }
+
+  private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+}
