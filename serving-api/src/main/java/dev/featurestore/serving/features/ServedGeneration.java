@@ -30,7 +30,9 @@ public class ServedGeneration implements DisposableBean {
 
   public ServedGeneration(MemcachedClient memcached, ServingProperties properties) {
     this.baseKeys = properties.memcached().keyScheme();
-    this.sentinels = new OnlineStoreGeneration(memcached, baseKeys, properties.memcached().operationTimeout().toMillis());
+    // no request waits for this background read: it may take longer than a lookup may
+    long timeoutMillis = Math.max(1000, properties.memcached().operationTimeout().toMillis());
+    this.sentinels = new OnlineStoreGeneration(memcached, baseKeys, timeoutMillis);
     refresh();
     this.refresher =
         Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -1,0 +1,169 @@
+package dev.featurestore.serving.bench;
+
+import dev.featurestore.common.FeatureVersion;
+import dev.featurestore.common.MemcachedClients;
+import dev.featurestore.common.MemcachedKeyScheme;
+import dev.featurestore.common.MemcachedSettings;
+import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.common.OnlineFeatureCodec;
+import dev.featurestore.common.OnlineStoreGeneration;
+import dev.featurestore.common.testing.BenchmarkReport;
+import dev.featurestore.common.testing.FeatureTables;
+import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.serving.ServingApplication;
+import dev.featurestore.serving.features.FeatureBinaryConverter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import net.spy.memcached.MemcachedClient;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Serving latency under open-loop load ({@link OpenLoopLoad}: fixed request rate, latency from each request's due
+ * time), next to raw spymemcached get / getBulk measured the same way in the same run: one id at 2k req/s and 50
+ * ids at 500 req/s, in JSON and in the binary representation. The app runs with its shipped configuration
+ * (serving-api.yml) against one local memcached holding 10k documents; ids are drawn uniformly, so the hot-key
+ * cache rarely helps. Run with {@code ./featurestore bench serving}; figures go to docs/BENCHMARKS.md. Nothing is
+ * asserted.
+ */
+class ServingBenchmark {
+
+  private static final int DOCS = 10_000;
+  private static final int SINGLE_RATE = Integer.getInteger("bench.single.rate", 2000);
+  private static final int BATCH_RATE = Integer.getInteger("bench.batch.rate", 500);
+  private static final int BATCH = 50;
+  private static final int WARMUP = Integer.getInteger("bench.warmup", 5);
+  private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
+  private static final int LANES = 8;
+
+  @Test
+  void servingLatencyUnderOpenLoopLoad() throws Exception {
+    try (MemcachedServer memcached = MemcachedServer.start(256)) {
+      MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
+      OnlineStoreGeneration generation = new OnlineStoreGeneration(client, MemcachedKeyScheme.defaultScheme(), 2000);
+      generation.publish(generation.servers(), 1);
+      MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
+      Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+      List<String> allKeys = new ArrayList<>(DOCS);
+      for (int i = 0; i < DOCS; i++) {
+        OnlineFeature feature = OnlineFeature.of(FeatureTables.row(id(i), i, t0), FeatureVersion.of(1, 1));
+        client.set(keys.keyFor(id(i)), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES);
+        allKeys.add(keys.keyFor(id(i)));
+      }
+      client.getBulk(allKeys.subList(0, 10), MemcachedClients.RAW_BYTES);
+
+      OpenLoopLoad.Result rawGet = OpenLoopLoad.run(() -> i -> client.asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES).get(1, TimeUnit.SECONDS) != null,
+          LANES, SINGLE_RATE, WARMUP, SECONDS);
+      OpenLoopLoad.Result rawBulk = OpenLoopLoad.run(() -> i -> client.asyncGetBulk(batchKeys(allKeys, i), MemcachedClients.RAW_BYTES).get(1, TimeUnit.SECONDS).size() == distinct(i),
+          LANES, BATCH_RATE, WARMUP, SECONDS);
+
+      ConfigurableApplicationContext app =
+          ServingApplication.builder().run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+      try {
+        int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+        byte[][] singleJson = new byte[DOCS][];
+        byte[][] singleBinary = new byte[DOCS][];
+        for (int i = 0; i < DOCS; i++) {
+          singleJson[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
+          singleBinary[i] = HttpLane.get("/v1/features/" + id(i), FeatureBinaryConverter.MEDIA_TYPE_VALUE);
+        }
+        OpenLoopLoad.Result httpSingle = OpenLoopLoad.run(() -> new HttpLane(port, i -> singleJson[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS);
+        OpenLoopLoad.Result httpSingleBinary = OpenLoopLoad.run(() -> new HttpLane(port, i -> singleBinary[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS);
+        OpenLoopLoad.Result httpBatch = OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, "application/json")), LANES, BATCH_RATE, WARMUP, SECONDS);
+        OpenLoopLoad.Result httpBatchBinary =
+            OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, FeatureBinaryConverter.MEDIA_TYPE_VALUE)), LANES, BATCH_RATE, WARMUP, SECONDS);
+        double hitRatio = app.getBean(io.micrometer.core.instrument.MeterRegistry.class).get("featurestore.serving.hot.cache.hit.ratio").gauge().value();
+        report(rawGet, rawBulk, httpSingle, httpSingleBinary, httpBatch, httpBatchBinary, hitRatio);
+      } finally {
+        app.close();
+        client.shutdown();
+      }
+    }
+  }
+
+  private static String id(int i) {
+    return "doc-" + i;
+  }
+
+  /** A uniform, repeatable pseudo-random document for request {@code i}. */
+  private static int pick(long i) {
+    long x = i * 0x9E3779B97F4A7C15L;
+    x ^= x >>> 31;
+    return (int) Math.floorMod(x, DOCS);
+  }
+
+  private static List<String> batchKeys(List<String> allKeys, long i) {
+    List<String> batch = new ArrayList<>(BATCH);
+    for (int k = 0; k < BATCH; k++) {
+      batch.add(allKeys.get(pick(i * BATCH + k)));
+    }
+    return batch;
+  }
+
+  private static int distinct(long i) {
+    java.util.Set<Integer> ids = new java.util.HashSet<>();
+    for (int k = 0; k < BATCH; k++) {
+      ids.add(pick(i * BATCH + k));
+    }
+    return ids.size();
+  }
+
+  private static byte[] batchRequest(long i, String accept) {
+    StringBuilder json = new StringBuilder("{\"doc_ids\":[");
+    for (int k = 0; k < BATCH; k++) {
+      json.append(k == 0 ? "\"" : ",\"").append(id(pick(i * BATCH + k))).append('"');
+    }
+    return HttpLane.postJson("/v1/features:batchGet", json.append("]}").toString(), accept);
+  }
+
+  private static void report(
+      OpenLoopLoad.Result rawGet, OpenLoopLoad.Result rawBulk, OpenLoopLoad.Result single, OpenLoopLoad.Result singleBinary,
+      OpenLoopLoad.Result batch, OpenLoopLoad.Result batchBinary, double hitRatio) {
+    String body =
+        String.format(
+            """
+            ## Serving latency under open-loop load (`./featurestore bench serving`)
+
+            Fixed request rates; each latency is measured from the request's due time (coordinated-omission aware),
+            %d connections, load generator and server in one JVM on this machine, one local memcached with %,d
+            documents, ids drawn uniformly (hot-key cache hit ratio %.1f %%), %d s measured after %d s of warm-up.
+            The app runs with its shipped configuration (`serving-api.yml`).
+
+            | load | p50 | p99 | p99.9 | max | errors | p99 vs raw |
+            |---|---|---|---|---|---|---|
+            | raw spymemcached get, %d/s | %s | |
+            | `GET /v1/features/{id}` JSON, %d/s | %s | %.1fx |
+            | `GET /v1/features/{id}` binary, %d/s | %s | %.1fx |
+            | raw spymemcached getBulk of %d, %d/s | %s | |
+            | `POST /v1/features:batchGet` %d ids JSON, %d/s | %s | %.1fx |
+            | `POST /v1/features:batchGet` %d ids binary, %d/s | %s | %.1fx |
+
+            Targets: p99 <= 1 ms for one id, <= 3 ms for 50 ids.
+            """,
+            LANES, DOCS, 100 * hitRatio, SECONDS, WARMUP,
+            SINGLE_RATE, row(rawGet),
+            SINGLE_RATE, row(single), ratio(single, rawGet),
+            SINGLE_RATE, row(singleBinary), ratio(singleBinary, rawGet),
+            BATCH, BATCH_RATE, row(rawBulk),
+            BATCH, BATCH_RATE, row(batch), ratio(batch, rawBulk),
+            BATCH, BATCH_RATE, row(batchBinary), ratio(batchBinary, rawBulk));
+    BenchmarkReport.record("serving", body);
+  }
+
+  private static String row(OpenLoopLoad.Result result) {
+    return String.format("%s | %s | %s | %s | %d",
+        millis(result.percentile(50)), millis(result.percentile(99)), millis(result.percentile(99.9)),
+        millis(result.micros().length == 0 ? -1 : result.micros()[result.micros().length - 1]), result.errors());
+  }
+
+  private static double ratio(OpenLoopLoad.Result http, OpenLoopLoad.Result raw) {
+    return (double) http.percentile(99) / Math.max(1, raw.percentile(99));
+  }
+
+  private static String millis(long micros) {
+    return String.format("%.2f ms", micros / 1000.0);
+  }
+}
