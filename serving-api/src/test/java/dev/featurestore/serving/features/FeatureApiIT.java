@@ -298,6 +298,39 @@ class FeatureApiIT {
     assertThat(paths).containsOnlyKeys("/v1/features/{docId}", "/v1/features:batchGet");
   }
 
+  @Test
+  void aStalledMemcachedGivesFast503sWithoutPilingUpThreadsAndServiceResumesWithIt() throws Exception {
+    store("stalled");
+    MEMCACHED.pause();
+    try {
+      java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(32);
+      List<java.util.concurrent.Future<HttpResponse<String>>> answers = new java.util.ArrayList<>();
+      long start = System.nanoTime();
+      for (int i = 0; i < 200; i++) {
+        answers.add(clients.submit(() -> get("/v1/features/stalled")));
+      }
+      for (java.util.concurrent.Future<HttpResponse<String>> answer : answers) {
+        HttpResponse<String> response = answer.get();
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(JSON.readTree(response.body()).get("detail").stringValue())
+            .matches("online store unavailable: (memcached did not answer within 200 ms|too many lookups are waiting for memcached)");
+      }
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+      clients.shutdown();
+      // 200 requests, 32 at a time, each bounded by the 200 ms operation timeout (or refused at once): no hang
+      assertThat(tookMillis).as("200 lookups against a frozen memcached").isLessThan(10_000);
+      assertThat(meters.get("featurestore.serving.errors").tag("kind", "unavailable").counter().count()).isGreaterThanOrEqualTo(200);
+    } finally {
+      MEMCACHED.resume();
+    }
+    int status = 0;
+    for (int attempt = 0; attempt < 100 && status != 200; attempt++) {
+      status = get("/v1/features/stalled").statusCode();
+      Thread.sleep(50);
+    }
+    assertThat(status).as("answers again once memcached does").isEqualTo(200);
+  }
+
   /** Stores a feature in the published generation (publishing generation 1 if memcached has none, as after a restart). */
   private OnlineFeature store(String docId) throws Exception {
     OnlineFeature feature = OnlineFeature.of(FeatureTables.row(docId, docId.hashCode(), Instant.parse("2026-11-25T10:00:00.123456Z")), FeatureVersion.of(42, 7));
