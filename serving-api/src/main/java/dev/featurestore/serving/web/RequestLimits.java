@@ -1,6 +1,8 @@
 package dev.featurestore.serving.web;
 
 import dev.featurestore.serving.ServingProperties;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
@@ -27,15 +29,23 @@ import org.springframework.web.filter.OncePerRequestFilter;
 public class RequestLimits extends OncePerRequestFilter {
 
   private final long maxBytes;
+  private final Counter refused;
 
-  public RequestLimits(ServingProperties properties) {
+  public RequestLimits(ServingProperties properties, MeterRegistry meters) {
     this.maxBytes = properties.maxRequestSize().toBytes();
+    this.refused = meters.counter("featurestore.serving.errors", "kind", "content_too_large");
+  }
+
+  @Override
+  protected boolean shouldNotFilter(HttpServletRequest request) {
+    return "GET".equals(request.getMethod()) || "HEAD".equals(request.getMethod());
   }
 
   @Override
   protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     if (request.getContentLengthLong() > maxBytes) {
+      refused.increment();
       Problems.write(response, tooLarge());
       return;
     }
