@@ -6,7 +6,10 @@ import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +28,9 @@ import net.spy.memcached.internal.OperationFuture;
  * re-warm or a new id). When the key exists, the stored value's version is read with {@code gets}, and the write
  * goes through {@code cas} only if it is not older; a concurrent change makes the cas fail and the comparison is
  * redone. So two replicators that overlap during a failover, or a replay of an old range, cannot move a key back in
- * time. Writes of one key in one batch are applied in order, so the later row of a repeated doc id wins. A flush
- * that cannot complete throws, and the caller does not advance its checkpoint.
+ * time. Writes of one key are applied in the order they were queued, so the later row of a repeated doc id wins.
+ * One batch is in flight while the next is encoded. A flush that cannot complete throws, and the caller does not
+ * advance its checkpoint.
  */
 public final class OnlineStoreWriter {
 
@@ -38,6 +42,9 @@ public final class OnlineStoreWriter {
   private final long timeoutMillis;
   private final Predicate<String> keyFilter;
   private final List<Write> pending = new ArrayList<>();
+  private List<Write> sentNow = List.of();
+  private List<Write> sentLater = List.of();
+  private Set<String> sentKeys = Set.of();
   private long written;
   private long deleted;
   private long skipped;
@@ -98,32 +105,89 @@ public final class OnlineStoreWriter {
     }
     pending.add(new Write(key, value, version, erasure));
     if (pending.size() >= batchSize) {
-      flush();
+      guarded(this::sendPending);
     }
   }
 
   /** Applies every queued write; throws if any could not be applied. */
   public void flush() {
+    guarded(() -> {
+      sendPending();
+      completeSent();
+    });
+  }
+
+  private interface MemcachedWork {
+    void run() throws InterruptedException, ExecutionException, TimeoutException;
+  }
+
+  private void guarded(MemcachedWork work) {
     try {
-      List<Write> round = new ArrayList<>(pending);
-      for (int attempt = 0; !round.isEmpty(); attempt++) {
-        if (attempt >= MAX_ROUNDS) {
-          throw new OnlineStoreException("memcached keys kept changing under " + round.size() + " writes");
-        }
-        round = applyRound(round);
-      }
+      work.run();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      abandon();
       throw new OnlineStoreException("Interrupted while writing to memcached", e);
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      pending.forEach(write -> {
+      abandon();
+      throw e instanceof OnlineStoreException ose ? ose : new OnlineStoreException("memcached write failed: " + e, e);
+    }
+  }
+
+  /** After a failure nothing queued or in flight counts: the caller redoes the whole range. */
+  private void abandon() {
+    for (List<Write> writes : List.of(pending, sentNow)) {
+      writes.forEach(write -> {
         if (write.inFlight != null) {
           write.inFlight.cancel(true);
         }
       });
-      throw e instanceof OnlineStoreException ose ? ose : new OnlineStoreException("memcached write failed: " + e, e);
-    } finally {
-      pending.clear();
+    }
+    pending.clear();
+    sentNow = List.of();
+    sentLater = List.of();
+    sentKeys = Set.of();
+  }
+
+  /**
+   * Sends the adds of the queued batch, then completes the batch sent before it, so that encoding and sending one
+   * batch overlaps memcached working through the previous one. When the two batches share a key, the previous one
+   * is completed first: writes of one key are applied in the order they were queued.
+   */
+  private void sendPending() throws InterruptedException, ExecutionException, TimeoutException {
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<Write> now = new ArrayList<>();
+    List<Write> later = new ArrayList<>();
+    Set<String> keys = new HashSet<>();
+    for (Write write : pending) {
+      (keys.add(write.key) ? now : later).add(write);
+    }
+    pending.clear();
+    if (!Collections.disjoint(keys, sentKeys)) {
+      completeSent();
+    }
+    for (Write write : now) {
+      write.inFlight = client.add(write.key, 0, write.value, MemcachedClients.RAW_BYTES);
+    }
+    completeSent();
+    sentNow = now;
+    sentLater = later;
+    sentKeys = keys;
+  }
+
+  /** Waits for the batch in flight and finishes it (version-guarded cas rounds for the keys that existed). */
+  private void completeSent() throws InterruptedException, ExecutionException, TimeoutException {
+    List<Write> round = finishRound(sentNow, sentLater);
+    sentNow = List.of();
+    sentLater = List.of();
+    sentKeys = Set.of();
+    for (int attempt = 1; !round.isEmpty(); attempt++) {
+      if (attempt >= MAX_ROUNDS) {
+        throw new OnlineStoreException("memcached keys kept changing under " + round.size() + " writes");
+      }
+      round = applyRound(round);
     }
   }
 
@@ -135,13 +199,18 @@ public final class OnlineStoreWriter {
   private List<Write> applyRound(List<Write> writes) throws InterruptedException, ExecutionException, TimeoutException {
     List<Write> now = new ArrayList<>();
     List<Write> later = new ArrayList<>();
-    java.util.Set<String> seen = new java.util.HashSet<>();
+    Set<String> seen = new HashSet<>();
     for (Write write : writes) {
       (seen.add(write.key) ? now : later).add(write);
     }
     for (Write write : now) {
       write.inFlight = client.add(write.key, 0, write.value, MemcachedClients.RAW_BYTES);
     }
+    return finishRound(now, later);
+  }
+
+  /** Awaits the adds of {@code now}; for keys that existed, compares versions and cas. Returns what to retry. */
+  private List<Write> finishRound(List<Write> now, List<Write> later) throws InterruptedException, ExecutionException, TimeoutException {
     List<Write> existing = new ArrayList<>();
     for (Write write : now) {
       if (Boolean.TRUE.equals(await(write))) {

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataOperations;
 import org.apache.iceberg.DeleteFile;
@@ -34,7 +35,9 @@ import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.parquet.ParquetValueReader;
 import org.apache.iceberg.util.SnapshotUtil;
+import org.apache.parquet.schema.MessageType;
 
 /**
  * Turns the table's history between the checkpoint and the current snapshot into online-store changes, in commit
@@ -141,7 +144,7 @@ public final class TableChangeReader {
   /** Reads one change: its rows go to {@code rows}, its erased ids (with their version) to {@code erasures}. */
   public void read(Change change, Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
     if (change instanceof AddedRows added) {
-      readRows(added.file().location(), table.schema(), 0, added.file().fileSizeInBytes(), null, added.version(), rows);
+      readRows(added.file().location(), 0, added.file().fileSizeInBytes(), null, added.version(), rows);
     } else if (change instanceof LiveRows live) {
       readLiveRows(live, rows);
     } else if (change instanceof ErasedIds erased) {
@@ -221,22 +224,53 @@ public final class TableChangeReader {
 
   private void readLiveRows(LiveRows live, Consumer<OnlineFeature> sink) {
     FileScanTask task = live.task();
-    Schema schema = table.schema();
-    GenericDeleteFilter deletes = task.deletes().isEmpty() ? null : new GenericDeleteFilter(table.io(), task, schema, schema);
-    readRows(task.file().location(), deletes == null ? schema : deletes.requiredSchema(), task.start(), task.length(), deletes, live.version(), sink);
+    readRows(task.file().location(), task.start(), task.length(), task.deletes().isEmpty() ? null : task, live.version(), sink);
   }
 
+  /**
+   * Reads the rows of a split of a data file, each at {@code version}, minus those deleted by the delete files of
+   * {@code deletesOf} (null: no deletes). Rows decode straight into FeatureRows (see {@link FeatureRowReaders}); only
+   * an equality delete on a column that is not part of a row would take Iceberg's generic records.
+   */
   private void readRows(
-      String location, Schema readSchema, long start, long length, GenericDeleteFilter deletes, FeatureVersion version, Consumer<OnlineFeature> sink) {
-    CloseableIterable<Record> rows =
-        Parquet.read(table.io().newInputFile(location))
-            .project(readSchema)
-            .split(start, length)
-            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(readSchema, fileSchema))
-            .build();
-    try (CloseableIterable<Record> live = deletes == null ? rows : deletes.filter(rows)) {
-      for (Record record : live) {
-        sink.accept(OnlineFeature.of(FeatureTable.fromRecord(record), version));
+      String location, long start, long length, FileScanTask deletesOf, FeatureVersion version, Consumer<OnlineFeature> sink) {
+    Schema projection = FeatureRowReaders.projection(table.schema());
+    InputFile input = table.io().newInputFile(location);
+    if (deletesOf == null) {
+      emit(location, read(input, projection, start, length, file -> FeatureRowReaders.buildReader(projection, file)), (FeatureRow row) -> row, version, sink);
+      return;
+    }
+    FeatureRowReaders.LiveRowDeleteFilter deletes = new FeatureRowReaders.LiveRowDeleteFilter(table.io(), deletesOf, table.schema(), projection);
+    Schema required = deletes.requiredSchema();
+    if (FeatureRowReaders.canRead(required)) {
+      emit(
+          location,
+          deletes.filter(read(input, required, start, length, file -> FeatureRowReaders.buildLiveRowReader(required, file))),
+          FeatureRowReaders.LiveRow::row,
+          version,
+          sink);
+    } else {
+      GenericDeleteFilter generic = new GenericDeleteFilter(table.io(), deletesOf, table.schema(), projection);
+      Schema columns = generic.requiredSchema();
+      emit(
+          location,
+          generic.filter(read(input, columns, start, length, file -> GenericParquetReaders.buildReader(columns, file))),
+          FeatureTable::fromRecord,
+          version,
+          sink);
+    }
+  }
+
+  private static <T> CloseableIterable<T> read(
+      InputFile input, Schema schema, long start, long length, Function<MessageType, ParquetValueReader<?>> readers) {
+    return Parquet.read(input).project(schema).split(start, length).createReaderFunc(readers).build();
+  }
+
+  private static <T> void emit(
+      String location, CloseableIterable<T> values, Function<T, FeatureRow> toRow, FeatureVersion version, Consumer<OnlineFeature> sink) {
+    try (values) {
+      for (T value : values) {
+        sink.accept(OnlineFeature.of(toRow.apply(value), version));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + location, e);

@@ -151,6 +151,18 @@ class SnapshotFollowerIT {
     batch.set(OnlineFeature.of(FeatureTables.row("r", 3, t0), FeatureVersion.of(90, 9)));
     batch.flush();
     assertThat(online("r").row()).isEqualTo(FeatureTables.row("r", 3, t0));
+
+    // and across pipelined batches (one in flight while the next is sent): still the last one wins
+    OnlineStoreWriter pipelined = new OnlineStoreWriter(client, keys, 2, 2000);
+    for (int i = 1; i <= 9; i++) {
+      pipelined.set(OnlineFeature.of(FeatureTables.row("p", i, t0), FeatureVersion.of(95, 9)));
+      pipelined.set(OnlineFeature.of(FeatureTables.row("q" + i, i, t0), FeatureVersion.of(95, 9)));
+      pipelined.set(OnlineFeature.of(FeatureTables.row("p", 10 + i, t0), FeatureVersion.of(95, 9)));
+    }
+    pipelined.flush();
+    assertThat(online("p").row()).isEqualTo(FeatureTables.row("p", 19, t0));
+    assertThat(online("q9").row()).isEqualTo(FeatureTables.row("q9", 9, t0));
+    assertThat(pipelined.written()).isEqualTo(27);
   }
 
   @Test
