@@ -149,7 +149,7 @@ class ReplicatorBenchmark {
             """
             ## Replicator re-warm and commit-to-cache latency (`./featurestore bench replicator`)
 
-            A table of %,d rows (%d-row Parquet files, `list<float>` embeddings; built in %.1f s) mirrored into an
+            A table of %,d rows (%d-row zstd Parquet files as the writer writes them, `list<float>` embeddings; built in %.1f s) mirrored into an
             empty memcached (one local server) by a full resync, against raw spymemcached pipelined sets of the
             same values in the same run.
 

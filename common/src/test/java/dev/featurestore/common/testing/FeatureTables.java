@@ -141,6 +141,8 @@ public final class FeatureTables {
     try {
       writer =
           Parquet.writeData(file)
+              // the table's own file settings (zstd, bloom filter), so tests and benchmarks read what the writer writes
+              .setAll(table.properties())
               .schema(table.schema())
               .createWriterFunc(GenericParquetWriter::create)
               .withSpec(table.specs().get(0))
