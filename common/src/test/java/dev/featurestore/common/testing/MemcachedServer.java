@@ -75,6 +75,35 @@ public final class MemcachedServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Publishes key generation {@code generation} on {@code servers}, as a replicator does after a full resync, so
+   * that a serving API started afterwards reads that generation. Retries while the client is still connecting.
+   */
+  public static void publishGeneration(long generation, MemcachedServer... servers) {
+    List<String> addresses = java.util.Arrays.stream(servers).map(MemcachedServer::address).toList();
+    net.spy.memcached.MemcachedClient client =
+        dev.featurestore.common.MemcachedClients.connect(new dev.featurestore.common.MemcachedSettings(addresses, Duration.ofSeconds(2), null));
+    try {
+      dev.featurestore.common.OnlineStoreGeneration sentinels =
+          new dev.featurestore.common.OnlineStoreGeneration(client, dev.featurestore.common.MemcachedKeyScheme.defaultScheme(), 2000);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (true) {
+        try {
+          sentinels.publish(sentinels.servers(), generation);
+          return;
+        } catch (dev.featurestore.common.OnlineStoreGeneration.OnlineStoreUnavailableException e) {
+          // operations are cancelled until the client has connected
+          if (System.nanoTime() > deadline) {
+            throw e;
+          }
+          sleep();
+        }
+      }
+    } finally {
+      client.shutdown();
+    }
+  }
+
   /** Freezes the server (SIGSTOP): connections stay open but nothing is answered, like a stalled or overloaded host. */
   public synchronized void pause() {
     signal("-STOP");

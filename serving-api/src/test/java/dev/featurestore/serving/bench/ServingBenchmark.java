@@ -6,7 +6,6 @@ import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.MemcachedSettings;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.OnlineStoreGeneration;
 import dev.featurestore.common.testing.BenchmarkReport;
 import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
@@ -43,8 +42,7 @@ class ServingBenchmark {
   void servingLatencyUnderOpenLoopLoad() throws Exception {
     try (MemcachedServer memcached = MemcachedServer.start(256)) {
       MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
-      OnlineStoreGeneration generation = new OnlineStoreGeneration(client, MemcachedKeyScheme.defaultScheme(), 2000);
-      generation.publish(generation.servers(), 1);
+      MemcachedServer.publishGeneration(1, memcached);
       MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
       Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
       List<String> allKeys = new ArrayList<>(DOCS);

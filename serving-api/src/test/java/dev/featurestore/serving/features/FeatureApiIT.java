@@ -6,7 +6,6 @@ import dev.featurestore.common.FeatureVersion;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.common.MemcachedKeyScheme;
 import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.MemcachedSettings;
 import dev.featurestore.common.OnlineFeatureCodec;
 import dev.featurestore.common.OnlineStoreGeneration;
 import dev.featurestore.common.testing.FeatureTables;
@@ -15,7 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -53,13 +51,7 @@ class FeatureApiIT {
   /** A memcached where a replicator has published generation {@code generation} (before the app starts). */
   private static MemcachedServer startWithGeneration(long generation) {
     MemcachedServer server = MemcachedServer.start();
-    MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(server.address()), Duration.ofSeconds(2), null));
-    try {
-      OnlineStoreGeneration sentinels = new OnlineStoreGeneration(client, MemcachedKeyScheme.defaultScheme(), 2000);
-      sentinels.publish(sentinels.servers(), generation);
-    } finally {
-      client.shutdown();
-    }
+    MemcachedServer.publishGeneration(generation, server);
     return server;
   }
 

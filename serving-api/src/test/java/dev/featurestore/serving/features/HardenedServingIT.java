@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.featurestore.common.FeatureVersion;
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.MemcachedSettings;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.OnlineStoreGeneration;
 import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,13 +42,7 @@ class HardenedServingIT {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
   static {
-    MemcachedClient client = MemcachedClients.connect(settings());
-    try {
-      OnlineStoreGeneration generation = new OnlineStoreGeneration(client, MemcachedKeyScheme.defaultScheme(), 2000);
-      generation.publish(generation.servers(), 3);
-    } finally {
-      client.shutdown();
-    }
+    MemcachedServer.publishGeneration(3, FIRST, SECOND);
   }
 
   private final HttpClient http = HttpClient.newHttpClient();
@@ -66,10 +58,6 @@ class HardenedServingIT {
     registry.add("featurestore.memcached.operation-timeout", () -> "200ms");
     registry.add("featurestore.api-keys", () -> "another-key-fedcba9876543210," + KEY);
     registry.add("featurestore.hot-cache.staleness", () -> STALENESS.toMillis() + "ms");
-  }
-
-  private static MemcachedSettings settings() {
-    return new MemcachedSettings(List.of(FIRST.address(), SECOND.address()), Duration.ofSeconds(2), null);
   }
 
   @AfterAll
