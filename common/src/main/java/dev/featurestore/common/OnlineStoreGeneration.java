@@ -42,7 +42,8 @@ public final class OnlineStoreGeneration {
     this.client = client;
     this.locator = client.getNodeLocator();
     this.timeoutMillis = timeoutMillis;
-    this.sentinelByServer = keysPerServer(keys, "sentinel");
+    // "generation", not the "sentinel" keys of older versions, whose values were snapshot ids
+    this.sentinelByServer = keysPerServer(keys, "generation");
   }
 
   /** One marker key per server, named {@code <namespace>!<kind>:<n>}: the first n that hashes to each server. */

@@ -12,10 +12,12 @@ public interface CheckpointStore {
   Checkpoint load(String table);
 
   /**
-   * Moves the checkpoint (snapshot and generation at once); false if this replicator no longer leads (the write is
-   * refused, not lost).
+   * Moves the checkpoint from {@code expected} (what this replicator loaded) to {@code next}, snapshot and generation
+   * at once; false if this replicator no longer leads or another one moved the checkpoint since (the write is
+   * refused, not lost). The comparison keeps a replicator that stalled and got the lease back from moving the
+   * checkpoint back to a state it loaded before its successor's.
    */
-  boolean save(String table, Checkpoint checkpoint);
+  boolean save(String table, Checkpoint expected, Checkpoint next);
 
   /**
    * A generation no replicator has used before for {@code table}, for a full resync; empty if this replicator no

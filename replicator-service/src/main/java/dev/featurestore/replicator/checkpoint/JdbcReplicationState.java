@@ -83,6 +83,11 @@ public final class JdbcReplicationState implements CheckpointStore, Leadership {
       } catch (SQLException missing) {
         try (Statement alter = connection.createStatement()) {
           alter.execute("ALTER TABLE " + CHECKPOINTS + " ADD COLUMN " + column + " BIGINT NOT NULL DEFAULT 0");
+        } catch (SQLException raced) {
+          // another replicator starting at the same time added it first: fine if it is there now
+          try (Statement probe = connection.createStatement()) {
+            probe.executeQuery("SELECT " + column + " FROM " + CHECKPOINTS + " WHERE 1 = 0").close();
+          }
         }
       }
     }
@@ -107,23 +112,25 @@ public final class JdbcReplicationState implements CheckpointStore, Leadership {
   }
 
   @Override
-  public boolean save(String table, Checkpoint checkpoint) {
+  public boolean save(String table, Checkpoint expected, Checkpoint next) {
     long now = clock.millis();
-    long snapshotId = checkpoint.snapshotId().orElse(NO_SNAPSHOT);
     try (Connection connection = connect()) {
       ensureRow(connection, table, now);
       try (PreparedStatement update =
           connection.prepareStatement(
-              "UPDATE " + CHECKPOINTS + " SET snapshot_id = ?, generation = ?, updated_at = ? WHERE table_name = ? AND " + LEASE_HELD)) {
-        update.setLong(1, snapshotId);
-        update.setLong(2, checkpoint.generation());
+              "UPDATE " + CHECKPOINTS + " SET snapshot_id = ?, generation = ?, updated_at = ? WHERE table_name = ?"
+                  + " AND snapshot_id = ? AND generation = ? AND " + LEASE_HELD)) {
+        update.setLong(1, next.snapshotId().orElse(NO_SNAPSHOT));
+        update.setLong(2, next.generation());
         update.setLong(3, now);
         update.setString(4, table);
-        bindLease(update, 5, table, now);
+        update.setLong(5, expected.snapshotId().orElse(NO_SNAPSHOT));
+        update.setLong(6, expected.generation());
+        bindLease(update, 7, table, now);
         return update.executeUpdate() == 1;
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("Cannot save checkpoint " + checkpoint + " of " + table, e);
+      throw new IllegalStateException("Cannot save checkpoint " + next + " of " + table, e);
     }
   }
 

@@ -55,26 +55,33 @@ public final class OnlineStoreSentinels {
    * {@link #beginWarming}; throws (and publishes nothing for those servers) if one did.
    */
   public void publishWarm(Collection<SocketAddress> servers, long fill) {
-    checkStillWarming(servers, fill);
+    failIfAny(notWarming(servers, fill), fill);
     generation.publish(servers, fill);
     // a restart between the check and the publish would leave an empty server marked warm: look once more
-    try {
-      checkStillWarming(servers, fill);
-    } catch (RuntimeException e) {
-      generation.retract(servers);
-      throw e;
+    Set<SocketAddress> restarted = notWarming(servers, fill);
+    if (!restarted.isEmpty()) {
+      generation.retract(restarted);
+      failIfAny(restarted, fill);
     }
   }
 
-  private void checkStillWarming(Collection<SocketAddress> servers, long fill) {
+  /**
+   * Of {@code servers}, those whose warming marker is not {@code fill} any more: they restarted (or memcached evicted
+   * the marker) since {@link #beginWarming}, so they may have lost part of that generation.
+   */
+  public Set<SocketAddress> notWarming(Collection<SocketAddress> servers, long fill) {
     Map<SocketAddress, String> markers = only(servers);
     Map<SocketAddress, Long> marked = OnlineStoreGeneration.generations(markers, generation.readAll(markers.values()));
-    Set<SocketAddress> restarted = new HashSet<>();
+    Set<SocketAddress> lost = new HashSet<>();
     markers.keySet().forEach(server -> {
       if (!Long.valueOf(fill).equals(marked.get(server))) {
-        restarted.add(server);
+        lost.add(server);
       }
     });
+    return lost;
+  }
+
+  private static void failIfAny(Set<SocketAddress> restarted, long fill) {
     if (!restarted.isEmpty()) {
       throw new IllegalStateException("memcached " + restarted + " restarted while generation " + fill + " was written to it");
     }
@@ -85,7 +92,7 @@ public final class OnlineStoreSentinels {
     return generation.keysOn(servers);
   }
 
-  /** Records that {@code servers} hold generation {@code current} (they did; only their sentinel was behind). */
+  /** Records that {@code servers} hold generation {@code current} (they do: their warming marker says so). */
   public void republish(Collection<SocketAddress> servers, long current) {
     generation.publish(servers, current);
   }

@@ -8,6 +8,8 @@ import dev.featurestore.common.OnlineFeatureCodec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -43,7 +45,6 @@ public final class OnlineStoreWriter {
   private final Predicate<String> keyFilter;
   private final List<Write> pending = new ArrayList<>();
   private List<Write> sentNow = List.of();
-  private List<Write> sentLater = List.of();
   private Set<String> sentKeys = Set.of();
   private long written;
   private long deleted;
@@ -145,7 +146,6 @@ public final class OnlineStoreWriter {
     }
     pending.clear();
     sentNow = List.of();
-    sentLater = List.of();
     sentKeys = Set.of();
   }
 
@@ -158,14 +158,23 @@ public final class OnlineStoreWriter {
     if (pending.isEmpty()) {
       return;
     }
-    List<Write> now = new ArrayList<>();
-    List<Write> later = new ArrayList<>();
-    Set<String> keys = new HashSet<>();
+    // one write per key and batch, however often a doc id repeats: the newest version, and of equal versions (rows
+    // of one file) the last queued, supersedes the others, exactly as applying them in turn would end
+    Map<String, Write> lastByKey = new LinkedHashMap<>();
     for (Write write : pending) {
-      (keys.add(write.key) ? now : later).add(write);
+      Write previous = lastByKey.get(write.key);
+      if (previous == null) {
+        lastByKey.put(write.key, write);
+      } else {
+        skipped++;
+        if (write.version.compareTo(previous.version) >= 0) {
+          lastByKey.put(write.key, write);
+        }
+      }
     }
     pending.clear();
-    if (!Collections.disjoint(keys, sentKeys)) {
+    List<Write> now = new ArrayList<>(lastByKey.values());
+    if (!Collections.disjoint(lastByKey.keySet(), sentKeys)) {
       completeSent();
     }
     for (Write write : now) {
@@ -173,15 +182,13 @@ public final class OnlineStoreWriter {
     }
     completeSent();
     sentNow = now;
-    sentLater = later;
-    sentKeys = keys;
+    sentKeys = lastByKey.keySet();
   }
 
   /** Waits for the batch in flight and finishes it (version-guarded cas rounds for the keys that existed). */
   private void completeSent() throws InterruptedException, ExecutionException, TimeoutException {
-    List<Write> round = finishRound(sentNow, sentLater);
+    List<Write> round = finishRound(sentNow, List.of());
     sentNow = List.of();
-    sentLater = List.of();
     sentKeys = Set.of();
     for (int attempt = 1; !round.isEmpty(); attempt++) {
       if (attempt >= MAX_ROUNDS) {
@@ -272,7 +279,7 @@ public final class OnlineStoreWriter {
     return deleted;
   }
 
-  /** Writes not applied because memcached already held a newer version. */
+  /** Writes not applied: memcached already held a newer version, or a later write of the same key superseded it. */
   public long skipped() {
     return skipped;
   }

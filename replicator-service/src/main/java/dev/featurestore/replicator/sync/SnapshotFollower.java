@@ -137,7 +137,7 @@ public final class SnapshotFollower {
     Snapshot current = table.currentSnapshot();
     Checkpoint checkpoint = checkpoints.load(tableName);
     if (!checkpoint.hasGeneration()) {
-      return resync(current, "no generation is complete yet");
+      return resync(checkpoint, current, "no generation is complete yet");
     }
     generation.set(checkpoint.generation());
     long changed = healServers(checkpoint);
@@ -150,12 +150,12 @@ public final class SnapshotFollower {
     TableChangeReader.Plan plan = reader.plan(checkpoint.snapshotId().isPresent() ? checkpoint.snapshotId().getAsLong() : null, current);
     // a checkpoint of the empty table needs no new generation: nothing it could have missed was ever served
     if (plan.fullResync() && checkpoint.snapshotId().isPresent()) {
-      return changed + resync(current, "checkpoint " + checkpoint.snapshotId().getAsLong() + " fell off the table's history");
+      return changed + resync(checkpoint, current, "checkpoint " + checkpoint.snapshotId().getAsLong() + " fell off the table's history");
     }
     OnlineStoreWriter writer = writers.get().inGeneration(checkpoint.generation());
     ChangeStream.apply(reader, plan.changes(), writer, this::renewDuringLongCycles);
     writer.flush();
-    moveCheckpoint(new Checkpoint(OptionalLong.of(current.snapshotId()), checkpoint.generation()));
+    moveCheckpoint(checkpoint, new Checkpoint(OptionalLong.of(current.snapshotId()), checkpoint.generation()));
     count(writer);
     LOG.debug("Replicated {} sets and {} deletes up to snapshot {}", writer.written(), writer.deleted(), current.snapshotId());
     return changed + writer.written() + writer.deleted();
@@ -166,7 +166,7 @@ public final class SnapshotFollower {
    * is complete on every server: ids deleted in snapshots that expired before this replicator read them stay behind
    * in the old generation, which nobody reads any more (memcached evicts it as memory is needed).
    */
-  private long resync(Snapshot current, String reason) {
+  private long resync(Checkpoint loaded, Snapshot current, String reason) {
     long start = System.nanoTime();
     long fresh = checkpoints.claimGeneration(tableName).orElseThrow(this::lostLease);
     LOG.info("Full resync of {} into generation {}: {}", tableName, fresh, reason);
@@ -179,7 +179,7 @@ public final class SnapshotFollower {
     }
     writer.flush();
     // the checkpoint names the new generation first: should publishing fail, the next cycle republishes it
-    moveCheckpoint(Checkpoint.of(current == null ? null : current.snapshotId(), fresh));
+    moveCheckpoint(loaded, Checkpoint.of(current == null ? null : current.snapshotId(), fresh));
     sentinels.publishWarm(servers, fresh);
     generation.set(fresh);
     count(writer);
@@ -189,15 +189,15 @@ public final class SnapshotFollower {
     return writer.written() + writer.deleted();
   }
 
-  private void moveCheckpoint(Checkpoint next) {
-    if (!checkpoints.save(tableName, next)) {
+  private void moveCheckpoint(Checkpoint loaded, Checkpoint next) {
+    if (!checkpoints.save(tableName, loaded, next)) {
       throw lostLease();
     }
   }
 
   private IllegalStateException lostLease() {
     leader.set(0);
-    return new IllegalStateException("Lost the lease of " + tableName + " to another replicator; checkpoint not moved");
+    return new IllegalStateException("Lost the lease of " + tableName + " (or another replicator moved the checkpoint); checkpoint not moved");
   }
 
   private void count(OnlineStoreWriter writer) {
@@ -209,21 +209,28 @@ public final class SnapshotFollower {
   /**
    * Servers that lost their data get the state of the checkpoint's snapshot back (only their share of the keys);
    * the incremental step that follows brings them, with the others, to the current snapshot. Servers whose
-   * sentinel lags the checkpoint's generation (a publish that failed half-way) hold that generation already and are
-   * republished. When the checkpoint's snapshot expired the full resync of this cycle warms everything anyway.
+   * sentinel names another generation than the checkpoint's (a publish that failed half-way) are republished if
+   * their warming marker shows they hold it, and re-warmed otherwise. When the checkpoint's snapshot expired the full resync of this cycle warms everything anyway.
    */
   private long healServers(Checkpoint checkpoint) {
     Map<SocketAddress, Long> published = sentinels.published();
-    Set<SocketAddress> behind = new HashSet<>();
+    Set<SocketAddress> cold = sentinels.cold(published);
+    Set<SocketAddress> stale = new HashSet<>();
     published.forEach((server, generation) -> {
-      if (generation < checkpoint.generation()) {
-        behind.add(server);
+      if (generation != checkpoint.generation()) {
+        stale.add(server);
       }
     });
-    if (!behind.isEmpty()) {
-      sentinels.republish(behind, checkpoint.generation());
+    if (!stale.isEmpty()) {
+      // a publish that failed half-way (or a reset of this state): a server whose warming marker still names the
+      // checkpoint's generation holds it completely; any other is re-warmed
+      Set<SocketAddress> lost = sentinels.notWarming(stale, checkpoint.generation());
+      stale.removeAll(lost);
+      cold.addAll(lost);
+      if (!stale.isEmpty()) {
+        sentinels.republish(stale, checkpoint.generation());
+      }
     }
-    Set<SocketAddress> cold = sentinels.cold(published);
     Snapshot warmAt = checkpoint.snapshotId().isPresent() ? table.snapshot(checkpoint.snapshotId().getAsLong()) : null;
     if (cold.isEmpty() || (warmAt == null && checkpoint.snapshotId().isPresent())) {
       return 0;

@@ -68,8 +68,9 @@ public class ServedGeneration implements DisposableBean {
     try {
       OptionalLong published = sentinels.published();
       MemcachedKeyScheme current = keys;
-      // generations only grow; a lower one is a server that has not been republished yet
-      if (published.isPresent() && (current == null || published.getAsLong() > current.generation())) {
+      // the highest generation any server reports: a server still being republished reports a lower one, and
+      // after the replicator's state was reset every server is rewritten with the new, lower number
+      if (published.isPresent() && (current == null || published.getAsLong() != current.generation())) {
         keys = baseKeys.inGeneration(published.getAsLong());
         LOG.info("Serving key generation {}", published.getAsLong());
       }
