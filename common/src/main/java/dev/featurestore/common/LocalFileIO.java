@@ -27,8 +27,9 @@ import org.apache.iceberg.io.SeekableInputStream;
  * <p>Iceberg's default {@code HadoopFileIO} goes through Hadoop's local file system, which forks a {@code chmod}
  * process whenever it creates a directory and writes a {@code .crc} file beside every file: on a two-core machine
  * that made a micro-batch commit several hundred milliseconds slower. Files written here are fsynced before they
- * are closed, so a catalog pointer committed afterwards never names a file that a crash could truncate. Locations
- * are plain absolute paths or {@code file:} URIs; Spark and other engines read the same files with their own IO.
+ * are closed (with their directory entry), so a catalog pointer committed afterwards never names a file that a
+ * crash could truncate or lose. Locations are plain absolute paths or {@code file:} URIs; Spark and other engines
+ * read the same files with their own IO.
  */
 public final class LocalFileIO implements FileIO {
 
@@ -139,7 +140,7 @@ public final class LocalFileIO implements FileIO {
     private PositionOutputStream open(Set<StandardOpenOption> options) throws FileAlreadyExistsException {
       try {
         Files.createDirectories(path.getParent());
-        return new ChannelOutputStream(FileChannel.open(path, options));
+        return new ChannelOutputStream(FileChannel.open(path, options), path.getParent());
       } catch (FileAlreadyExistsException e) {
         throw e;
       } catch (IOException e) {
@@ -211,12 +212,14 @@ public final class LocalFileIO implements FileIO {
     private static final int BUFFER_BYTES = 64 * 1024;
 
     private final FileChannel channel;
+    private final Path directory;
     private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
     private long position;
     private boolean closed;
 
-    ChannelOutputStream(FileChannel channel) {
+    ChannelOutputStream(FileChannel channel, Path directory) {
       this.channel = channel;
+      this.directory = directory;
     }
 
     @Override
@@ -272,6 +275,10 @@ public final class LocalFileIO implements FileIO {
       try (channel) {
         drain();
         channel.force(false);
+      }
+      // the file's directory entry too: a catalog pointer committed next must never name a file a crash can lose
+      try (FileChannel entry = FileChannel.open(directory, StandardOpenOption.READ)) {
+        entry.force(true);
       }
     }
   }

@@ -120,6 +120,13 @@ public class FeatureLookup {
       }
     }
     if (!idByKey.isEmpty()) {
+      // spymemcached's multi-get reads the keys of a server it lost from the next one in the ring: they would come
+      // back as misses, so a batch that needs a lost server fails like a single lookup does
+      for (String key : idByKey.keySet()) {
+        if (!memcached.getNodeLocator().getPrimary(key).isActive()) {
+          throw new OnlineStoreUnavailableException("the memcached server of doc id " + idByKey.get(key) + " is unreachable");
+        }
+      }
       Map<String, byte[]> values = await(() -> memcached.asyncGetBulk(idByKey.keySet(), MemcachedClients.RAW_BYTES));
       idByKey.forEach((key, docId) -> {
         Optional<OnlineFeature> answer = decode(docId, values.get(key));

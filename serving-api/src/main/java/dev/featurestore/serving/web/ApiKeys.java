@@ -12,17 +12,19 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.Set;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.util.UrlPathHelper;
 
 /**
- * Optional API-key authentication of {@code /v1}: when {@code featurestore.api-keys} lists keys, a request must
- * carry one of them in {@code X-API-Key} (or as {@code Authorization: Bearer <key>}), else it gets a 401 problem.
- * Keys are compared in constant time. Health, info, metrics and the OpenAPI document stay open.
+ * Optional API-key authentication: when {@code featurestore.api-keys} lists keys, a request must carry one of them
+ * in {@code X-API-Key} (or as {@code Authorization: Bearer <key>}), else it gets a 401 problem. Keys are compared in
+ * constant time. Only health, info, metrics and the OpenAPI document stay open.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -30,6 +32,10 @@ public class ApiKeys extends OncePerRequestFilter {
 
   public static final String HEADER = "X-API-Key";
   private static final String BEARER = "Bearer ";
+
+  /** Everything else needs a key, so an unknown or oddly spelled path is refused rather than let through. */
+  private static final Set<String> OPEN = Set.of("/actuator/health", "/actuator/info", "/actuator/prometheus", "/openapi.yaml");
+  private static final UrlPathHelper PATHS = new UrlPathHelper();
 
   private final List<byte[]> keys;
   private final Counter refused;
@@ -41,7 +47,12 @@ public class ApiKeys extends OncePerRequestFilter {
 
   @Override
   protected boolean shouldNotFilter(HttpServletRequest request) {
-    return keys.isEmpty() || !request.getRequestURI().startsWith("/v1/");
+    if (keys.isEmpty()) {
+      return true;
+    }
+    // the path as Spring MVC matches it (decoded, without ;parameters): "/v1;x/..." or "/%761/..." cannot slip by
+    String path = PATHS.getPathWithinApplication(request);
+    return OPEN.contains(path) || path.startsWith("/actuator/health/");
   }
 
   @Override

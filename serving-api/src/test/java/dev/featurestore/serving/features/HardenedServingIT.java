@@ -82,6 +82,9 @@ class HardenedServingIT {
             send(HttpRequest.newBuilder(uri("/v1/features:batchGet")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\":[\"secret\"]}"))).statusCode())
         .isEqualTo(401);
+    for (String sneaky : List.of("/v1;x/features/secret", "/%761/features/secret", "/v1/features/../features/secret", "//v1/features/secret")) {
+      assertThat(send(HttpRequest.newBuilder(uri(sneaky)).GET()).statusCode()).as(sneaky).isIn(400, 401);
+    }
     assertThat(send(HttpRequest.newBuilder(uri("/actuator/health")).GET()).statusCode()).isEqualTo(200);
     assertThat(send(HttpRequest.newBuilder(uri("/openapi.yaml")).GET()).statusCode()).isEqualTo(200);
     assertThat(meters.get("featurestore.serving.errors").tag("kind", "unauthorized").counter().count()).isGreaterThanOrEqualTo(3);
@@ -132,6 +135,12 @@ class HardenedServingIT {
       assertThat(lost.statusCode()).isEqualTo(503);
       assertThat(lost.headers().firstValue("Retry-After")).hasValue("1");
       assertThat((System.nanoTime() - start) / 1_000_000).as("fast: no wait for a dead server").isLessThan(2_000);
+      // a batch needing the lost server fails too, instead of reading its ids from the other server as misses
+      HttpResponse<String> batch = send(HttpRequest.newBuilder(uri("/v1/features:batchGet")).header("X-API-Key", KEY)
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\":[\"" + onFirst.get(0) + "\",\"" + onSecond.get(2) + "\"]}")));
+      assertThat(batch.statusCode()).isEqualTo(503);
+      assertThat(batch.body()).contains(onSecond.get(2));
     } finally {
       SECOND.restart();
     }
