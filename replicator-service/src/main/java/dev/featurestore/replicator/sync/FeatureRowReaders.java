@@ -21,8 +21,10 @@ import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.data.DeleteFilter;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.InputFile;
+import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.parquet.ParquetSchemaUtil;
 import org.apache.iceberg.parquet.ParquetValueReader;
 import org.apache.iceberg.parquet.ParquetValueReaders;
@@ -84,6 +86,19 @@ final class FeatureRowReaders {
         FeatureTable.MODEL_DIGEST,
         FeatureTable.EVENT_TIME,
         FeatureTable.PROCESSED_AT);
+  }
+
+  /** The rows of a split of a data file without deletes. */
+  static CloseableIterable<FeatureRow> rows(InputFile input, Schema projection, long start, long length) {
+    return Parquet.read(input).project(projection).split(start, length).createReaderFunc(file -> buildReader(projection, file)).build();
+  }
+
+  /** The rows of a split of a data file that survive {@code deletes}, whose required schema {@link #canRead}. */
+  static CloseableIterable<FeatureRow> liveRows(InputFile input, LiveRowDeleteFilter deletes, long start, long length) {
+    Schema required = deletes.requiredSchema();
+    CloseableIterable<LiveRow> rows =
+        Parquet.read(input).project(required).split(start, length).createReaderFunc(file -> buildLiveRowReader(required, file)).build();
+    return CloseableIterable.transform(deletes.filter(rows), LiveRow::row);
   }
 
   /** A reader of {@code fileSchema} (as Iceberg passes it to a reader function) producing a row per record. */

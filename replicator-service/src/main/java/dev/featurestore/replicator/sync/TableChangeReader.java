@@ -237,18 +237,13 @@ public final class TableChangeReader {
     Schema projection = FeatureRowReaders.projection(table.schema());
     InputFile input = table.io().newInputFile(location);
     if (deletesOf == null) {
-      emit(location, read(input, projection, start, length, file -> FeatureRowReaders.buildReader(projection, file)), (FeatureRow row) -> row, version, sink);
+      emit(location, FeatureRowReaders.rows(input, projection, start, length), (FeatureRow row) -> row, version, sink);
       return;
     }
     FeatureRowReaders.LiveRowDeleteFilter deletes = new FeatureRowReaders.LiveRowDeleteFilter(table.io(), deletesOf, table.schema(), projection);
     Schema required = deletes.requiredSchema();
     if (FeatureRowReaders.canRead(required)) {
-      emit(
-          location,
-          deletes.filter(read(input, required, start, length, file -> FeatureRowReaders.buildLiveRowReader(required, file))),
-          FeatureRowReaders.LiveRow::row,
-          version,
-          sink);
+      emit(location, FeatureRowReaders.liveRows(input, deletes, start, length), (FeatureRow row) -> row, version, sink);
     } else {
       GenericDeleteFilter generic = new GenericDeleteFilter(table.io(), deletesOf, table.schema(), projection);
       Schema columns = generic.requiredSchema();

@@ -159,25 +159,12 @@ class FeatureRowDecodeBenchmark {
   }
 
   private static long direct(Table table, FileScanTask task, Schema projection) {
-    CloseableIterable<FeatureRow> rows =
-        Parquet.read(table.io().newInputFile(task.file().location()))
-            .project(projection)
-            .split(task.start(), task.length())
-            .createReaderFunc(file -> FeatureRowReaders.buildReader(projection, file))
-            .build();
-    return consume(rows, row -> row);
+    return consume(FeatureRowReaders.rows(table.io().newInputFile(task.file().location()), projection, task.start(), task.length()), row -> row);
   }
 
   private static long directLive(Table table, FileScanTask task, Schema projection) {
     FeatureRowReaders.LiveRowDeleteFilter deletes = new FeatureRowReaders.LiveRowDeleteFilter(table.io(), task, table.schema(), projection);
-    Schema required = deletes.requiredSchema();
-    CloseableIterable<FeatureRowReaders.LiveRow> rows =
-        Parquet.read(table.io().newInputFile(task.file().location()))
-            .project(required)
-            .split(task.start(), task.length())
-            .createReaderFunc(file -> FeatureRowReaders.buildLiveRowReader(required, file))
-            .build();
-    return consume(deletes.filter(rows), FeatureRowReaders.LiveRow::row);
+    return consume(FeatureRowReaders.liveRows(table.io().newInputFile(task.file().location()), deletes, task.start(), task.length()), row -> row);
   }
 
   /** Counts the rows; touching every row's vector keeps the JIT from dropping the decoding. */

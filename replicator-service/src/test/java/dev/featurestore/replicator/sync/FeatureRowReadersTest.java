@@ -287,7 +287,7 @@ class FeatureRowReadersTest {
 
   private List<FeatureRow> direct(String location, long start, long length) {
     Schema projection = FeatureRowReaders.projection(table.schema());
-    return read(location, projection, start, length, file -> FeatureRowReaders.buildReader(projection, file), Function.identity());
+    return collect(FeatureRowReaders.rows(table.io().newInputFile(location), projection, start, length), Function.identity());
   }
 
   private List<FeatureRow> generic(String location, long start, long length) {
@@ -309,14 +309,7 @@ class FeatureRowReadersTest {
   }
 
   private List<FeatureRow> live(FileScanTask task, FeatureRowReaders.LiveRowDeleteFilter deletes) {
-    Schema required = deletes.requiredSchema();
-    CloseableIterable<FeatureRowReaders.LiveRow> rows =
-        Parquet.read(table.io().newInputFile(task.file().location()))
-            .project(required)
-            .split(task.start(), task.length())
-            .createReaderFunc(file -> FeatureRowReaders.buildLiveRowReader(required, file))
-            .build();
-    return collect(deletes.filter(rows), FeatureRowReaders.LiveRow::row);
+    return collect(FeatureRowReaders.liveRows(table.io().newInputFile(task.file().location()), deletes, task.start(), task.length()), Function.identity());
   }
 
   private <T> List<FeatureRow> read(
