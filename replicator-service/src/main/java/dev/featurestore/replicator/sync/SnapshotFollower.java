@@ -56,6 +56,8 @@ public final class SnapshotFollower {
   private final Timer rewarmTime;
   private final Timer cycleTime;
   private final AtomicLong generation = new AtomicLong();
+  private long filling;
+  private long fillingTarget;
   private final AtomicLong lagSnapshots = new AtomicLong();
   private final AtomicLong lagMillis = new AtomicLong();
   private final AtomicLong lastSuccessEpochMillis = new AtomicLong();
@@ -168,7 +170,14 @@ public final class SnapshotFollower {
    */
   private long resync(Checkpoint loaded, Snapshot current, String reason) {
     long start = System.nanoTime();
-    long fresh = checkpoints.claimGeneration(tableName).orElseThrow(this::lostLease);
+    long target = current == null ? -1 : current.snapshotId();
+    // a retry of a failed fill of the same snapshot (memcached flapping) refills the same generation, rather than
+    // claiming a new one and leaving one more partial copy in memcached each time
+    if (filling == 0 || fillingTarget != target) {
+      filling = checkpoints.claimGeneration(tableName).orElseThrow(this::lostLease);
+      fillingTarget = target;
+    }
+    long fresh = filling;
     LOG.info("Full resync of {} into generation {}: {}", tableName, fresh, reason);
     fullResyncs.increment();
     Set<SocketAddress> servers = sentinels.servers();
@@ -180,6 +189,7 @@ public final class SnapshotFollower {
     writer.flush();
     // the checkpoint names the new generation first: should publishing fail, the next cycle republishes it
     moveCheckpoint(loaded, Checkpoint.of(current == null ? null : current.snapshotId(), fresh));
+    filling = 0;
     sentinels.publishWarm(servers, fresh);
     generation.set(fresh);
     count(writer);

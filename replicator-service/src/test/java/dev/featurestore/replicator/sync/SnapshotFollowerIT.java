@@ -376,6 +376,27 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void aFullResyncRetriedAfterMemcachedFailedRefillsTheSameGeneration() {
+    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
+    SnapshotFollower follower = follower();
+    memcached.stop();
+    try {
+      assertThat(follower.runOnce()).isZero();
+      assertThat(follower.runOnce()).isZero();
+    } finally {
+      memcached.restart();
+    }
+    long written = 0;
+    for (int attempt = 0; attempt < 100 && written == 0; attempt++) {
+      written = follower.runOnce();
+      sleep(100);
+    }
+    assertThat(written).isEqualTo(1);
+    assertThat(new OnlineStoreGeneration(client, keys, 2000).published()).as("one generation claimed for all attempts").hasValue(1);
+    assertOnlineStoreEqualsTable();
+  }
+
+  @Test
   void aServerWhoseSentinelLagsTheCheckpointIsRepublishedAndAnEmptyTablePublishesAGeneration() {
     assertThat(follower().runOnce()).as("an empty table").isZero();
     OnlineStoreGeneration generation = new OnlineStoreGeneration(client, keys, 2000);
