@@ -74,13 +74,13 @@ public final class OnlineStoreGeneration {
 
   /** Records that {@code servers} hold the complete state of {@code generation}. */
   public void publish(Collection<SocketAddress> servers, long generation) {
-    setAll(subset(sentinelByServer, servers), generation);
+    setAll(onServers(sentinelByServer, servers), generation);
   }
 
   /** Forgets that {@code servers} are warm, so that the replicator re-warms them. */
   public void retract(Collection<SocketAddress> servers) {
     List<Future<Boolean>> deletes = new ArrayList<>();
-    subset(sentinelByServer, servers).values().forEach(key -> deletes.add(client.delete(key)));
+    onServers(sentinelByServer, servers).values().forEach(key -> deletes.add(client.delete(key)));
     deletes.forEach(this::await);
   }
 
@@ -129,7 +129,8 @@ public final class OnlineStoreGeneration {
     return locator.getPrimary(key).getSocketAddress();
   }
 
-  private static Map<SocketAddress, String> subset(Map<SocketAddress, String> keys, Collection<SocketAddress> servers) {
+  /** The marker keys of {@code servers} only. */
+  public static Map<SocketAddress, String> onServers(Map<SocketAddress, String> keys, Collection<SocketAddress> servers) {
     Map<SocketAddress, String> subset = new LinkedHashMap<>(keys);
     subset.keySet().retainAll(servers);
     return subset;

@@ -114,8 +114,8 @@ public final class JdbcReplicationState implements CheckpointStore, Leadership {
   @Override
   public boolean save(String table, Checkpoint expected, Checkpoint next) {
     long now = clock.millis();
+    // the row exists: the first checkpoint follows the first generation claim, which creates it
     try (Connection connection = connect()) {
-      ensureRow(connection, table, now);
       try (PreparedStatement update =
           connection.prepareStatement(
               "UPDATE " + CHECKPOINTS + " SET snapshot_id = ?, generation = ?, updated_at = ? WHERE table_name = ?"
@@ -171,7 +171,7 @@ public final class JdbcReplicationState implements CheckpointStore, Leadership {
     }
   }
 
-  /** The first checkpoint of a table: no snapshot, generation 0 (only while this replicator leads). */
+  /** The row of a table's first claim: no snapshot, generation 0 (only while this replicator leads). */
   private void ensureRow(Connection connection, String table, long now) throws SQLException {
     try (PreparedStatement insert =
         connection.prepareStatement(

@@ -5,7 +5,6 @@ import dev.featurestore.common.OnlineStoreGeneration;
 import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -47,7 +46,7 @@ public final class OnlineStoreSentinels {
 
   /** Marks the start of filling {@code servers} with {@code fill} (a generation). */
   public void beginWarming(Collection<SocketAddress> servers, long fill) {
-    generation.setAll(only(servers), fill);
+    generation.setAll(OnlineStoreGeneration.onServers(warmingMarkers, servers), fill);
   }
 
   /**
@@ -70,7 +69,7 @@ public final class OnlineStoreSentinels {
    * the marker) since {@link #beginWarming}, so they may have lost part of that generation.
    */
   public Set<SocketAddress> notWarming(Collection<SocketAddress> servers, long fill) {
-    Map<SocketAddress, String> markers = only(servers);
+    Map<SocketAddress, String> markers = OnlineStoreGeneration.onServers(warmingMarkers, servers);
     Map<SocketAddress, Long> marked = OnlineStoreGeneration.generations(markers, generation.readAll(markers.values()));
     Set<SocketAddress> lost = new HashSet<>();
     markers.keySet().forEach(server -> {
@@ -95,11 +94,5 @@ public final class OnlineStoreSentinels {
   /** Records that {@code servers} hold generation {@code current} (they do: their warming marker says so). */
   public void republish(Collection<SocketAddress> servers, long current) {
     generation.publish(servers, current);
-  }
-
-  private Map<SocketAddress, String> only(Collection<SocketAddress> servers) {
-    Map<SocketAddress, String> markers = new LinkedHashMap<>(warmingMarkers);
-    markers.keySet().retainAll(servers);
-    return markers;
   }
 }

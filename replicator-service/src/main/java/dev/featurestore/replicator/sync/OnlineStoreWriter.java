@@ -7,7 +7,6 @@ import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.OnlineFeatureCodec;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
@@ -30,8 +29,9 @@ import net.spy.memcached.internal.OperationFuture;
  * re-warm or a new id). When the key exists, the stored value's version is read with {@code gets}, and the write
  * goes through {@code cas} only if it is not older; a concurrent change makes the cas fail and the comparison is
  * redone. So two replicators that overlap during a failover, or a replay of an old range, cannot move a key back in
- * time. Writes of one key are applied in the order they were queued, so the later row of a repeated doc id wins.
- * One batch is in flight while the next is encoded. A flush that cannot complete throws, and the caller does not
+ * time. A batch holds one write per key, the newest version and of equal versions the last queued, so the later row
+ * of a repeated doc id wins; a key in two batches waits for the earlier one. One batch is in flight while the next
+ * is encoded. A flush that cannot complete throws, and the caller does not
  * advance its checkpoint.
  */
 public final class OnlineStoreWriter {
@@ -177,9 +177,7 @@ public final class OnlineStoreWriter {
     if (!Collections.disjoint(lastByKey.keySet(), sentKeys)) {
       completeSent();
     }
-    for (Write write : now) {
-      write.inFlight = client.add(write.key, 0, write.value, MemcachedClients.RAW_BYTES);
-    }
+    sendAdds(now);
     completeSent();
     sentNow = now;
     sentKeys = lastByKey.keySet();
@@ -187,7 +185,7 @@ public final class OnlineStoreWriter {
 
   /** Waits for the batch in flight and finishes it (version-guarded cas rounds for the keys that existed). */
   private void completeSent() throws InterruptedException, ExecutionException, TimeoutException {
-    List<Write> round = finishRound(sentNow, List.of());
+    List<Write> round = finishRound(sentNow);
     sentNow = List.of();
     sentKeys = Set.of();
     for (int attempt = 1; !round.isEmpty(); attempt++) {
@@ -200,24 +198,22 @@ public final class OnlineStoreWriter {
 
   /**
    * One pipelined round: add every write; the ones whose key exists read the stored version and cas if not older.
-   * Returns the writes to retry (a concurrent change, or a key that vanished between gets and cas). Only the
-   * first write of a key in a round is attempted, so repeated keys keep their order.
+   * Returns the writes to retry (a concurrent change, or a key that vanished between gets and cas). A round holds
+   * one write per key: batches are collapsed by key before they are sent.
    */
   private List<Write> applyRound(List<Write> writes) throws InterruptedException, ExecutionException, TimeoutException {
-    List<Write> now = new ArrayList<>();
-    List<Write> later = new ArrayList<>();
-    Set<String> seen = new HashSet<>();
+    sendAdds(writes);
+    return finishRound(writes);
+  }
+
+  private void sendAdds(List<Write> writes) {
     for (Write write : writes) {
-      (seen.add(write.key) ? now : later).add(write);
-    }
-    for (Write write : now) {
       write.inFlight = client.add(write.key, 0, write.value, MemcachedClients.RAW_BYTES);
     }
-    return finishRound(now, later);
   }
 
   /** Awaits the adds of {@code now}; for keys that existed, compares versions and cas. Returns what to retry. */
-  private List<Write> finishRound(List<Write> now, List<Write> later) throws InterruptedException, ExecutionException, TimeoutException {
+  private List<Write> finishRound(List<Write> now) throws InterruptedException, ExecutionException, TimeoutException {
     List<Write> existing = new ArrayList<>();
     for (Write write : now) {
       if (Boolean.TRUE.equals(await(write))) {
@@ -253,7 +249,6 @@ public final class OnlineStoreWriter {
         retry.add(write);
       }
     }
-    retry.addAll(later);
     return retry;
   }
 
