@@ -1,6 +1,5 @@
 package dev.featurestore.writer;
 
-import dev.featurestore.writer.embedding.MiniLmArtifact;
 import dev.featurestore.writer.embedding.SentenceEmbedder;
 import dev.featurestore.writer.ingest.IngestLoop;
 import dev.featurestore.writer.ingest.Ingestion;
@@ -28,14 +27,18 @@ class WriterConfiguration {
     return properties.catalog().featureTable(catalog);
   }
 
-  @Bean
-  MiniLmArtifact miniLmArtifact(WriterProperties properties) {
-    return MiniLmArtifact.extract(properties.modelCacheDir());
-  }
-
   @Bean(destroyMethod = "close")
-  SentenceEmbedder sentenceEmbedder(MiniLmArtifact artifact, WriterProperties properties) {
-    return SentenceEmbedder.load(artifact, properties.embedding().maxBatchSize(), properties.embedding().intraOpThreads());
+  SentenceEmbedder sentenceEmbedder(WriterProperties properties) {
+    WriterProperties.Embedding embedding = properties.embedding();
+    return SentenceEmbedder.builder()
+        .engine(embedding.engine())
+        .cacheDir(properties.modelCacheDir())
+        .maxBatchSize(embedding.maxBatchSize())
+        .intraOpThreads(embedding.intraOpThreads())
+        .modelUrl(embedding.modelUrl())
+        .modelName(embedding.modelName())
+        .allowDownload(embedding.allowDownload())
+        .build();
   }
 
   @Bean

@@ -1,6 +1,7 @@
 package dev.featurestore.writer;
 
 import dev.featurestore.common.CatalogSettings;
+import dev.featurestore.writer.embedding.EmbeddingEngine;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -42,11 +43,23 @@ public record WriterProperties(
       @Min(1) @Max(16 * 1024 * 1024) int maxTextBytes) {}
 
   /**
-   * @param cacheDir where the model and DJL's natives are extracted; default {@code <state-dir>/models}
+   * @param engine the DJL engine that runs the model: onnxruntime (default, the faster one here) or pytorch
+   * @param cacheDir where the model and the engines' natives are extracted; default {@code <state-dir>/models}
    * @param maxBatchSize texts per inference call
-   * @param intraOpThreads ONNX Runtime intra-op threads; 0 keeps its default (one per core)
+   * @param intraOpThreads threads per inference operation; 0 means one per core
+   * @param modelUrl another model instead of the bundled all-MiniLM-L6-v2: a local directory or file (ONNX for
+   *     onnxruntime, TorchScript for pytorch, with tokenizer.json beside it) or a DJL model-zoo / HTTP URL
+   * @param modelName the model name written with every row for a {@code modelUrl} model; default the URL
+   * @param allowDownload whether a {@code modelUrl} may be downloaded at start; off, nothing reaches the network
    */
-  public record Embedding(Path cacheDir, @Min(1) @Max(1024) int maxBatchSize, @Min(0) int intraOpThreads) {}
+  public record Embedding(
+      @DefaultValue("onnxruntime") EmbeddingEngine engine,
+      Path cacheDir,
+      @Min(1) @Max(1024) int maxBatchSize,
+      @Min(0) int intraOpThreads,
+      String modelUrl,
+      String modelName,
+      boolean allowDownload) {}
 
   public Path modelCacheDir() {
     return embedding.cacheDir() != null ? embedding.cacheDir() : stateDir.resolve("models");

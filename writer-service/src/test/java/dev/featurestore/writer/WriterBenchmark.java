@@ -3,7 +3,6 @@ package dev.featurestore.writer;
 import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.FeatureTable;
 import dev.featurestore.common.testing.BenchmarkReport;
-import dev.featurestore.writer.embedding.MiniLmArtifact;
 import dev.featurestore.writer.embedding.SentenceEmbedder;
 import dev.featurestore.writer.ingest.OffsetLedger;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +44,7 @@ class WriterBenchmark {
     Path modelCache = Path.of("target", "model-cache");
     double rawBefore;
     double rawAfter;
-    try (SentenceEmbedder raw = SentenceEmbedder.load(MiniLmArtifact.extract(modelCache), 32, 0)) {
+    try (SentenceEmbedder raw = SentenceEmbedder.builder().cacheDir(modelCache).maxBatchSize(32).build()) {
       rawDocsPerSecond(raw, texts.subList(0, Math.min(256, texts.size()))); // warm-up
       rawBefore = rawDocsPerSecond(raw, texts);
 

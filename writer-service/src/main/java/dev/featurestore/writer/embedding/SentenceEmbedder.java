@@ -3,21 +3,30 @@ package dev.featurestore.writer.embedding;
 import ai.djl.MalformedModelException;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.djl.inference.Predictor;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
-import ai.djl.repository.zoo.ZooModel;
-import ai.djl.translate.TranslateException;
 import dev.featurestore.common.ModelId;
+import dev.featurestore.common.Preconditions;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
- * all-MiniLM-L6-v2 sentence embeddings on DJL's ONNX Runtime engine: 256 word pieces at most (longer texts are
- * truncated, as sentence-transformers does), mean pooling, L2 normalisation.
+ * Sentence embeddings on one of DJL's engines: 256 word pieces at most (longer texts are truncated, as
+ * sentence-transformers does), mean pooling, L2 normalisation. By default the bundled all-MiniLM-L6-v2, on ONNX
+ * Runtime or, with the same weights, on PyTorch ({@link PyTorchMiniLm}); or another model the user points at.
  *
  * <p>Texts are sorted by length and embedded in sub-batches of at most {@code maxBatchSize}, so short texts are
  * not padded to the longest one in a large batch; the result keeps the input order. Not thread-safe: one writer
@@ -26,55 +35,35 @@ import java.util.List;
 public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
   public static final int MAX_WORD_PIECES = 256;
+  /** all-MiniLM-L6-v2: 12 attention heads of 32 dimensions. */
+  static final int MINILM_HEADS = 12;
 
   private final ModelId model;
+  private final EmbeddingEngine engine;
   private final HuggingFaceTokenizer tokenizer;
-  private final ZooModel<TokenBatch, float[][]> onnxModel;
-  private final Predictor<TokenBatch, float[][]> predictor;
+  private final SentenceEncoder encoder;
   private final int maxBatchSize;
 
   private SentenceEmbedder(
-      ModelId model, HuggingFaceTokenizer tokenizer, ZooModel<TokenBatch, float[][]> onnxModel, int maxBatchSize) {
+      ModelId model, EmbeddingEngine engine, HuggingFaceTokenizer tokenizer, SentenceEncoder encoder, int maxBatchSize) {
     this.model = model;
+    this.engine = engine;
     this.tokenizer = tokenizer;
-    this.onnxModel = onnxModel;
-    this.predictor = onnxModel.newPredictor();
+    this.encoder = encoder;
     this.maxBatchSize = maxBatchSize;
   }
 
-  /** Loads the model from an extracted artifact; {@code intraOpThreads} 0 leaves ONNX Runtime's default. */
-  public static SentenceEmbedder load(MiniLmArtifact artifact, int maxBatchSize, int intraOpThreads) {
-    DjlOffline.enforce(artifact.onnxFile().getParent().getParent());
-    try {
-      HuggingFaceTokenizer tokenizer =
-          HuggingFaceTokenizer.builder()
-              .optTokenizerPath(artifact.tokenizerFile())
-              .optMaxLength(MAX_WORD_PIECES)
-              .optTruncation(true)
-              // we pad ourselves, to the longest text of each sub-batch
-              .optPadding(false)
-              .build();
-      Criteria.Builder<TokenBatch, float[][]> criteria =
-          Criteria.builder()
-              .setTypes(TokenBatch.class, float[][].class)
-              .optModelPath(artifact.onnxFile())
-              .optEngine("OnnxRuntime")
-              .optTranslator(new MiniLmTranslator());
-      if (intraOpThreads > 0) {
-        criteria.optOption("intraOpNumThreads", Integer.toString(intraOpThreads));
-        criteria.optOption("interOpNumThreads", "1");
-      }
-      return new SentenceEmbedder(artifact.model(), tokenizer, criteria.build().loadModel(), maxBatchSize);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot load the MiniLM model from " + artifact.onnxFile(), e);
-    } catch (ModelNotFoundException | MalformedModelException e) {
-      throw new IllegalStateException("Cannot load the MiniLM model from " + artifact.onnxFile(), e);
-    }
+  public static Builder builder() {
+    return new Builder();
   }
 
   @Override
   public ModelId model() {
     return model;
+  }
+
+  public EmbeddingEngine engine() {
+    return engine;
   }
 
   @Override
@@ -88,7 +77,7 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
     order.sort(Comparator.comparingInt(i -> encodings[i].getIds().length));
     for (int start = 0; start < order.size(); start += maxBatchSize) {
       List<Integer> chunk = order.subList(start, Math.min(order.size(), start + maxBatchSize));
-      float[][] vectors = predict(pad(chunk, encodings));
+      float[][] vectors = encoder.encode(pad(chunk, encodings));
       for (int i = 0; i < chunk.size(); i++) {
         result[chunk.get(i)] = vectors[i];
       }
@@ -98,14 +87,6 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
   public float[] embed(String text) {
     return embed(List.of(text)).get(0);
-  }
-
-  private float[][] predict(TokenBatch batch) {
-    try {
-      return predictor.predict(batch);
-    } catch (TranslateException e) {
-      throw new IllegalStateException("MiniLM inference failed for a batch of " + batch.size(), e);
-    }
   }
 
   private static TokenBatch pad(List<Integer> chunk, Encoding[] encodings) {
@@ -127,8 +108,171 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
   @Override
   public void close() {
-    predictor.close();
-    onnxModel.close();
+    encoder.close();
     tokenizer.close();
+  }
+
+  /**
+   * Loads an embedder. Without {@link #modelUrl} it runs the bundled all-MiniLM-L6-v2 (extracted into the cache
+   * directory, no download); with one, that model: a local directory or file (ONNX for ONNX Runtime, TorchScript
+   * for PyTorch, with its {@code tokenizer.json} beside it), or a DJL model-zoo or HTTP URL, which needs
+   * {@link #allowDownload}.
+   */
+  public static final class Builder {
+    private EmbeddingEngine engine = EmbeddingEngine.ONNXRUNTIME;
+    private Path cacheDir;
+    private int maxBatchSize = 32;
+    private int intraOpThreads;
+    private String modelUrl;
+    private String modelName;
+    private boolean allowDownload;
+
+    private Builder() {}
+
+    public Builder engine(EmbeddingEngine engine) {
+      this.engine = engine;
+      return this;
+    }
+
+    /** Where the bundled model and the engines' native libraries are extracted. */
+    public Builder cacheDir(Path cacheDir) {
+      this.cacheDir = cacheDir;
+      return this;
+    }
+
+    public Builder maxBatchSize(int maxBatchSize) {
+      Preconditions.checkArgument(maxBatchSize >= 1, "Invalid max batch size: %s", maxBatchSize);
+      this.maxBatchSize = maxBatchSize;
+      return this;
+    }
+
+    /** Threads per operation; 0 means one per core. */
+    public Builder intraOpThreads(int intraOpThreads) {
+      Preconditions.checkArgument(intraOpThreads >= 0, "Invalid intra-op thread count: %s", intraOpThreads);
+      this.intraOpThreads = intraOpThreads;
+      return this;
+    }
+
+    public Builder modelUrl(String modelUrl) {
+      this.modelUrl = modelUrl == null || modelUrl.isBlank() ? null : modelUrl;
+      return this;
+    }
+
+    /** The name written with every row for a {@link #modelUrl} model; default the URL. */
+    public Builder modelName(String modelName) {
+      this.modelName = modelName == null || modelName.isBlank() ? null : modelName;
+      return this;
+    }
+
+    public Builder allowDownload(boolean allowDownload) {
+      this.allowDownload = allowDownload;
+      return this;
+    }
+
+    public SentenceEmbedder build() {
+      Preconditions.checkArgument(cacheDir != null, "Invalid cache directory: %s", cacheDir);
+      Preconditions.checkArgument(
+          modelUrl == null || allowDownload || isLocal(modelUrl),
+          "Invalid model URL: %s needs a download; set featurestore.embedding.allow-download=true to allow it",
+          modelUrl);
+      DjlEnvironment.prepare(cacheDir, allowDownload);
+      int threads = intraOpThreads > 0 ? intraOpThreads : Runtime.getRuntime().availableProcessors();
+      if (engine == EmbeddingEngine.PYTORCH) {
+        DjlEnvironment.pyTorchThreads(threads);
+      } else {
+        DjlEnvironment.onnxRuntimeNatives(cacheDir);
+      }
+      return modelUrl == null ? bundled(threads) : fromUrl(threads);
+    }
+
+    private SentenceEmbedder bundled(int threads) {
+      MiniLmArtifact artifact = MiniLmArtifact.extract(cacheDir);
+      SentenceEncoder encoder =
+          engine == EmbeddingEngine.PYTORCH
+              ? PyTorchMiniLm.load(artifact.onnxFile(), MINILM_HEADS)
+              : new DjlModelEncoder(loadModel(criteria(threads).optModelPath(artifact.onnxFile()), artifact.onnxFile().toString()));
+      return new SentenceEmbedder(artifact.model(), engine, tokenizer(artifact.tokenizerFile()), encoder, maxBatchSize);
+    }
+
+    private SentenceEmbedder fromUrl(int threads) {
+      Criteria.Builder<TokenBatch, float[][]> criteria = criteria(threads);
+      if (isLocal(modelUrl)) {
+        criteria.optModelPath(localPath(modelUrl));
+      } else {
+        criteria.optModelUrls(modelUrl);
+      }
+      DjlModelEncoder encoder = new DjlModelEncoder(loadModel(criteria, modelUrl));
+      Path dir = encoder.modelDir();
+      Path tokenizerFile = dir.resolve("tokenizer.json");
+      if (!Files.isRegularFile(tokenizerFile)) {
+        encoder.close();
+        throw new IllegalArgumentException("Invalid model " + modelUrl + ": no tokenizer.json in " + dir);
+      }
+      ModelId id = ModelId.of(modelName != null ? modelName : modelUrl, "sha256:" + directoryDigest(dir));
+      return new SentenceEmbedder(id, engine, tokenizer(tokenizerFile), encoder, maxBatchSize);
+    }
+
+    private Criteria.Builder<TokenBatch, float[][]> criteria(int threads) {
+      Criteria.Builder<TokenBatch, float[][]> criteria =
+          Criteria.builder().setTypes(TokenBatch.class, float[][].class).optEngine(engine.djlName()).optTranslator(new MiniLmTranslator());
+      if (engine == EmbeddingEngine.ONNXRUNTIME) {
+        criteria.optOption("intraOpNumThreads", Integer.toString(threads));
+        criteria.optOption("interOpNumThreads", "1");
+      }
+      return criteria;
+    }
+
+    private static ai.djl.repository.zoo.ZooModel<TokenBatch, float[][]> loadModel(
+        Criteria.Builder<TokenBatch, float[][]> criteria, String source) {
+      try {
+        return criteria.build().loadModel();
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot load the embedding model from " + source, e);
+      } catch (ModelNotFoundException | MalformedModelException e) {
+        throw new IllegalStateException("Cannot load the embedding model from " + source, e);
+      }
+    }
+
+    private static HuggingFaceTokenizer tokenizer(Path file) {
+      try {
+        return HuggingFaceTokenizer.builder()
+            .optTokenizerPath(file)
+            .optMaxLength(MAX_WORD_PIECES)
+            .optTruncation(true)
+            // we pad ourselves, to the longest text of each sub-batch
+            .optPadding(false)
+            .build();
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot load the tokenizer from " + file, e);
+      }
+    }
+
+    private static boolean isLocal(String url) {
+      return url.startsWith("file:") || !url.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*");
+    }
+
+    private static Path localPath(String url) {
+      return url.startsWith("file:") ? Path.of(URI.create(url)) : Path.of(url);
+    }
+  }
+
+  /**
+   * SHA-256 over every file of a model directory (relative names and contents, in name order), so the identity
+   * written with every row changes when the weights, the tokenizer or any other file of the model does.
+   */
+  static String directoryDigest(Path dir) {
+    MessageDigest sha256 = ClasspathResources.newSha256();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+        sha256.update(dir.relativize(file).toString().getBytes(StandardCharsets.UTF_8));
+        sha256.update((byte) 0);
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha256)) {
+          in.transferTo(OutputStream.nullOutputStream());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot hash the model files in " + dir, e);
+    }
+    return HexFormat.of().formatHex(sha256.digest());
   }
 }

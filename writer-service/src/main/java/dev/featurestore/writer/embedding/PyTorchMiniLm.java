@@ -1,0 +1,163 @@
+package dev.featurestore.writer.embedding;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.norm.LayerNorm;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The MiniLM BERT encoder written with DJL operations on the PyTorch engine, its weights read from the same ONNX
+ * file ONNX Runtime runs ({@link OnnxWeights}): embeddings, {@code layers} x (self-attention, feed-forward with exact
+ * GELU, each followed by residual + LayerNorm), then mean pooling over the attention mask and L2 normalisation.
+ *
+ * <p>Every intermediate array of a layer lives in a sub-manager closed when the layer is done, so native memory
+ * stays at one layer's worth of activations whatever the batch. Not thread-safe.
+ */
+final class PyTorchMiniLm implements SentenceEncoder {
+
+  static final String ENGINE = "PyTorch";
+  private static final float LAYER_NORM_EPSILON = 1e-12f;
+  // exp(-10000) is 0 in float32: padded positions get no attention, and no -inf can reach softmax
+  private static final float MASKED = -10_000f;
+  private static final Pattern LAYER = Pattern.compile("encoder\\.layer\\.(\\d+)\\..*");
+
+  private final NDManager weights;
+  private final Map<String, NDArray> parameters = new HashMap<>();
+  private final int layers;
+  private final int heads;
+  private final int hidden;
+
+  private PyTorchMiniLm(NDManager weights, Map<String, NDArray> parameters, int heads) {
+    this.weights = weights;
+    this.parameters.putAll(parameters);
+    this.heads = heads;
+    int maxLayer = -1;
+    for (String name : parameters.keySet()) {
+      Matcher m = LAYER.matcher(name);
+      if (m.matches()) {
+        maxLayer = Math.max(maxLayer, Integer.parseInt(m.group(1)));
+      }
+    }
+    this.layers = maxLayer + 1;
+    this.hidden = Math.toIntExact(parameter("embeddings.word_embeddings.weight").getShape().get(1));
+    if (layers == 0 || hidden % heads != 0) {
+      throw new IllegalArgumentException(
+          "Not a BERT encoder this runtime can run: " + layers + " layers, hidden size " + hidden + ", " + heads + " heads");
+    }
+  }
+
+  /** Loads the BERT weights of an ONNX export onto the PyTorch engine. */
+  static PyTorchMiniLm load(Path onnxFile, int heads) {
+    NDManager weights = Engine.getEngine(ENGINE).newBaseManager();
+    try {
+      Map<String, NDArray> parameters = new HashMap<>();
+      OnnxWeights.read(onnxFile).forEach((name, tensor) -> {
+        NDArray array = weights.create(tensor.values(), new Shape(tensor.shape()), DataType.FLOAT32);
+        array.setName(name);
+        parameters.put(name, array);
+      });
+      return new PyTorchMiniLm(weights, parameters, heads);
+    } catch (RuntimeException e) {
+      weights.close();
+      throw e;
+    }
+  }
+
+  int layers() {
+    return layers;
+  }
+
+  /** Arrays held for the weights; constant after loading (a leak of per-batch arrays would grow it). */
+  int residentArrays() {
+    return ((ai.djl.ndarray.BaseNDManager) weights).getManagedArrays().size();
+  }
+
+  @Override
+  public float[][] encode(TokenBatch batch) {
+    int size = batch.size();
+    int length = batch.sequenceLength();
+    try (NDManager scope = weights.newSubManager()) {
+      NDArray mask = scope.create(batch.attentionMask()).toType(DataType.FLOAT32, false);
+      // 0 for real tokens, MASKED for padding, broadcast over heads and query positions
+      NDArray attentionBias = mask.sub(1f).mul(-MASKED).reshape(size, 1, 1, length);
+      NDArray x = embed(scope, batch, length);
+      for (int layer = 0; layer < layers; layer++) {
+        x = encoderLayer(scope, x, attentionBias, "encoder.layer." + layer + ".", size, length);
+      }
+      NDArray weightsPerToken = mask.expandDims(2);
+      NDArray mean = x.mul(weightsPerToken).sum(new int[] {1}).div(mask.sum(new int[] {1}, true).maximum(1e-9f));
+      NDArray normalised = mean.div(mean.norm(new int[] {1}, true).maximum(1e-12f));
+      float[] flat = normalised.toFloatArray();
+      float[][] vectors = new float[size][hidden];
+      for (int b = 0; b < size; b++) {
+        System.arraycopy(flat, b * hidden, vectors[b], 0, hidden);
+      }
+      return vectors;
+    }
+  }
+
+  private NDArray embed(NDManager scope, TokenBatch batch, int length) {
+    NDArray ids = scope.create(batch.inputIds());
+    NDArray types = scope.create(batch.tokenTypeIds());
+    NDArray positions = scope.arange(0L, (long) length, 1L, DataType.INT64);
+    NDArray sum = lookup(ids, "embeddings.word_embeddings.weight")
+        .add(lookup(positions, "embeddings.position_embeddings.weight"))
+        .add(lookup(types, "embeddings.token_type_embeddings.weight"));
+    return layerNorm(sum, "embeddings.LayerNorm.");
+  }
+
+  private NDArray lookup(NDArray indices, String table) {
+    return Embedding.embedding(indices, parameter(table), SparseFormat.DENSE).singletonOrThrow();
+  }
+
+  /** One BERT layer; {@code x} and every intermediate are freed when it returns, only its output survives. */
+  private NDArray encoderLayer(NDManager scope, NDArray x, NDArray attentionBias, String prefix, int size, int length) {
+    try (NDManager layerScope = scope.newSubManager()) {
+      x.attach(layerScope);
+      int headSize = hidden / heads;
+      NDArray query = linear(x, prefix + "attention.self.query.").reshape(size, length, heads, headSize).transpose(0, 2, 1, 3);
+      NDArray keyT = linear(x, prefix + "attention.self.key.").reshape(size, length, heads, headSize).transpose(0, 2, 3, 1);
+      NDArray value = linear(x, prefix + "attention.self.value.").reshape(size, length, heads, headSize).transpose(0, 2, 1, 3);
+      NDArray probabilities = query.matMul(keyT).div((float) Math.sqrt(headSize)).add(attentionBias).softmax(-1);
+      NDArray context = probabilities.matMul(value).transpose(0, 2, 1, 3).reshape(size, length, hidden);
+      NDArray attended = layerNorm(linear(context, prefix + "attention.output.dense.").add(x), prefix + "attention.output.LayerNorm.");
+      NDArray intermediate = Activation.gelu(linear(attended, prefix + "intermediate.dense."));
+      NDArray output = layerNorm(linear(intermediate, prefix + "output.dense.").add(attended), prefix + "output.LayerNorm.");
+      output.attach(scope);
+      return output;
+    }
+  }
+
+  /** {@code x W + b} with W stored [in, out] as in the ONNX file. */
+  private NDArray linear(NDArray x, String prefix) {
+    return x.matMul(parameter(prefix + "weight")).add(parameter(prefix + "bias"));
+  }
+
+  private NDArray layerNorm(NDArray x, String prefix) {
+    return LayerNorm.layerNorm(x, new Shape(hidden), parameter(prefix + "weight"), parameter(prefix + "bias"), LAYER_NORM_EPSILON)
+        .singletonOrThrow();
+  }
+
+  private NDArray parameter(String name) {
+    NDArray array = parameters.get(name);
+    if (array == null) {
+      throw new IllegalArgumentException("Not a BERT encoder this runtime can run: no parameter " + name);
+    }
+    return array;
+  }
+
+  @Override
+  public void close() {
+    weights.close();
+  }
+}
