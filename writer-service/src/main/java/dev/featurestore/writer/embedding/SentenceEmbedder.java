@@ -66,6 +66,10 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
     return engine;
   }
 
+  SentenceEncoder encoder() {
+    return encoder;
+  }
+
   @Override
   public List<float[]> embed(List<String> texts) {
     float[][] result = new float[texts.size()][];
