@@ -49,6 +49,16 @@ final class EmbeddingCorpus {
     return texts;
   }
 
+  /** {@code count} texts of two sentences each (about 15 words, 20 word pieces), as documents often are. */
+  static List<String> sentencePairs(int count, long seed) {
+    Random random = new Random(seed);
+    List<String> texts = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      texts.add(sentence(random) + " " + sentence(random));
+    }
+    return texts;
+  }
+
   private static String sentence(Random random) {
     return pick(random, SUBJECTS) + " " + pick(random, VERBS) + " " + pick(random, OBJECTS) + " " + pick(random, TAILS);
   }
