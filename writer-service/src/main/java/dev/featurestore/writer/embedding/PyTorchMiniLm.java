@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -63,14 +64,19 @@ final class PyTorchMiniLm implements SentenceEncoder {
       Map<String, NDArray> parameters = new HashMap<>();
       OnnxWeights.read(onnxFile).forEach((name, tensor) -> {
         NDArray array = weights.create(tensor.values(), new Shape(tensor.shape()), DataType.FLOAT32);
-        array.setName(name);
-        parameters.put(name, array);
+        parameters.put(name, isLinearWeight(name) ? array.transpose() : array);
       });
       return new PyTorchMiniLm(weights, parameters, heads);
     } catch (RuntimeException e) {
       weights.close();
       throw e;
     }
+  }
+
+  /** The [in, out] matrices of Linear layers (not the embedding tables, which are [vocabulary, hidden]). */
+  private static boolean isLinearWeight(String name) {
+    return name.startsWith("encoder.") && name.endsWith("dense.weight")
+        || name.endsWith(".query.weight") || name.endsWith(".key.weight") || name.endsWith(".value.weight");
   }
 
   int layers() {
@@ -138,9 +144,12 @@ final class PyTorchMiniLm implements SentenceEncoder {
     }
   }
 
-  /** {@code x W + b} with W stored [in, out] as in the ONNX file. */
+  /**
+   * {@code x W + b} as one fused operation; torch's linear takes W as [out, in], which is a transposed view of the
+   * ONNX file's [in, out] layout (made once at load, no copy).
+   */
   private NDArray linear(NDArray x, String prefix) {
-    return x.matMul(parameter(prefix + "weight")).add(parameter(prefix + "bias"));
+    return Linear.linear(x, parameter(prefix + "weight"), parameter(prefix + "bias")).singletonOrThrow();
   }
 
   private NDArray layerNorm(NDArray x, String prefix) {
