@@ -125,7 +125,7 @@ final class OnnxWeights {
           }
         }
         case 2 -> dataType = (int) wire.varint();
-        case 4 -> values = wire.wireType() == Wire.LEN ? floats(wire.bytes()) : unpackedFloatsUnsupported(wire);
+        case 4 -> values = packedFloats(wire);
         case 8 -> name = wire.string();
         case 9 -> values = floats(wire.bytes());
         default -> wire.skip();
@@ -144,8 +144,11 @@ final class OnnxWeights {
     into.put(name, tensor);
   }
 
-  private static FloatBuffer unpackedFloatsUnsupported(Wire wire) {
-    throw new IllegalArgumentException("Invalid ONNX initializer: unpacked float_data at offset " + wire.position());
+  private static FloatBuffer packedFloats(Wire wire) {
+    if (wire.wireType() != Wire.LEN) {
+      throw new IllegalArgumentException("Unsupported ONNX initializer: unpacked float_data at offset " + wire.position());
+    }
+    return floats(wire.bytes());
   }
 
   private static FloatBuffer floats(ByteBuffer bytes) {

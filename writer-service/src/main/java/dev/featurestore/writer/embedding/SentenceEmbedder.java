@@ -179,6 +179,10 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
           modelUrl == null || allowDownload || isLocal(modelUrl),
           "Invalid model URL: %s needs a download; set featurestore.embedding.allow-download=true to allow it",
           modelUrl);
+      Preconditions.checkArgument(
+          !allowDownload || !"true".equalsIgnoreCase(System.getenv("DJL_OFFLINE")),
+          "Invalid download setting: allow-download is set but the environment has DJL_OFFLINE=%s, which forbids it",
+          System.getenv("DJL_OFFLINE"));
       DjlEnvironment.prepare(cacheDir, allowDownload);
       int threads = intraOpThreads > 0 ? intraOpThreads : Runtime.getRuntime().availableProcessors();
       if (engine == EmbeddingEngine.PYTORCH) {
@@ -201,7 +205,12 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
     private SentenceEmbedder fromUrl(int threads) {
       Criteria.Builder<TokenBatch, float[][]> criteria = criteria(threads);
       if (isLocal(modelUrl)) {
-        criteria.optModelPath(localPath(modelUrl));
+        Path local = localPath(modelUrl);
+        Preconditions.checkArgument(
+            engine != EmbeddingEngine.PYTORCH || hasFileEndingIn(local, ".pt"),
+            "Invalid model for the PyTorch engine: %s holds no TorchScript (*.pt) file; an ONNX model runs on onnxruntime",
+            local);
+        criteria.optModelPath(local);
       } else {
         criteria.optModelUrls(modelUrl);
       }
@@ -248,6 +257,14 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
             .build();
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot load the tokenizer from " + file, e);
+      }
+    }
+
+    private static boolean hasFileEndingIn(Path path, String suffix) {
+      try (Stream<Path> files = Files.isDirectory(path) ? Files.list(path) : Stream.of(path)) {
+        return files.anyMatch(file -> file.getFileName().toString().endsWith(suffix));
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot list the model files in " + path, e);
       }
     }
 

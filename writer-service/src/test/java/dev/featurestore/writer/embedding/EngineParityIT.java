@@ -6,6 +6,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.featurestore.common.Embeddings;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +18,20 @@ class EngineParityIT {
 
   private static final double TOLERANCE = 1e-6;
   private static final List<String> CORPUS = EmbeddingCorpus.texts(220, 6);
+
+  @Test
+  void theOnnxFileYieldsExactlyTheParametersOfBertModel() {
+    Map<String, OnnxWeights.Tensor> weights = OnnxWeights.read(MiniLmArtifact.extract(SentenceEmbedderIT.MODEL_CACHE).onnxFile());
+    // 3 embedding tables + their LayerNorm, and 16 per layer: q, k, v, attention output, intermediate, output
+    // (weight and bias each) and two LayerNorms (weight and bias each)
+    assertThat(weights).hasSize(5 + 6 * 16);
+    assertThat(weights.get("embeddings.word_embeddings.weight").shape()).containsExactly(30522, 384);
+    for (int layer = 0; layer < 6; layer++) {
+      assertThat(weights.get("encoder.layer." + layer + ".attention.self.query.weight").shape()).containsExactly(384, 384);
+      assertThat(weights.get("encoder.layer." + layer + ".intermediate.dense.weight").shape()).containsExactly(384, 1536);
+      assertThat(weights.get("encoder.layer." + layer + ".output.dense.weight").shape()).containsExactly(1536, 384);
+    }
+  }
 
   @Test
   void theCorpusIsVariedEnough() throws Exception {
