@@ -37,6 +37,28 @@ class SentenceEmbedderIT {
     assertThat(norm(vector)).isCloseTo(1.0, within(1e-6));
   }
 
+  /**
+   * Regression pins: components 0-4, 100 and 383 of texts outside the sentence-transformers reference above (empty,
+   * CJK, code, numbers, truncated), as ONNX Runtime computed them when the PyTorch engine was added (2026-11-25).
+   */
+  @ParameterizedTest
+  @EnumSource(EmbeddingEngine.class)
+  void matchesPinnedGoldenVectorsOfUnusualTexts(EmbeddingEngine engine) {
+    Map<String, float[]> golden = Map.of(
+        "", new float[] {-0.118838f, 0.048299f, -0.002548f, -0.011011f, 0.051951f, 0.035949f, -0.015717f},
+        "日本語の文章を埋め込みます。", new float[] {0.030445f, 0.073298f, 0.050695f, 0.028610f, -0.083259f, -0.025646f, -0.001045f},
+        "def f(x):\n    return x ** 2", new float[] {-0.007613f, 0.046609f, -0.004785f, 0.060229f, -0.058044f, -0.112072f, -0.002102f},
+        "3.14159 2.71828", new float[] {0.018112f, -0.004968f, 0.010424f, 0.056146f, -0.047691f, 0.098948f, 0.013571f},
+        "word ".repeat(300), new float[] {-0.008124f, -0.095586f, -0.038673f, 0.049662f, -0.043794f, -0.075985f, 0.015241f});
+    int[] components = {0, 1, 2, 3, 4, 100, 383};
+    golden.forEach((text, expected) -> {
+      float[] vector = embedder(engine).embed(text);
+      for (int i = 0; i < components.length; i++) {
+        assertThat(vector[components[i]]).as("component %d of %s", components[i], text).isCloseTo(expected[i], within(2e-6f));
+      }
+    });
+  }
+
   @ParameterizedTest
   @EnumSource(EmbeddingEngine.class)
   void paraphrasesAreCloserThanUnrelatedSentences(EmbeddingEngine engine) {
