@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
-import dev.featurestore.common.Embeddings;
 
 /**
  * Feeds a {@link TokenBatch} to the MiniLM ONNX graph and turns its {@code last_hidden_state} into sentence
@@ -35,7 +34,8 @@ final class MiniLmTranslator implements NoBatchifyTranslator<TokenBatch, float[]
     NDArray hidden = output.contains("last_hidden_state") ? output.get("last_hidden_state") : output.get(0);
     float[] flat = hidden.toFloatArray();
     int sequenceLength = batch.sequenceLength();
-    int dimension = Embeddings.DIMENSION;
+    // from the output, not Embeddings.DIMENSION: a user's model may have another width, which load() then refuses
+    int dimension = Math.toIntExact(hidden.getShape().get(hidden.getShape().dimension() - 1));
     float[][] embeddings = new float[batch.size()][];
     for (int b = 0; b < batch.size(); b++) {
       embeddings[b] = meanPoolAndNormalise(flat, batch.attentionMask()[b], b * sequenceLength * dimension, dimension);

@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
+import dev.featurestore.common.Embeddings;
 import dev.featurestore.common.ModelId;
 import dev.featurestore.common.Preconditions;
 import java.io.IOException;
@@ -222,7 +223,14 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
         throw new IllegalArgumentException("Invalid model " + modelUrl + ": no tokenizer.json in " + dir);
       }
       ModelId id = ModelId.of(modelName != null ? modelName : modelUrl, "sha256:" + directoryDigest(dir));
-      return new SentenceEmbedder(id, engine, tokenizer(tokenizerFile), encoder, maxBatchSize);
+      SentenceEmbedder embedder = new SentenceEmbedder(id, engine, tokenizer(tokenizerFile), encoder, maxBatchSize);
+      int dimension = embedder.embed("dimension probe").length;
+      if (dimension != Embeddings.DIMENSION) {
+        embedder.close();
+        throw new IllegalArgumentException(
+            "Invalid model " + modelUrl + ": it gives " + dimension + "-dimensional embeddings; the table holds " + Embeddings.DIMENSION);
+      }
+      return embedder;
     }
 
     private Criteria.Builder<TokenBatch, float[][]> criteria(int threads) {
