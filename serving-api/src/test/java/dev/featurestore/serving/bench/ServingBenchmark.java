@@ -37,6 +37,9 @@ class ServingBenchmark {
   private static final int WARMUP = Integer.getInteger("bench.warmup", 5);
   private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
   private static final int LANES = 8;
+  /** -Dbench.json=false skips the JSON runs (for quick experiments on the binary path). */
+  private static final boolean JSON = Boolean.parseBoolean(System.getProperty("bench.json", "true"));
+  private static final OpenLoopLoad.Result SKIPPED = new OpenLoopLoad.Result(new long[0], 0, 1);
 
   @Test
   void servingLatencyUnderOpenLoopLoad() throws Exception {
@@ -68,9 +71,9 @@ class ServingBenchmark {
           singleJson[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
           singleBinary[i] = HttpLane.get("/v1/features/" + id(i), FeatureBinaryConverter.MEDIA_TYPE_VALUE);
         }
-        OpenLoopLoad.Result httpSingle = OpenLoopLoad.run(() -> new HttpLane(port, i -> singleJson[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS);
+        OpenLoopLoad.Result httpSingle = JSON ? OpenLoopLoad.run(() -> new HttpLane(port, i -> singleJson[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS) : SKIPPED;
         OpenLoopLoad.Result httpSingleBinary = OpenLoopLoad.run(() -> new HttpLane(port, i -> singleBinary[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS);
-        OpenLoopLoad.Result httpBatch = OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, "application/json")), LANES, BATCH_RATE, WARMUP, SECONDS);
+        OpenLoopLoad.Result httpBatch = JSON ? OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, "application/json")), LANES, BATCH_RATE, WARMUP, SECONDS) : SKIPPED;
         OpenLoopLoad.Result httpBatchBinary =
             OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, FeatureBinaryConverter.MEDIA_TYPE_VALUE)), LANES, BATCH_RATE, WARMUP, SECONDS);
         double hitRatio = app.getBean(io.micrometer.core.instrument.MeterRegistry.class).get("featurestore.serving.hot.cache.hit.ratio").gauge().value();

@@ -2,13 +2,10 @@ package dev.featurestore.writer.embedding;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** Files shipped inside jars (model weights, native libraries), copied out once into a cache directory. */
@@ -33,21 +30,13 @@ final class ClasspathResources {
 
   /** Hex SHA-256 of the resources' bytes, in order. */
   static String sha256(String... resources) throws IOException {
-    MessageDigest sha256 = newSha256();
+    MessageDigest sha256 = Digests.newSha256();
     for (String resource : resources) {
-      try (InputStream in = new DigestInputStream(open(resource), sha256)) {
-        in.transferTo(OutputStream.nullOutputStream());
+      try (InputStream in = open(resource)) {
+        Digests.update(sha256, in);
       }
     }
     return HexFormat.of().formatHex(sha256.digest());
-  }
-
-  static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
-    }
   }
 
   private static InputStream open(String resource) {

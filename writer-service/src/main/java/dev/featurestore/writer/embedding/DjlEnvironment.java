@@ -6,7 +6,8 @@ import java.nio.file.Path;
 
 /**
  * The JVM-wide settings DJL and its engines read once, when they first load: applied before any DJL class reads
- * them; settings the user gave explicitly (system properties) win.
+ * them. Settings the user gave explicitly (system properties) win, except offline mode, which follows
+ * {@code featurestore.embedding.allow-download}.
  */
 final class DjlEnvironment {
 
@@ -21,11 +22,9 @@ final class DjlEnvironment {
    * {@code cacheDir} instead of {@code ~/.djl.ai} and the temp directory.
    */
   static void prepare(Path cacheDir, boolean allowDownload) {
-    if (allowDownload) {
-      System.setProperty("ai.djl.offline", "false");
-    } else {
-      setIfAbsent("ai.djl.offline", "true");
-    }
+    // set either way, not only when absent: featurestore.embedding.allow-download is the user's explicit choice, and
+    // a JVM that loaded a downloadable model before must not stay online for the next one
+    System.setProperty("ai.djl.offline", Boolean.toString(!allowDownload));
     setIfAbsent("OPT_OUT_TRACKING", "true");
     if (System.getenv("DJL_CACHE_DIR") == null) {
       setIfAbsent("DJL_CACHE_DIR", cacheDir.toAbsolutePath().toString());

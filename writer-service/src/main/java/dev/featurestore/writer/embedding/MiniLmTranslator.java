@@ -32,6 +32,12 @@ final class MiniLmTranslator implements NoBatchifyTranslator<TokenBatch, float[]
   public float[][] processOutput(TranslatorContext ctx, NDList output) {
     TokenBatch batch = (TokenBatch) ctx.getAttachment(BATCH);
     NDArray hidden = output.contains("last_hidden_state") ? output.get("last_hidden_state") : output.get(0);
+    ai.djl.ndarray.types.Shape shape = hidden.getShape();
+    if (shape.dimension() != 3 || shape.get(0) != batch.size() || shape.get(1) != batch.sequenceLength()) {
+      // e.g. a model that pools itself ([batch, dim]): mean pooling over tokens would read garbage
+      throw new IllegalStateException("The model's output has shape " + shape + "; expected the last hidden state ("
+          + batch.size() + ", " + batch.sequenceLength() + ", dimension)");
+    }
     float[] flat = hidden.toFloatArray();
     int sequenceLength = batch.sequenceLength();
     // from the output, not Embeddings.DIMENSION: a user's model may have another width, which load() then refuses

@@ -31,10 +31,17 @@ final class OnnxWeights {
 
   private static final int FLOAT32 = 1;
 
-  /** One float32 tensor: its shape and its values (a little-endian view into the model file). */
-  record Tensor(long[] shape, FloatBuffer values) {
+  /**
+   * One float32 tensor: its shape, its values (a little-endian view into the model file), and whether it is the
+   * right-hand input of a MatMul, i.e. a Linear weight stored [in, out] rather than torch's [out, in].
+   */
+  record Tensor(long[] shape, FloatBuffer values, boolean matMulWeight) {
     long size() {
       return Arrays.stream(shape).reduce(1, Math::multiplyExact);
+    }
+
+    Tensor asMatMulWeight() {
+      return new Tensor(shape, values, true);
     }
   }
 
@@ -79,7 +86,10 @@ final class OnnxWeights {
       }
     }
     Map<String, Tensor> named = new LinkedHashMap<>();
-    initializers.forEach((name, tensor) -> named.put(renames.getOrDefault(name, name), tensor));
+    initializers.forEach((name, tensor) -> {
+      String rename = renames.get(name);
+      named.put(rename == null ? name : rename, rename == null ? tensor : tensor.asMatMulWeight());
+    });
     return Collections.unmodifiableMap(named);
   }
 
@@ -98,9 +108,9 @@ final class OnnxWeights {
     for (Wire wire = new Wire(bytes); wire.hasNext(); ) {
       int field = wire.nextTag();
       switch (field) {
-        case 1 -> inputs.add(wire.string());
-        case 3 -> name = wire.string();
-        case 4 -> opType = wire.string();
+        case 1 -> inputs.add(wire.expect(Wire.LEN).string());
+        case 3 -> name = wire.expect(Wire.LEN).string();
+        case 4 -> opType = wire.expect(Wire.LEN).string();
         default -> wire.skip();
       }
     }
@@ -124,10 +134,10 @@ final class OnnxWeights {
             dims.add(wire.varint());
           }
         }
-        case 2 -> dataType = (int) wire.varint();
+        case 2 -> dataType = (int) wire.expect(Wire.VARINT).varint();
         case 4 -> values = packedFloats(wire);
-        case 8 -> name = wire.string();
-        case 9 -> values = floats(wire.bytes());
+        case 8 -> name = wire.expect(Wire.LEN).string();
+        case 9 -> values = floats(wire.expect(Wire.LEN).bytes());
         default -> wire.skip();
       }
     }
@@ -135,7 +145,7 @@ final class OnnxWeights {
       return;
     }
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-    Tensor tensor = new Tensor(shape, values);
+    Tensor tensor = new Tensor(shape, values, false);
     if (values == null || values.remaining() != tensor.size()) {
       throw new IllegalArgumentException(
           "Invalid ONNX initializer " + name + ": shape " + Arrays.toString(shape) + " but "
@@ -152,6 +162,9 @@ final class OnnxWeights {
   }
 
   private static FloatBuffer floats(ByteBuffer bytes) {
+    if (bytes.remaining() % Float.BYTES != 0) {
+      throw new IllegalArgumentException("Malformed ONNX file: float data of " + bytes.remaining() + " bytes");
+    }
     return bytes.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
   }
 
@@ -187,6 +200,14 @@ final class OnnxWeights {
       return wireType;
     }
 
+    Wire expect(int type) {
+      if (wireType != type) {
+        throw new IllegalArgumentException(
+            "Malformed ONNX file: wire type " + wireType + " where " + type + " belongs, at offset " + buffer.position());
+      }
+      return this;
+    }
+
     long varint() {
       long value = 0;
       for (int shift = 0; shift < 64; shift += 7) {
@@ -200,9 +221,13 @@ final class OnnxWeights {
     }
 
     ByteBuffer bytes() {
-      int length = Math.toIntExact(varint());
-      ByteBuffer slice = buffer.slice(buffer.position(), length);
-      buffer.position(buffer.position() + length);
+      long length = varint();
+      if (length < 0 || length > buffer.remaining()) {
+        throw new IllegalArgumentException(
+            "Malformed ONNX file: a field of " + length + " bytes at offset " + buffer.position() + " with " + buffer.remaining() + " left");
+      }
+      ByteBuffer slice = buffer.slice(buffer.position(), (int) length);
+      buffer.position(buffer.position() + (int) length);
       return slice;
     }
 

@@ -12,7 +12,9 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,13 +36,15 @@ final class PyTorchMiniLm implements SentenceEncoder {
 
   private final NDManager weights;
   private final Map<String, NDArray> parameters = new HashMap<>();
+  private final Set<String> fromMatMul;
   private final int layers;
   private final int heads;
   private final int hidden;
 
-  private PyTorchMiniLm(NDManager weights, Map<String, NDArray> parameters, int heads) {
+  private PyTorchMiniLm(NDManager weights, Map<String, NDArray> parameters, Set<String> fromMatMul, int heads) {
     this.weights = weights;
     this.parameters.putAll(parameters);
+    this.fromMatMul = Set.copyOf(fromMatMul);
     this.heads = heads;
     int maxLayer = -1;
     for (String name : parameters.keySet()) {
@@ -55,6 +59,15 @@ final class PyTorchMiniLm implements SentenceEncoder {
       throw new IllegalArgumentException(
           "Not a BERT encoder this runtime can run: " + layers + " layers, hidden size " + hidden + ", " + heads + " heads");
     }
+    for (int layer = 0; layer < layers; layer++) {
+      String prefix = "encoder.layer." + layer + ".";
+      for (String linear : new String[] {"attention.self.query.", "attention.self.key.", "attention.self.value.", "attention.output.dense."}) {
+        expectShape(prefix + linear + "weight", hidden, hidden);
+      }
+      long intermediate = parameter(prefix + "intermediate.dense.weight").getShape().get(0);
+      expectShape(prefix + "intermediate.dense.weight", intermediate, hidden);
+      expectShape(prefix + "output.dense.weight", hidden, intermediate);
+    }
   }
 
   /** Loads the BERT weights of an ONNX export onto the PyTorch engine. */
@@ -62,21 +75,29 @@ final class PyTorchMiniLm implements SentenceEncoder {
     NDManager weights = Engine.getEngine(ENGINE).newBaseManager();
     try {
       Map<String, NDArray> parameters = new HashMap<>();
+      Set<String> fromMatMul = new HashSet<>();
       OnnxWeights.read(onnxFile).forEach((name, tensor) -> {
         NDArray array = weights.create(tensor.values(), new Shape(tensor.shape()), DataType.FLOAT32);
-        parameters.put(name, isLinearWeight(name) ? array.transpose() : array);
+        // torch's linear wants [out, in]: a transposed view of a MatMul's [in, out] weight, no copy
+        parameters.put(name, tensor.matMulWeight() ? array.transpose() : array);
+        if (tensor.matMulWeight()) {
+          fromMatMul.add(name);
+        }
       });
-      return new PyTorchMiniLm(weights, parameters, heads);
+      return new PyTorchMiniLm(weights, parameters, fromMatMul, heads);
     } catch (RuntimeException e) {
       weights.close();
       throw e;
     }
   }
 
-  /** The [in, out] matrices of Linear layers (not the embedding tables, which are [vocabulary, hidden]). */
-  private static boolean isLinearWeight(String name) {
-    return name.startsWith("encoder.") && name.endsWith("dense.weight")
-        || name.endsWith(".query.weight") || name.endsWith(".key.weight") || name.endsWith(".value.weight");
+  /** A Linear weight as torch sees it, [out, in]; a weight not taken from a MatMul would not be transposed. */
+  private void expectShape(String name, long out, long in) {
+    Shape shape = parameter(name).getShape();
+    if (!shape.equals(new Shape(out, in)) || !fromMatMul.contains(name)) {
+      throw new IllegalArgumentException("Not a BERT encoder this runtime can run: " + name + " has shape " + shape
+          + (fromMatMul.contains(name) ? "" : " and feeds no MatMul") + ", expected the [in, out] weight of a MatMul, read as (" + out + ", " + in + ")");
+    }
   }
 
   int layers() {
@@ -134,8 +155,15 @@ final class PyTorchMiniLm implements SentenceEncoder {
       NDArray query = linear(x, prefix + "attention.self.query.").reshape(size, length, heads, headSize).transpose(0, 2, 1, 3);
       NDArray keyT = linear(x, prefix + "attention.self.key.").reshape(size, length, heads, headSize).transpose(0, 2, 3, 1);
       NDArray value = linear(x, prefix + "attention.self.value.").reshape(size, length, heads, headSize).transpose(0, 2, 1, 3);
-      NDArray probabilities = query.matMul(keyT).div((float) Math.sqrt(headSize)).add(attentionBias).softmax(-1);
-      NDArray context = probabilities.matMul(value).transpose(0, 2, 1, 3).reshape(size, length, hidden);
+      // the [batch, heads, length, length] arrays are the largest of the pass (100 MB at 32 x 256 tokens): scale the
+      // query instead of the scores, add the mask in place, and free each as soon as the next one exists
+      NDArray scores = query.mul((float) (1 / Math.sqrt(headSize))).matMul(keyT);
+      scores.addi(attentionBias);
+      NDArray probabilities = scores.softmax(-1);
+      scores.close();
+      NDArray attended4d = probabilities.matMul(value);
+      probabilities.close();
+      NDArray context = attended4d.transpose(0, 2, 1, 3).reshape(size, length, hidden);
       NDArray attended = layerNorm(linear(context, prefix + "attention.output.dense.").add(x), prefix + "attention.output.LayerNorm.");
       NDArray intermediate = Activation.gelu(linear(attended, prefix + "intermediate.dense."));
       NDArray output = layerNorm(linear(intermediate, prefix + "output.dense.").add(attended), prefix + "output.LayerNorm.");

@@ -1,26 +1,18 @@
 package dev.featurestore.writer.embedding;
 
-import ai.djl.MalformedModelException;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
 import dev.featurestore.common.Embeddings;
 import dev.featurestore.common.ModelId;
 import dev.featurestore.common.Preconditions;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -92,6 +84,16 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
   public float[] embed(String text) {
     return embed(List.of(text)).get(0);
+  }
+
+  /** The texts as one batch in the order given, padded to the longest (tests mix lengths on purpose). */
+  TokenBatch batchOf(List<String> texts) {
+    Encoding[] encodings = tokenizer.batchEncode(texts);
+    List<Integer> all = new ArrayList<>(texts.size());
+    for (int i = 0; i < texts.size(); i++) {
+      all.add(i);
+    }
+    return pad(all, encodings);
   }
 
   private static TokenBatch pad(List<Integer> chunk, Encoding[] encodings) {
@@ -182,7 +184,7 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
           modelUrl);
       Preconditions.checkArgument(
           !allowDownload || !"true".equalsIgnoreCase(System.getenv("DJL_OFFLINE")),
-          "Invalid download setting: allow-download is set but the environment has DJL_OFFLINE=%s, which forbids it",
+          "Invalid download setting: allow-download is set but the environment has DJL_OFFLINE=%s (set DJL_OFFLINE=false)",
           System.getenv("DJL_OFFLINE"));
       DjlEnvironment.prepare(cacheDir, allowDownload);
       int threads = intraOpThreads > 0 ? intraOpThreads : Runtime.getRuntime().availableProcessors();
@@ -196,17 +198,23 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
     private SentenceEmbedder bundled(int threads) {
       MiniLmArtifact artifact = MiniLmArtifact.extract(cacheDir);
-      SentenceEncoder encoder =
-          engine == EmbeddingEngine.PYTORCH
-              ? PyTorchMiniLm.load(artifact.onnxFile(), MINILM_HEADS)
-              : new DjlModelEncoder(loadModel(criteria(threads).optModelPath(artifact.onnxFile()), artifact.onnxFile().toString()));
-      return new SentenceEmbedder(artifact.model(), engine, tokenizer(artifact.tokenizerFile()), encoder, maxBatchSize);
+      HuggingFaceTokenizer tokenizer = tokenizer(artifact.tokenizerFile());
+      try {
+        SentenceEncoder encoder =
+            engine == EmbeddingEngine.PYTORCH
+                ? PyTorchMiniLm.load(artifact.onnxFile(), MINILM_HEADS)
+                : DjlModelEncoder.load(criteria(threads).optModelPath(artifact.onnxFile()), artifact.onnxFile().toString());
+        return new SentenceEmbedder(artifact.model(), engine, tokenizer, encoder, maxBatchSize);
+      } catch (RuntimeException e) {
+        tokenizer.close();
+        throw e;
+      }
     }
 
     private SentenceEmbedder fromUrl(int threads) {
       Criteria.Builder<TokenBatch, float[][]> criteria = criteria(threads);
-      if (isLocal(modelUrl)) {
-        Path local = localPath(modelUrl);
+      Path local = isLocal(modelUrl) ? localPath(modelUrl) : null;
+      if (local != null) {
         Preconditions.checkArgument(
             engine != EmbeddingEngine.PYTORCH || hasFileEndingIn(local, ".pt"),
             "Invalid model for the PyTorch engine: %s holds no TorchScript (*.pt) file; an ONNX model runs on onnxruntime",
@@ -215,22 +223,29 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
       } else {
         criteria.optModelUrls(modelUrl);
       }
-      DjlModelEncoder encoder = new DjlModelEncoder(loadModel(criteria, modelUrl));
-      Path dir = encoder.modelDir();
-      Path tokenizerFile = dir.resolve("tokenizer.json");
-      if (!Files.isRegularFile(tokenizerFile)) {
-        encoder.close();
-        throw new IllegalArgumentException("Invalid model " + modelUrl + ": no tokenizer.json in " + dir);
+      DjlModelEncoder encoder = DjlModelEncoder.load(criteria, modelUrl);
+      SentenceEmbedder embedder = null;
+      try {
+        Path dir = encoder.modelDir();
+        Path tokenizerFile = dir.resolve("tokenizer.json");
+        Preconditions.checkArgument(Files.isRegularFile(tokenizerFile), "Invalid model %s: no tokenizer.json in %s", modelUrl, dir);
+        List<Path> files = local != null && Files.isRegularFile(local) ? List.of(local, tokenizerFile) : topLevelFiles(dir);
+        ModelId id = ModelId.of(modelName != null ? modelName : modelUrl, "sha256:" + Digests.sha256(files));
+        embedder = new SentenceEmbedder(id, engine, tokenizer(tokenizerFile), encoder, maxBatchSize);
+        int dimension = embedder.embed("dimension probe").length;
+        Preconditions.checkArgument(
+            dimension == Embeddings.DIMENSION,
+            "Invalid model %s: it gives %s-dimensional embeddings; the table holds " + Embeddings.DIMENSION,
+            modelUrl, dimension);
+        return embedder;
+      } catch (RuntimeException e) {
+        if (embedder != null) {
+          embedder.close();
+        } else {
+          encoder.close();
+        }
+        throw e;
       }
-      ModelId id = ModelId.of(modelName != null ? modelName : modelUrl, "sha256:" + directoryDigest(dir));
-      SentenceEmbedder embedder = new SentenceEmbedder(id, engine, tokenizer(tokenizerFile), encoder, maxBatchSize);
-      int dimension = embedder.embed("dimension probe").length;
-      if (dimension != Embeddings.DIMENSION) {
-        embedder.close();
-        throw new IllegalArgumentException(
-            "Invalid model " + modelUrl + ": it gives " + dimension + "-dimensional embeddings; the table holds " + Embeddings.DIMENSION);
-      }
-      return embedder;
     }
 
     private Criteria.Builder<TokenBatch, float[][]> criteria(int threads) {
@@ -241,17 +256,6 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
         criteria.optOption("interOpNumThreads", "1");
       }
       return criteria;
-    }
-
-    private static ai.djl.repository.zoo.ZooModel<TokenBatch, float[][]> loadModel(
-        Criteria.Builder<TokenBatch, float[][]> criteria, String source) {
-      try {
-        return criteria.build().loadModel();
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot load the embedding model from " + source, e);
-      } catch (ModelNotFoundException | MalformedModelException e) {
-        throw new IllegalStateException("Cannot load the embedding model from " + source, e);
-      }
     }
 
     private static HuggingFaceTokenizer tokenizer(Path file) {
@@ -285,23 +289,12 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
     }
   }
 
-  /**
-   * SHA-256 over every file of a model directory (relative names and contents, in name order), so the identity
-   * written with every row changes when the weights, the tokenizer or any other file of the model does.
-   */
-  static String directoryDigest(Path dir) {
-    MessageDigest sha256 = ClasspathResources.newSha256();
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
-        sha256.update(dir.relativize(file).toString().getBytes(StandardCharsets.UTF_8));
-        sha256.update((byte) 0);
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha256)) {
-          in.transferTo(OutputStream.nullOutputStream());
-        }
-      }
+  /** The model's own files: the directory's regular, non-hidden files (not its subdirectories), in name order. */
+  static List<Path> topLevelFiles(Path dir) {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(Files::isRegularFile).filter(file -> !file.getFileName().toString().startsWith(".")).sorted().toList();
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot hash the model files in " + dir, e);
+      throw new UncheckedIOException("Cannot list the model files in " + dir, e);
     }
-    return HexFormat.of().formatHex(sha256.digest());
   }
 }

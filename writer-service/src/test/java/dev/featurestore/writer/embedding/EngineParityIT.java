@@ -35,6 +35,8 @@ class EngineParityIT {
 
   @Test
   void theCorpusIsVariedEnough() throws Exception {
+    // the fixed texts (empty, scripts, emoji, code, numbers) lead; generated ones interleave lengths, so batches of 8
+    // in corpus order mix short texts with long ones
     assertThat(CORPUS).hasSizeGreaterThanOrEqualTo(200);
     // the shipped tokenizer.json truncates at 128; count the word pieces of the whole text
     try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder()
@@ -57,11 +59,14 @@ class EngineParityIT {
     // one call: sorted by length into sub-batches of 32, each padded to its longest text
     List<float[]> onnxBatched = onnx.embed(CORPUS);
     List<float[]> torchBatched = torch.embed(CORPUS);
+    // in corpus order, 8 at a time: short texts padded beside 256-piece ones
+    List<float[]> onnxMixed = mixedBatches(onnx);
+    List<float[]> torchMixed = mixedBatches(torch);
 
     double worst = 0;
     List<String> disagreements = new ArrayList<>();
     for (int i = 0; i < CORPUS.size(); i++) {
-      float[][] variants = {onnxAlone.get(i), torchAlone.get(i), onnxBatched.get(i), torchBatched.get(i)};
+      float[][] variants = {onnxAlone.get(i), torchAlone.get(i), onnxBatched.get(i), torchBatched.get(i), onnxMixed.get(i), torchMixed.get(i)};
       for (int a = 0; a < variants.length; a++) {
         assertThat(SentenceEmbedderIT.norm(variants[a])).isBetween(1 - 1e-5, 1 + 1e-5);
         for (int b = a + 1; b < variants.length; b++) {
@@ -86,6 +91,15 @@ class EngineParityIT {
     torch.embed(CORPUS.subList(0, 64));
     assertThat(encoder.residentArrays()).isEqualTo(before);
     assertThat(encoder.layers()).isEqualTo(6);
+  }
+
+  private static List<float[]> mixedBatches(SentenceEmbedder embedder) {
+    List<float[]> vectors = new ArrayList<>(CORPUS.size());
+    for (int from = 0; from < CORPUS.size(); from += 8) {
+      TokenBatch batch = embedder.batchOf(CORPUS.subList(from, Math.min(CORPUS.size(), from + 8)));
+      vectors.addAll(List.of(embedder.encoder().encode(batch)));
+    }
+    return vectors;
   }
 
   private static List<float[]> alone(SentenceEmbedder embedder) {

@@ -28,6 +28,11 @@ public final class EngineProbe {
         for (int i = 3; i < args.length; i++) {
           throughput(embedder, texts, Integer.parseInt(args[i]));
         }
+        // the writer's largest batch: 32 texts truncated at 256 word pieces (attention arrays of 32 x 12 x 256 x 256)
+        List<String> longTexts = EmbeddingCorpus.texts(400, 8).stream().filter(t -> t.length() > 1500).limit(32).toList();
+        long t0 = System.nanoTime();
+        embedder.embed(longTexts);
+        System.out.printf("long-batch: %d %d%n", longTexts.size(), (System.nanoTime() - t0) / 1_000_000);
       }
       for (String library : mappedLibraries()) {
         System.out.println("mapped: " + library);

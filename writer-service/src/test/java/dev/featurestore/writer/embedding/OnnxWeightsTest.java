@@ -27,6 +27,8 @@ class OnnxWeightsTest {
     assertThat(weights).containsOnlyKeys("encoder.layer.3.attention.self.query.weight", "encoder.layer.3.attention.self.query.bias");
     OnnxWeights.Tensor weight = weights.get("encoder.layer.3.attention.self.query.weight");
     assertThat(weight.shape()).containsExactly(2, 3);
+    assertThat(weight.matMulWeight()).isTrue();
+    assertThat(weights.get("encoder.layer.3.attention.self.query.bias").matMulWeight()).isFalse();
     assertThat(values(weight)).containsExactly(1, 2, 3, 4, 5, 6);
     assertThat(values(weights.get("encoder.layer.3.attention.self.query.bias"))).containsExactly(0.5f, -0.5f, 1e-12f);
   }
@@ -45,6 +47,14 @@ class OnnxWeightsTest {
         .hasMessageContaining("embeddings.word_embeddings.weight")
         .hasMessageContaining("[2, 2]")
         .hasMessageContaining("3 values");
+  }
+
+  @Test
+  void aFieldLongerThanItsMessageIsMalformed() {
+    byte[] truncated = concat(varint(7L << 3 | 2), varint(1000), new byte[10]);
+    assertThatThrownBy(() -> OnnxWeights.fromModel(ByteBuffer.wrap(truncated)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("Malformed ONNX file: a field of 1000 bytes");
   }
 
   @Test

@@ -36,7 +36,8 @@ class OtherModelIT {
         assertThat(actual.get(i)).containsExactly(expected.get(i));
       }
       assertThat(other.model().name()).isEqualTo("acme/minilm-copy");
-      assertThat(other.model().digest()).isEqualTo("sha256:" + SentenceEmbedder.directoryDigest(modelDir));
+      assertThat(other.model().digest())
+          .isEqualTo("sha256:" + Digests.sha256(List.of(modelDir.resolve("model.onnx"), modelDir.resolve("tokenizer.json"))));
     }
   }
 
@@ -50,9 +51,27 @@ class OtherModelIT {
       before = other.model().digest();
       assertThat(other.model().name()).isEqualTo(changed.toString());
     }
+    // files of subdirectories and hidden files are not the model's
+    Files.createDirectories(changed.resolve("onnx"));
+    Files.writeString(changed.resolve("onnx").resolve("model_quantized.onnx"), "another variant");
+    Files.writeString(changed.resolve(".lock"), "");
+    try (SentenceEmbedder other = load(changed, null)) {
+      assertThat(other.model().digest()).isEqualTo(before);
+    }
     Files.writeString(changed.resolve("tokenizer.json"), "\n", StandardOpenOption.APPEND);
     try (SentenceEmbedder other = load(changed, null)) {
       assertThat(other.model().digest()).isNotEqualTo(before);
+    }
+  }
+
+  @Test
+  void aModelFileIsNamedByItselfAndTheTokenizerBesideIt() throws Exception {
+    Files.writeString(modelDir.resolve("notes.txt"), "not part of the model");
+    try (SentenceEmbedder other = load(modelDir.resolve("model.onnx"), null)) {
+      assertThat(other.model().digest())
+          .isEqualTo("sha256:" + Digests.sha256(List.of(modelDir.resolve("model.onnx"), modelDir.resolve("tokenizer.json"))));
+    } finally {
+      Files.delete(modelDir.resolve("notes.txt"));
     }
   }
 

@@ -90,6 +90,9 @@ class SentenceEmbedderIT {
     assertThat(a).containsExactly(b);
     float[] c = embedder(engine).embed("word ".repeat(100));
     assertThat(Embeddings.cosine(a, c)).isLessThan(1.0);
+    // ... and not earlier (the shipped tokenizer.json would cut at 128): a change at piece 250 still counts
+    float[] d = embedder(engine).embed("word ".repeat(248) + "volcano " + "word ".repeat(51));
+    assertThat(1 - Embeddings.cosine(a, d)).isGreaterThan(1e-6);
   }
 
   @ParameterizedTest
