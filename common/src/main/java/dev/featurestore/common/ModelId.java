@@ -6,10 +6,13 @@ package dev.featurestore.common;
  */
 public record ModelId(String name, String digest) {
 
+  // compiled once: every value read from memcached builds a ModelId
+  private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("[a-z0-9]+:[0-9a-f]{8,128}");
+
   public ModelId {
     Preconditions.checkArgument(name != null && !name.isBlank(), "Invalid model name: %s", name);
     Preconditions.checkArgument(
-        digest != null && digest.matches("[a-z0-9]+:[0-9a-f]{8,128}"), "Invalid model digest: %s", digest);
+        digest != null && DIGEST.matcher(digest).matches(), "Invalid model digest: %s", digest);
   }
 
   public static ModelId of(String name, String digest) {

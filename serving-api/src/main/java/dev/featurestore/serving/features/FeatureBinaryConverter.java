@@ -1,13 +1,11 @@
 package dev.featurestore.serving.features;
 
 import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.Timestamps;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.List;
 import org.springframework.http.HttpInputMessage;
 import org.springframework.http.HttpOutputMessage;
@@ -72,13 +70,12 @@ public final class FeatureBinaryConverter extends AbstractHttpMessageConverter<O
       if (result.found()) {
         FeatureResponse feature = result.feature();
         buffer.putLong(feature.snapshotId()).putLong(feature.sequenceNumber());
-        buffer.putLong(Timestamps.toMicros(Instant.parse(feature.eventTime())));
-        buffer.putLong(Timestamps.toMicros(Instant.parse(feature.processedAt())));
+        buffer.putLong(feature.eventTimeMicros()).putLong(feature.processedAtMicros());
         putString(buffer, feature.model());
         putString(buffer, feature.modelDigest());
-        for (float value : feature.embedding()) {
-          buffer.putFloat(value);
-        }
+        // one bulk copy (the float view shares the buffer's little-endian order), then move past it
+        buffer.asFloatBuffer().put(feature.embedding());
+        buffer.position(buffer.position() + feature.embedding().length * Float.BYTES);
       }
     }
     output.getHeaders().setContentLength(buffer.position());

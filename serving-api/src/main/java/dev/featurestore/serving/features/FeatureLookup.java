@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import net.spy.memcached.MemcachedClient;
+import net.spy.memcached.NodeLocator;
 import org.springframework.stereotype.Service;
 
 /**
@@ -33,6 +34,7 @@ import org.springframework.stereotype.Service;
 public class FeatureLookup {
 
   private final MemcachedClient memcached;
+  private final NodeLocator nodes;
   private final ServedGeneration generation;
   private final HotFeatureCache hotCache;
   private final long timeoutMillis;
@@ -45,6 +47,9 @@ public class FeatureLookup {
   public FeatureLookup(
       MemcachedClient memcached, ServedGeneration generation, HotFeatureCache hotCache, ServingProperties properties, MeterRegistry meters) {
     this.memcached = memcached;
+    // getNodeLocator() copies the whole ketama ring on every call (~10 KB): take the copy once. Its nodes report the
+    // live connection state, and the server list never changes while the app runs.
+    this.nodes = memcached.getNodeLocator();
     this.generation = generation;
     this.hotCache = hotCache;
     this.timeoutMillis = properties.memcached().operationTimeout().toMillis();
@@ -123,7 +128,7 @@ public class FeatureLookup {
       // spymemcached's multi-get reads the keys of a server it lost from the next one in the ring: they would come
       // back as misses, so a batch that needs a lost server fails like a single lookup does
       for (String key : idByKey.keySet()) {
-        if (!memcached.getNodeLocator().getPrimary(key).isActive()) {
+        if (!nodes.getPrimary(key).isActive()) {
           throw new OnlineStoreUnavailableException("the memcached server of doc id " + idByKey.get(key) + " is unreachable");
         }
       }

@@ -1,10 +1,15 @@
 package dev.featurestore.serving.features;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.common.Timestamps;
 
-/** The JSON body of a found feature; field names are snake_case like the table's columns. */
+/**
+ * The JSON body of a found feature; field names are snake_case like the table's columns. The timestamps are also
+ * kept as epoch microseconds (not serialised) so the binary representation need not parse the strings back.
+ */
 public record FeatureResponse(
     @JsonProperty("doc_id") String docId,
     @JsonProperty("model") String model,
@@ -13,7 +18,9 @@ public record FeatureResponse(
     @JsonProperty("event_time") String eventTime,
     @JsonProperty("processed_at") String processedAt,
     @JsonProperty("snapshot_id") long snapshotId,
-    @JsonProperty("sequence_number") long sequenceNumber) {
+    @JsonProperty("sequence_number") long sequenceNumber,
+    @JsonIgnore long eventTimeMicros,
+    @JsonIgnore long processedAtMicros) {
 
   static FeatureResponse of(OnlineFeature feature) {
     FeatureRow row = feature.row();
@@ -25,6 +32,8 @@ public record FeatureResponse(
         row.eventTime().toString(),
         row.processedAt().toString(),
         feature.version().snapshotId(),
-        feature.version().sequenceNumber());
+        feature.version().sequenceNumber(),
+        Timestamps.toMicros(row.eventTime()),
+        Timestamps.toMicros(row.processedAt()));
   }
 }
