@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.OnlineFeature;
 import dev.featurestore.common.Timestamps;
+import tools.jackson.databind.annotation.JsonSerialize;
 
 /**
  * The JSON body of a found feature; field names are snake_case like the table's columns. The timestamps are also
@@ -14,7 +15,7 @@ public record FeatureResponse(
     @JsonProperty("doc_id") String docId,
     @JsonProperty("model") String model,
     @JsonProperty("model_digest") String modelDigest,
-    @JsonProperty("embedding") float[] embedding,
+    @JsonProperty("embedding") @JsonSerialize(using = EmbeddingJson.class) float[] embedding,
     @JsonProperty("event_time") String eventTime,
     @JsonProperty("processed_at") String processedAt,
     @JsonProperty("snapshot_id") long snapshotId,
