@@ -39,6 +39,8 @@ class ServingBenchmark {
   private static final int LANES = 8;
   /** -Dbench.json=false skips the JSON runs (for quick experiments on the binary path). */
   private static final boolean JSON = Boolean.parseBoolean(System.getProperty("bench.json", "true"));
+  /** -Dbench.single=false skips the one-id runs. */
+  private static final boolean SINGLE = Boolean.parseBoolean(System.getProperty("bench.single", "true"));
   private static final OpenLoopLoad.Result SKIPPED = new OpenLoopLoad.Result(new long[0], 0, 1);
 
   @Test
@@ -71,8 +73,8 @@ class ServingBenchmark {
           singleJson[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
           singleBinary[i] = HttpLane.get("/v1/features/" + id(i), FeatureBinaryConverter.MEDIA_TYPE_VALUE);
         }
-        OpenLoopLoad.Result httpSingle = JSON ? OpenLoopLoad.run(() -> new HttpLane(port, i -> singleJson[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS) : SKIPPED;
-        OpenLoopLoad.Result httpSingleBinary = OpenLoopLoad.run(() -> new HttpLane(port, i -> singleBinary[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS);
+        OpenLoopLoad.Result httpSingle = JSON && SINGLE ? OpenLoopLoad.run(() -> new HttpLane(port, i -> singleJson[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS) : SKIPPED;
+        OpenLoopLoad.Result httpSingleBinary = !SINGLE ? SKIPPED : OpenLoopLoad.run(() -> new HttpLane(port, i -> singleBinary[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS);
         OpenLoopLoad.Result httpBatch = JSON ? OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, "application/json")), LANES, BATCH_RATE, WARMUP, SECONDS) : SKIPPED;
         OpenLoopLoad.Result httpBatchBinary =
             OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, FeatureBinaryConverter.MEDIA_TYPE_VALUE)), LANES, BATCH_RATE, WARMUP, SECONDS);
