@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * GELU, each followed by residual + LayerNorm), then mean pooling over the attention mask and L2 normalisation.
  *
  * <p>Every intermediate array of a layer lives in a sub-manager closed when the layer is done, so native memory
- * stays at one layer's worth of activations whatever the batch. Not thread-safe.
+ * stays at one layer's worth of activations however deep the model; the batch size bounds that layer's share. Not
+ * thread-safe.
  */
 final class PyTorchMiniLm implements SentenceEncoder {
 
