@@ -67,6 +67,21 @@ final class LocalSuite implements AutoCloseable {
     producer = new KafkaProducer<>(producerConfig);
   }
 
+  /** What Prometheus would scrape from the three services' {@code /actuator/prometheus}, one text. */
+  String scrapeAll() throws IOException, InterruptedException {
+    StringBuilder all = new StringBuilder();
+    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
+      int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+      HttpResponse<String> response =
+          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).GET().build(), HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException("/actuator/prometheus on port " + port + " answered " + response.statusCode());
+      }
+      all.append(response.body()).append('\n');
+    }
+    return all.toString();
+  }
+
   /** Mean of a timer of one of the services, in milliseconds (NaN if it has not recorded yet). */
   double meanMillis(String timer, String... tags) {
     for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {

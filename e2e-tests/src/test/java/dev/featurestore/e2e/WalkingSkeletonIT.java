@@ -121,6 +121,39 @@ class WalkingSkeletonIT {
     assertThat(header(dead.get("missing-text-" + run), DeadLetterChannel.HEADER_ERROR_CODE)).isEqualTo("MISSING_FIELD");
   }
 
+  /**
+   * Every metric the alert rules (ops/prometheus/alerts.yml) query is exported by a running service, once the
+   * traffic that creates it has happened (a dead letter, a lookup, a missing id). The rules' own logic is tested by
+   * promtool ({@code AlertRulesTest}).
+   */
+  @Test
+  void everyMetricTheAlertRulesQueryIsExported() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    send("metrics-bad-" + run, "{not json".getBytes(StandardCharsets.UTF_8));
+    String goodId = "metrics-good-" + run;
+    send(goodId, document(goodId, "Traffic so that every alerted metric exists."));
+    suite.producer.flush();
+    awaitServed(goodId);
+    assertThat(get("metrics-missing-" + run).statusCode()).isEqualTo(404);
+
+    java.util.Set<String> alerted = AlertRulesTest.metricNames();
+    assertThat(alerted).contains("featurestore_replicator_lag_seconds", "http_server_requests_seconds_bucket");
+    long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
+    java.util.Set<String> missing = alerted;
+    while (!missing.isEmpty() && System.nanoTime() < deadline) {
+      String scraped = suite.scrapeAll();
+      missing = alerted.stream()
+          .filter(name -> !java.util.regex.Pattern.compile("(?m)^" + name + "[{ ]").matcher(scraped).find())
+          .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+      if (!missing.isEmpty()) {
+        Thread.sleep(200);
+      }
+    }
+    assertThat(missing).as("metrics the alert rules query but no service exports").isEmpty();
+    // the serving latency rule selects on these labels
+    assertThat(suite.scrapeAll()).containsPattern("http_server_requests_seconds_bucket\\{[^}]*service=\"serving-api\"[^}]*uri=\"/v1/features/\\{docId}\"");
+  }
+
   @Test
   void tombstoneErasesTheIdFromTheApi() throws Exception {
     String id = "erased-" + UUID.randomUUID().toString().substring(0, 8);
