@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -67,19 +68,13 @@ final class LocalSuite implements AutoCloseable {
     producer = new KafkaProducer<>(producerConfig);
   }
 
-  /** What Prometheus would scrape from the three services' {@code /actuator/prometheus}, one text. */
-  String scrapeAll() throws IOException, InterruptedException {
-    StringBuilder all = new StringBuilder();
+  /** The {@code host:port} of each service's HTTP server (actuator included). */
+  List<String> actuatorTargets() {
+    List<String> targets = new java.util.ArrayList<>();
     for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
-      int port = ((WebServerApplicationContext) context).getWebServer().getPort();
-      HttpResponse<String> response =
-          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus")).GET().build(), HttpResponse.BodyHandlers.ofString());
-      if (response.statusCode() != 200) {
-        throw new IllegalStateException("/actuator/prometheus on port " + port + " answered " + response.statusCode());
-      }
-      all.append(response.body()).append('\n');
+      targets.add("127.0.0.1:" + ((WebServerApplicationContext) context).getWebServer().getPort());
     }
-    return all.toString();
+    return targets;
   }
 
   /** Mean of a timer of one of the services, in milliseconds (NaN if it has not recorded yet). */
