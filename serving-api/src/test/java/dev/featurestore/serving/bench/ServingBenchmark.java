@@ -157,12 +157,18 @@ class ServingBenchmark {
   }
 
   private static String row(OpenLoopLoad.Result result) {
+    if (result == SKIPPED) {
+      return "skipped | | | |";
+    }
     return String.format("%s | %s | %s | %s | %d",
         millis(result.percentile(50)), millis(result.percentile(99)), millis(result.percentile(99.9)),
         millis(result.micros().length == 0 ? -1 : result.micros()[result.micros().length - 1]), result.errors());
   }
 
   private static double ratio(OpenLoopLoad.Result http, OpenLoopLoad.Result raw) {
+    if (http == SKIPPED) {
+      return 0;
+    }
     return (double) http.percentile(99) / Math.max(1, raw.percentile(99));
   }
 

@@ -67,10 +67,7 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
   public List<float[]> embed(List<String> texts) {
     float[][] result = new float[texts.size()][];
     Encoding[] encodings = tokenizer.batchEncode(texts);
-    List<Integer> order = new ArrayList<>(texts.size());
-    for (int i = 0; i < texts.size(); i++) {
-      order.add(i);
-    }
+    List<Integer> order = positions(texts.size());
     order.sort(Comparator.comparingInt(i -> encodings[i].getIds().length));
     for (int start = 0; start < order.size(); start += maxBatchSize) {
       List<Integer> chunk = order.subList(start, Math.min(order.size(), start + maxBatchSize));
@@ -88,12 +85,16 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
   /** The texts as one batch in the order given, padded to the longest (tests mix lengths on purpose). */
   TokenBatch batchOf(List<String> texts) {
-    Encoding[] encodings = tokenizer.batchEncode(texts);
-    List<Integer> all = new ArrayList<>(texts.size());
-    for (int i = 0; i < texts.size(); i++) {
-      all.add(i);
+    return pad(positions(texts.size()), tokenizer.batchEncode(texts));
+  }
+
+  /** 0, 1, ..., count - 1, as a list the caller may reorder. */
+  private static List<Integer> positions(int count) {
+    List<Integer> positions = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      positions.add(i);
     }
-    return pad(all, encodings);
+    return positions;
   }
 
   private static TokenBatch pad(List<Integer> chunk, Encoding[] encodings) {
