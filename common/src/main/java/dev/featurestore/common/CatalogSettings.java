@@ -70,6 +70,30 @@ public record CatalogSettings(String name, String table, Map<String, String> pro
     return FeatureTable.createOrLoad(catalog, FeatureTable.identifier(table));
   }
 
+  /**
+   * Loads the feature table afresh from {@code catalog} (a round trip to the catalog database and a read of the
+   * table's metadata file), for readiness checks; throws when either is unreachable. Does not create the table.
+   */
+  public TableProbe probe(Catalog catalog) {
+    org.apache.iceberg.Table loaded = catalog.loadTable(FeatureTable.identifier(table));
+    org.apache.iceberg.Snapshot current = loaded.currentSnapshot();
+    return new TableProbe(table, current == null ? null : current.snapshotId(), current == null ? null : java.time.Instant.ofEpochMilli(current.timestampMillis()));
+  }
+
+  /** What {@link #probe} found: the table's current snapshot, null for both while the table is empty. */
+  public record TableProbe(String table, Long snapshotId, java.time.Instant committedAt) {
+
+    public Map<String, Object> details() {
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("table", table);
+      details.put("snapshotId", snapshotId == null ? "none" : snapshotId);
+      if (committedAt != null) {
+        details.put("committedAt", committedAt.toString());
+      }
+      return details;
+    }
+  }
+
   /** Builds the catalog; creates the local state directory first when the default SQLite catalog is used. */
   public Catalog load(Path stateDir) {
     Map<String, String> resolved = resolvedProperties(stateDir);

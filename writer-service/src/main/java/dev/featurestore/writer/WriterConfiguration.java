@@ -7,8 +7,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.springframework.boot.health.contributor.Health;
-import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -62,21 +60,6 @@ class WriterConfiguration {
         .maxTextBytes(writer.maxTextBytes())
         .meters(meters)
         .build();
-  }
-
-  /** DOWN when the ingest thread died or the last batch failed (the writer is stalled, retrying). */
-  @Bean
-  HealthIndicator ingestHealth(IngestLoop ingestLoop) {
-    return () -> {
-      Health.Builder health = ingestLoop.isAlive() && ingestLoop.lastError() == null ? Health.up() : Health.down();
-      if (ingestLoop.lastError() != null) {
-        health.withDetail("lastError", ingestLoop.lastError());
-      }
-      if (ingestLoop.lastBatchCommitted() != null) {
-        health.withDetail("lastBatchCommitted", ingestLoop.lastBatchCommitted().toString());
-      }
-      return health.build();
-    };
   }
 
   @Bean

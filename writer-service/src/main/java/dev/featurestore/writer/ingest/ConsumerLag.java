@@ -1,0 +1,58 @@
+package dev.featurestore.writer.ingest;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * How far the table is behind Kafka, over the partitions this writer owns: per partition, where the log ends minus
+ * the next offset the table holds. Unlike the consumer's own lag (which counts from what was fetched), this counts
+ * records read but still being embedded or committed, so it is the lag a training job or the replicator sees.
+ *
+ * <p>Updated by the consumer thread, read by metric scrapes.
+ */
+final class ConsumerLag {
+
+  private final Map<TopicPartition, Long> tableNext = new ConcurrentHashMap<>();
+  private final Map<TopicPartition, Long> logEnd = new ConcurrentHashMap<>();
+
+  /** The partition was positioned where the table's ledger says it ends. */
+  void resumed(TopicPartition partition, long next) {
+    tableNext.put(partition, next);
+    logEnd.merge(partition, next, Math::max);
+  }
+
+  /** A batch was committed to the table, up to (not including) these offsets. */
+  void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    offsets.forEach((partition, offset) -> tableNext.computeIfPresent(partition, (p, next) -> Math.max(next, offset.offset())));
+  }
+
+  /** The partition's log ends at {@code end} (its last stable offset under read_committed). */
+  void logEnd(TopicPartition partition, long end) {
+    if (tableNext.containsKey(partition)) {
+      logEnd.put(partition, end);
+    }
+  }
+
+  void released(Collection<TopicPartition> partitions) {
+    partitions.forEach(
+        partition -> {
+          tableNext.remove(partition);
+          logEnd.remove(partition);
+        });
+  }
+
+  /** Records behind, summed over the owned partitions. */
+  double total() {
+    long total = 0;
+    for (Map.Entry<TopicPartition, Long> next : tableNext.entrySet()) {
+      Long end = logEnd.get(next.getKey());
+      if (end != null) {
+        total += Math.max(0, end - next.getValue());
+      }
+    }
+    return total;
+  }
+}

@@ -1,0 +1,48 @@
+package dev.featurestore.writer.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class ConsumerLagTest {
+
+  private static final TopicPartition P0 = new TopicPartition("documents", 0);
+  private static final TopicPartition P1 = new TopicPartition("documents", 1);
+
+  @Test
+  void countsFromWhatTheTableHoldsNotFromWhatWasFetched() {
+    ConsumerLag lag = new ConsumerLag();
+    lag.resumed(P0, 100);
+    lag.resumed(P1, 0);
+    assertThat(lag.total()).isZero();
+
+    lag.logEnd(P0, 150);
+    lag.logEnd(P1, 10);
+    assertThat(lag.total()).isEqualTo(60);
+
+    // fetched up to 150 but only 120 committed: 30 records are still on their way to the table
+    lag.committed(Map.of(P0, new OffsetAndMetadata(120)));
+    assertThat(lag.total()).isEqualTo(40);
+
+    // an older commit reported late does not move the table back
+    lag.committed(Map.of(P0, new OffsetAndMetadata(110), P1, new OffsetAndMetadata(10)));
+    assertThat(lag.total()).isEqualTo(30);
+  }
+
+  @Test
+  void forgetsReleasedPartitionsAndIgnoresOnesItDoesNotOwn() {
+    ConsumerLag lag = new ConsumerLag();
+    lag.resumed(P0, 5);
+    lag.logEnd(P0, 25);
+    lag.logEnd(P1, 1_000);
+    lag.committed(Map.of(P1, new OffsetAndMetadata(3)));
+    assertThat(lag.total()).isEqualTo(20);
+
+    lag.released(List.of(P0));
+    assertThat(lag.total()).isZero();
+  }
+}
