@@ -17,6 +17,14 @@ public final class MemcachedClients {
   /** Values are stored as the raw bytes of {@link OnlineFeatureCodec}: no Java serialization, no compression. */
   public static final Transcoder<byte[]> RAW_BYTES = new RawBytesTranscoder();
 
+  static {
+    // spymemcached logs to stderr by itself unless told otherwise: through SLF4J its lines follow the service's
+    // log levels and format (JSON included) like every other line
+    if (System.getProperty("net.spy.log.LoggerImpl") == null) {
+      System.setProperty("net.spy.log.LoggerImpl", "net.spy.memcached.compat.log.SLF4JLogger");
+    }
+  }
+
   private MemcachedClients() {}
 
   public static MemcachedClient connect(MemcachedSettings settings) {

@@ -42,7 +42,75 @@ class DockerComposeFileTest {
 
   @Test
   void definesTheInfrastructureAndTheThreeServices() {
-    assertThat(services).containsKeys("kafka", "memcached", "postgres", "writer-service", "replicator-service", "serving-api");
+    assertThat(services)
+        .containsKeys("kafka", "memcached-1", "memcached-2", "postgres", "writer-service", "replicator-service", "serving-api", "prometheus", "grafana");
+  }
+
+  @Test
+  void imagesArePinnedToAVersion() {
+    for (Map.Entry<String, Object> service : services.entrySet()) {
+      Object image = map(service.getValue(), service.getKey()).get("image");
+      assertThat(String.valueOf(image)).as("image of %s", service.getKey()).matches("[^:]+:[^:]+").doesNotEndWith(":latest");
+    }
+  }
+
+  @Test
+  void everyBindMountedPathExists() throws IOException {
+    int binds = 0;
+    for (String name : services.keySet()) {
+      for (Map.Entry<String, String> mount : mountsOf(name).entrySet()) {
+        if (mount.getValue().startsWith(".") || mount.getValue().startsWith("/")) {
+          binds++;
+          assertThat(ROOT.resolve(mount.getValue()).normalize()).as("%s mounts %s at %s", name, mount.getValue(), mount.getKey()).exists();
+        }
+      }
+    }
+    assertThat(binds).isGreaterThanOrEqualTo(3);
+  }
+
+  @Test
+  void appHealthchecksAskForReadinessOnTheServicesOwnPort() {
+    for (String name : APP_SERVICES) {
+      Map<String, Object> healthcheck = map(map(services.get(name), name).get("healthcheck"), name + ".healthcheck");
+      String test = String.valueOf(healthcheck.get("test"));
+      assertThat(test).as("%s healthcheck", name).contains("http://localhost:" + environment(name).get("SERVER_PORT") + "/actuator/health/readiness");
+    }
+  }
+
+  @Test
+  void appServicesShareTwoMemcachedServersThePostgresCatalogAndALogSwitch() {
+    Map<String, String> writer = environment("writer-service");
+    for (String name : APP_SERVICES) {
+      Map<String, String> env = environment(name);
+      List<String> memcached = hosts(env.get("FEATURESTORE_MEMCACHED_SERVERS"));
+      assertThat(memcached).as("%s memcached servers", name).hasSizeGreaterThanOrEqualTo(2).doesNotHaveDuplicates();
+      // consistent hashing: the same servers in the same order everywhere
+      assertThat(env.get("FEATURESTORE_MEMCACHED_SERVERS")).isEqualTo(writer.get("FEATURESTORE_MEMCACHED_SERVERS"));
+      assertThat(env.get("FEATURESTORE_CATALOG_TABLE")).isEqualTo(writer.get("FEATURESTORE_CATALOG_TABLE")).isNotBlank();
+      assertThat(env).as("%s log format switch", name).containsEntry("LOGGING_STRUCTURED_FORMAT_CONSOLE", "${FEATURESTORE_LOG_FORMAT:-}");
+      JsonNode catalog = JsonMapper.builder().build().readTree(env.get("SPRING_APPLICATION_JSON")).at("/featurestore/catalog/properties");
+      assertThat(catalog.get("uri").asString()).as("%s catalog", name).startsWith("jdbc:postgresql://postgres:5432/");
+    }
+  }
+
+  @Test
+  void prometheusScrapesEveryAppServiceOnItsPortAndLoadsTheRules() throws Exception {
+    assertThat(mountsOf("prometheus")).containsEntry("/etc/prometheus", "./ops/prometheus");
+    Map<String, Object> config;
+    try (Reader reader = Files.newBufferedReader(AlertRulesTest.RULES_DIR.resolve("prometheus.yml"))) {
+      config = new Yaml().load(reader);
+    }
+    List<String> targets = new ArrayList<>();
+    for (Object job : (List<?>) config.get("scrape_configs")) {
+      Map<String, Object> scrape = map(job, "scrape_config");
+      assertThat(scrape.get("metrics_path")).isEqualTo("/actuator/prometheus");
+      for (Object staticConfig : (List<?>) scrape.get("static_configs")) {
+        ((List<?>) map(staticConfig, "static_config").get("targets")).forEach(target -> targets.add(String.valueOf(target)));
+      }
+    }
+    assertThat(targets).containsExactlyInAnyOrderElementsOf(APP_SERVICES.stream().map(name -> name + ":" + environment(name).get("SERVER_PORT")).toList());
+    // valid syntax, and every rule file it names exists and is valid
+    assertThat(AlertRulesTest.promtool("check", "config", "prometheus.yml")).contains("SUCCESS: 1 rule files found", "SUCCESS: 6 rules found");
   }
 
   @Test
@@ -50,7 +118,7 @@ class DockerComposeFileTest {
     for (String name : APP_SERVICES) {
       Map<String, String> env = environment(name);
       assertThat(env).as("environment of %s", name).doesNotContainKey("<<").containsKey("SERVER_PORT").containsKey("FEATURESTORE_STATE_DIR");
-      assertThat(dependsOn(name)).as("depends_on of %s", name).doesNotContain("<<").contains("kafka", "memcached", "postgres");
+      assertThat(dependsOn(name)).as("depends_on of %s", name).doesNotContain("<<").contains("kafka", "memcached-1", "memcached-2", "postgres");
     }
     assertThat(environment("writer-service").get("SERVER_PORT")).isNotEqualTo(environment("serving-api").get("SERVER_PORT"));
   }
@@ -267,6 +335,24 @@ class DockerComposeFileTest {
       }
     }
     return env;
+  }
+
+  /** The volumes of a service, short syntax: container path to source (a named volume or a host path). */
+  static Map<String, String> mountsOf(String service) throws IOException {
+    if (services == null) {
+      parseComposeFile();
+    }
+    Object volumes = map(services.get(service), service).get("volumes");
+    Map<String, String> mounts = new LinkedHashMap<>();
+    if (volumes != null) {
+      for (Object volume : (List<?>) volumes) {
+        String[] parts = String.valueOf(volume).split(":");
+        if (parts.length >= 2) {
+          mounts.put(parts[1], parts[0]);
+        }
+      }
+    }
+    return mounts;
   }
 
   private static List<String> dependsOn(String service) {

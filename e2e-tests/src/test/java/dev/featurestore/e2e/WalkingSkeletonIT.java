@@ -8,6 +8,8 @@ import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.FeatureTable;
 import dev.featurestore.writer.ingest.DeadLetterChannel;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -15,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -121,13 +125,44 @@ class WalkingSkeletonIT {
     assertThat(header(dead.get("missing-text-" + run), DeadLetterChannel.HEADER_ERROR_CODE)).isEqualTo("MISSING_FIELD");
   }
 
+  /** Each service's readiness names the dependencies it waits on, and all of them answer. */
+  @Test
+  void everyServiceIsReadyAndItsReadinessCoversItsDependencies() throws Exception {
+    String id = "ready-" + UUID.randomUUID().toString().substring(0, 8);
+    send(id, document(id, "Readiness after a first commit."));
+    suite.producer.flush();
+    awaitServed(id);
+    List<String> targets = suite.actuatorTargets();
+    Map<String, List<String>> expected =
+        Map.of(
+            targets.get(0), List.of("readinessState", "kafka", "catalog", "ingest"),
+            targets.get(1), List.of("readinessState", "catalog", "memcached"),
+            targets.get(2), List.of("readinessState", "memcached"));
+    for (Map.Entry<String, List<String>> service : expected.entrySet()) {
+      HttpResponse<String> readiness = actuator(service.getKey(), "/health/readiness");
+      assertThat(readiness.statusCode()).as("readiness of %s: %s", service.getKey(), readiness.body()).isEqualTo(200);
+      JsonNode body = JSON.readTree(readiness.body());
+      assertThat(body.get("components").propertyNames()).as("readiness of %s", service.getKey()).containsExactlyInAnyOrderElementsOf(service.getValue());
+      assertThat(body.findValues("status")).allSatisfy(status -> assertThat(status.asString()).isEqualTo("UP"));
+    }
+    JsonNode writerCatalog = JSON.readTree(actuator(targets.get(0), "/health/readiness").body()).at("/components/catalog/details");
+    assertThat(writerCatalog.get("table").asString()).isEqualTo("featurestore.document_embeddings");
+    assertThat(writerCatalog.get("snapshotId").isNumber()).as("catalog details %s", writerCatalog).isTrue();
+  }
+
+  private HttpResponse<String> actuator(String target, String path) throws IOException, InterruptedException {
+    return suite.http.send(HttpRequest.newBuilder(URI.create("http://" + target + "/actuator" + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   /**
-   * A real Prometheus scrapes the three services with the alert rules loaded: every rule is healthy, and every metric
-   * the rules query returns data through Prometheus' HTTP API once the traffic that creates it has happened (a dead
-   * letter, a lookup, a missing id). The rules' logic is unit-tested by promtool ({@code AlertRulesTest}).
+   * A real Prometheus scrapes the three services with the alert rules loaded. Every metric the alert rules and the
+   * Grafana dashboard query returns data through Prometheus' HTTP API once the traffic that creates it has happened
+   * (a dead letter, a lookup, a missing id); every panel query of the dashboard evaluates and returns data; every
+   * rule is healthy. The rules' logic is unit-tested by promtool ({@code AlertRulesTest}), the dashboard's form by
+   * {@code GrafanaDashboardTest}.
    */
   @Test
-  void prometheusScrapesEveryMetricTheAlertRulesQuery() throws Exception {
+  void prometheusHasDataForEveryMetricTheAlertRulesAndTheDashboardQuery() throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 8);
     send("metrics-bad-" + run, "{not json".getBytes(StandardCharsets.UTF_8));
     String goodId = "metrics-good-" + run;
@@ -136,27 +171,27 @@ class WalkingSkeletonIT {
     awaitServed(goodId);
     assertThat(get("metrics-missing-" + run).statusCode()).isEqualTo(404);
 
-    java.util.Set<String> alerted = AlertRulesTest.metricNames();
+    Set<String> alerted = AlertRulesTest.metricNames();
+    Set<String> charted = GrafanaDashboard.metricNames();
     assertThat(alerted).contains("featurestore_replicator_lag_seconds", "featurestore_writer_records_dead_lettered_total", "http_server_requests_seconds_bucket");
+    Set<String> queried = new TreeSet<>(alerted);
+    queried.addAll(charted);
     try (PrometheusServer prometheus = PrometheusServer.scraping(suite.actuatorTargets())) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      java.util.Set<String> missing = alerted;
-      while (!missing.isEmpty() && System.nanoTime() < deadline) {
-        java.util.Set<String> stillMissing = new java.util.TreeSet<>();
-        for (String metric : missing) {
-          if (prometheus.api("/api/v1/query", metric).get("result").isEmpty()) {
-            stillMissing.add(metric);
-          }
-        }
-        missing = stillMissing;
-        if (!missing.isEmpty()) {
-          Thread.sleep(500);
-        }
+      Set<String> missing = awaitData(prometheus, queried, metric -> metric);
+      assertThat(missing).as("metrics the alert rules or the dashboard query that Prometheus has no data for").isEmpty();
+      // every series carries both common tags
+      for (String metric : queried) {
+        assertThat(prometheus.api("/api/v1/query", "count(" + metric + "{service=\"\"} or " + metric + "{table=\"\"})").get("result"))
+            .as("series of %s without a service or table label", metric)
+            .isEmpty();
       }
-      assertThat(missing).as("metrics the alert rules query that Prometheus has no data for").isEmpty();
       // the serving latency rule selects on these labels
       assertThat(prometheus.api("/api/v1/query", "http_server_requests_seconds_bucket{service=\"serving-api\", uri=~\"/v1/.*\"}").get("result"))
           .isNotEmpty();
+      Map<String, String> panelQueries = new java.util.LinkedHashMap<>();
+      GrafanaDashboard.queries().forEach(query -> panelQueries.put(query.expression(), query.panel()));
+      Set<String> emptyPanels = awaitData(prometheus, panelQueries.keySet(), expression -> expression);
+      assertThat(emptyPanels).as("dashboard queries without data (panels: %s)", emptyPanels.stream().map(panelQueries::get).toList()).isEmpty();
       // a rule is "ok" once it has been evaluated without error (every second here)
       List<String> healthy = List.of();
       long rulesDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -173,6 +208,25 @@ class WalkingSkeletonIT {
       }
       assertThat(healthy).hasSize(6).contains("FeaturestoreReplicationLagHigh", "FeaturestoreWriterStalled");
     }
+  }
+
+  /** The queries that still return no data after up to a minute of scrapes. */
+  private static Set<String> awaitData(PrometheusServer prometheus, Set<String> items, java.util.function.UnaryOperator<String> query) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    Set<String> missing = new TreeSet<>(items);
+    while (!missing.isEmpty() && System.nanoTime() < deadline) {
+      Set<String> stillMissing = new TreeSet<>();
+      for (String item : missing) {
+        if (prometheus.api("/api/v1/query", query.apply(item)).get("result").isEmpty()) {
+          stillMissing.add(item);
+        }
+      }
+      missing = stillMissing;
+      if (!missing.isEmpty()) {
+        Thread.sleep(500);
+      }
+    }
+    return missing;
   }
 
   @Test
