@@ -52,7 +52,7 @@ class SnapshotFollowerIT {
   @TempDir Path stateDir;
   private Table table;
   private JdbcReplicationState checkpoints;
-  private String stateUrl;
+  private Map<String, String> stateProperties;
   private SimpleMeterRegistry meters;
   private final MemcachedKeyScheme keys = MemcachedKeyScheme.withNamespace("it" + System.nanoTime());
 
@@ -68,12 +68,17 @@ class SnapshotFollowerIT {
     memcached.close();
   }
 
+  /** Where the catalog and the replicator's state live: SQLite under the state directory, as `./featurestore up` runs. */
+  CatalogSettings catalogSettings() {
+    return CatalogSettings.defaults();
+  }
+
   @BeforeEach
   void createTable() {
-    CatalogSettings settings = CatalogSettings.defaults();
+    CatalogSettings settings = catalogSettings();
     Catalog catalog = settings.load(stateDir);
     table = FeatureTable.createOrLoad(catalog, FeatureTable.identifier(settings.table()));
-    stateUrl = settings.resolvedProperties(stateDir).get(CatalogProperties.URI);
+    stateProperties = settings.resolvedProperties(stateDir);
     checkpoints = state("primary", Duration.ofSeconds(30));
     meters = new SimpleMeterRegistry();
   }
@@ -457,7 +462,8 @@ class SnapshotFollowerIT {
   }
 
   private JdbcReplicationState state(String owner, Duration leaseTtl) {
-    return new JdbcReplicationState(stateUrl, null, null, owner, leaseTtl, java.time.Clock.systemUTC());
+    return new JdbcReplicationState(
+        stateProperties.get(CatalogProperties.URI), stateProperties.get("jdbc.user"), stateProperties.get("jdbc.password"), owner, leaseTtl, java.time.Clock.systemUTC());
   }
 
   /** The keys of the generation readers use (generation 0 when the test wrote without a replicator). */
