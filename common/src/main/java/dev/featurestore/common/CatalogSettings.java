@@ -72,21 +72,38 @@ public record CatalogSettings(String name, String table, Map<String, String> pro
 
   /**
    * Loads the feature table afresh from {@code catalog} (a round trip to the catalog database and a read of the
-   * table's metadata file), for readiness checks; throws when either is unreachable. Does not create the table.
+   * table's metadata file), for readiness checks. Never throws: an unreachable catalog or warehouse is a probe with
+   * the error. Does not create the table.
    */
   public TableProbe probe(Catalog catalog) {
-    org.apache.iceberg.Table loaded = catalog.loadTable(FeatureTable.identifier(table));
-    org.apache.iceberg.Snapshot current = loaded.currentSnapshot();
-    return new TableProbe(table, current == null ? null : current.snapshotId(), current == null ? null : java.time.Instant.ofEpochMilli(current.timestampMillis()));
+    try {
+      org.apache.iceberg.Snapshot current = catalog.loadTable(FeatureTable.identifier(table)).currentSnapshot();
+      return current == null
+          ? new TableProbe(table, null, null, null)
+          : new TableProbe(table, current.snapshotId(), java.time.Instant.ofEpochMilli(current.timestampMillis()), null);
+    } catch (RuntimeException e) {
+      return new TableProbe(table, null, null, e.toString());
+    }
   }
 
-  /** What {@link #probe} found: the table's current snapshot, null for both while the table is empty. */
-  public record TableProbe(String table, Long snapshotId, java.time.Instant committedAt) {
+  /**
+   * What {@link #probe} found: the table's current snapshot (null while the table is empty), or the error that kept
+   * it from loading.
+   */
+  public record TableProbe(String table, Long snapshotId, java.time.Instant committedAt, String error) {
+
+    public boolean reachable() {
+      return error == null;
+    }
 
     public Map<String, Object> details() {
       Map<String, Object> details = new LinkedHashMap<>();
       details.put("table", table);
-      details.put("snapshotId", snapshotId == null ? "none" : snapshotId);
+      if (error != null) {
+        details.put("error", error);
+      } else {
+        details.put("snapshotId", snapshotId == null ? "none" : snapshotId);
+      }
       if (committedAt != null) {
         details.put("committedAt", committedAt.toString());
       }

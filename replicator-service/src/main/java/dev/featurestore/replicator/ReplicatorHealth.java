@@ -1,5 +1,6 @@
 package dev.featurestore.replicator;
 
+import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.MemcachedAvailability;
 import io.micrometer.core.instrument.MeterRegistry;
 import net.spy.memcached.MemcachedClient;
@@ -24,7 +25,10 @@ class ReplicatorHealth {
 
   @Bean
   HealthIndicator catalogHealthIndicator(Catalog catalog, ReplicatorProperties properties) {
-    return () -> Health.up().withDetails(properties.catalog().probe(catalog).details()).build();
+    return () -> {
+      CatalogSettings.TableProbe probe = properties.catalog().probe(catalog);
+      return (probe.reachable() ? Health.up() : Health.down()).withDetails(probe.details()).build();
+    };
   }
 
   @Bean

@@ -1,5 +1,6 @@
 package dev.featurestore.writer;
 
+import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.writer.ingest.IngestLoop;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +53,10 @@ class WriterHealth {
 
   @Bean
   HealthIndicator catalogHealthIndicator(Catalog catalog, WriterProperties properties) {
-    return () -> Health.up().withDetails(properties.catalog().probe(catalog).details()).build();
+    return () -> {
+      CatalogSettings.TableProbe probe = properties.catalog().probe(catalog);
+      return (probe.reachable() ? Health.up() : Health.down()).withDetails(probe.details()).build();
+    };
   }
 
   /** DOWN when the ingest thread died or the last batch failed (the writer is stalled, retrying). */

@@ -103,8 +103,8 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
+  /** Stops the server (fast shutdown: clients are disconnected), keeping its data. */
+  public synchronized void stop() {
     if (process != null) {
       try {
         // fast shutdown: disconnect clients, no waiting for them to leave
@@ -117,6 +117,21 @@ public final class PostgresServer implements AutoCloseable {
       }
       process = null;
     }
+  }
+
+  /** Starts the stopped server again on the same port, with its data. */
+  public synchronized void restart() {
+    stop();
+    try {
+      startProcess();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot restart PostgreSQL", e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    stop();
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
     } catch (IOException e) {
