@@ -46,6 +46,29 @@ class DockerComposeFileTest {
         .containsKeys("kafka", "memcached-1", "memcached-2", "postgres", "writer-service", "replicator-service", "serving-api", "prometheus", "grafana");
   }
 
+  /**
+   * A real Compose implementation accepts the file: Debian's docker-compose (1.29, which {@code ./featurestore test}
+   * installs) validates it against its schema and resolves anchors, interpolation and paths without an engine. It
+   * predates the top-level {@code name} key of the Compose specification (Compose v2 reads it), so that one line is
+   * left out of the copy it checks.
+   */
+  @Test
+  void dockerComposeValidatesTheFile() throws Exception {
+    assertThat(compose).containsEntry("name", "featurestore");
+    Path copy = ROOT.resolve("e2e-tests/target/docker-compose.check.yml");
+    Files.createDirectories(copy.getParent());
+    List<String> lines = Files.readAllLines(ROOT.resolve("docker-compose.yml"));
+    assertThat(lines.removeIf(line -> line.equals("name: featurestore"))).isTrue();
+    Files.write(copy, lines);
+    Process process =
+        new ProcessBuilder("docker-compose", "--project-directory", ROOT.toString(), "-f", copy.toString(), "config", "-q")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as("docker-compose config:%n%s", output).isZero();
+  }
+
   @Test
   void imagesArePinnedToAVersion() {
     for (Map.Entry<String, Object> service : services.entrySet()) {

@@ -129,9 +129,7 @@ class WalkingSkeletonIT {
   @Test
   void everyServiceIsReadyAndItsReadinessCoversItsDependencies() throws Exception {
     String id = "ready-" + UUID.randomUUID().toString().substring(0, 8);
-    send(id, document(id, "Readiness after a first commit."));
-    suite.producer.flush();
-    awaitServed(id);
+    sendAndAwaitServed(id, "Readiness after a first commit.");
     List<String> targets = suite.actuatorTargets();
     Map<String, List<String>> expected =
         Map.of(
@@ -166,9 +164,7 @@ class WalkingSkeletonIT {
     String run = UUID.randomUUID().toString().substring(0, 8);
     send("metrics-bad-" + run, "{not json".getBytes(StandardCharsets.UTF_8));
     String goodId = "metrics-good-" + run;
-    send(goodId, document(goodId, "Traffic so that every alerted metric exists."));
-    suite.producer.flush();
-    awaitServed(goodId);
+    sendAndAwaitServed(goodId, "Traffic so that every alerted metric exists.");
     assertThat(get("metrics-missing-" + run).statusCode()).isEqualTo(404);
 
     Set<String> alerted = AlertRulesTest.metricNames();
@@ -232,9 +228,7 @@ class WalkingSkeletonIT {
   @Test
   void tombstoneErasesTheIdFromTheApi() throws Exception {
     String id = "erased-" + UUID.randomUUID().toString().substring(0, 8);
-    send(id, document(id, "A document that will be deleted."));
-    suite.producer.flush();
-    awaitServed(id);
+    sendAndAwaitServed(id, "A document that will be deleted.");
     send(id, null);
     suite.producer.flush();
     long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
@@ -273,6 +267,12 @@ class WalkingSkeletonIT {
 
   private static HttpResponse<String> get(String docId) throws IOException, InterruptedException {
     return suite.get(docId);
+  }
+
+  private JsonNode sendAndAwaitServed(String id, String text) throws Exception {
+    send(id, document(id, text));
+    suite.producer.flush();
+    return awaitServed(id);
   }
 
   private static JsonNode awaitServed(String docId) throws Exception {

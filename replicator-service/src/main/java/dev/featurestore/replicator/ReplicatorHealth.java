@@ -19,11 +19,6 @@ import org.springframework.context.annotation.Configuration;
 class ReplicatorHealth {
 
   @Bean
-  MemcachedAvailability memcachedAvailability(MemcachedClient memcached, MeterRegistry meters) {
-    return MemcachedAvailability.of(memcached).bindTo(meters);
-  }
-
-  @Bean
   HealthIndicator catalogHealthIndicator(Catalog catalog, ReplicatorProperties properties) {
     return () -> {
       CatalogSettings.TableProbe probe = properties.catalog().probe(catalog);
@@ -31,8 +26,10 @@ class ReplicatorHealth {
     };
   }
 
+  /** Also registers the {@code featurestore_memcached_available} gauges. */
   @Bean
-  HealthIndicator memcachedHealthIndicator(MemcachedAvailability availability) {
+  HealthIndicator memcachedHealthIndicator(MemcachedClient memcached, MeterRegistry meters) {
+    MemcachedAvailability availability = MemcachedAvailability.of(memcached).bindTo(meters);
     return () -> (availability.anyAvailable() ? Health.up() : Health.down()).withDetails(availability.details()).build();
   }
 }

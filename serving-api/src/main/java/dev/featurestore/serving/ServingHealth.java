@@ -17,13 +17,10 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class ServingHealth {
 
+  /** Also registers the {@code featurestore_memcached_available} gauges. */
   @Bean
-  MemcachedAvailability memcachedAvailability(MemcachedClient memcached, MeterRegistry meters) {
-    return MemcachedAvailability.of(memcached).bindTo(meters);
-  }
-
-  @Bean
-  HealthIndicator memcachedHealthIndicator(MemcachedAvailability availability) {
+  HealthIndicator memcachedHealthIndicator(MemcachedClient memcached, MeterRegistry meters) {
+    MemcachedAvailability availability = MemcachedAvailability.of(memcached).bindTo(meters);
     return () -> (availability.anyAvailable() ? Health.up() : Health.down()).withDetails(availability.details()).build();
   }
 }
