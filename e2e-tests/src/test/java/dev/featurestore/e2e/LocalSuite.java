@@ -1,6 +1,8 @@
 package dev.featurestore.e2e;
 
+import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.common.testing.PostgresServer;
 import dev.featurestore.replicator.ReplicatorApplication;
 import dev.featurestore.serving.ServingApplication;
 import dev.featurestore.writer.WriterApplication;
@@ -26,8 +28,10 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The whole product in one JVM, through real parts only: an embedded KRaft Kafka broker, a memcached process, an
- * Iceberg table (SQLite JdbcCatalog, Parquet files), the real MiniLM weights, and the three services.
+ * The whole product in one JVM, through real parts only: an embedded KRaft Kafka broker, memcached processes, an
+ * Iceberg table (JdbcCatalog, Parquet files), the real MiniLM weights, and the three services. Either as
+ * {@code ./featurestore up} runs it (one memcached, SQLite catalog) or as docker-compose.yml deploys it (two memcached
+ * servers, the catalog and the replicator's lease in PostgreSQL).
  */
 final class LocalSuite implements AutoCloseable {
 
@@ -35,6 +39,9 @@ final class LocalSuite implements AutoCloseable {
 
   final EmbeddedKafkaKraftBroker kafka;
   final MemcachedServer memcached;
+  private final MemcachedServer secondMemcached;
+  private final PostgresServer postgres;
+  final CatalogSettings catalog;
   final Path stateDir;
   final KafkaProducer<String, byte[]> producer;
   final HttpClient http = HttpClient.newHttpClient();
@@ -43,19 +50,28 @@ final class LocalSuite implements AutoCloseable {
   private final ConfigurableApplicationContext serving;
   private final String servingUrl;
 
-  private LocalSuite() throws IOException {
+  private LocalSuite(boolean likeCompose) throws IOException {
     kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
     // a single broker: the writer's transactional dead-letter producers need a replication factor it can meet
     kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
     kafka.afterPropertiesSet();
     memcached = MemcachedServer.start();
+    secondMemcached = likeCompose ? MemcachedServer.start() : null;
+    postgres = likeCompose ? PostgresServer.start() : null;
+    catalog =
+        likeCompose
+            ? new CatalogSettings(null, null, Map.of("uri", postgres.createDatabase(), "jdbc.user", PostgresServer.USER, "jdbc.password", PostgresServer.PASSWORD))
+            : CatalogSettings.defaults();
     stateDir = Files.createTempDirectory(Path.of("target"), "e2e-state-");
     String[] shared = {
       "--server.port=0",
       "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
       "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
-      "--featurestore.memcached.servers=" + memcached.address(),
+      "--featurestore.memcached.servers=" + memcached.address() + (likeCompose ? "," + secondMemcached.address() : ""),
     };
+    for (Map.Entry<String, String> property : catalog.properties().entrySet()) {
+      shared = with(shared, "--featurestore.catalog.properties." + property.getKey() + "=" + property.getValue());
+    }
     writer = WriterApplication.builder().run(with(shared, "--featurestore.embedding.cache-dir=target/model-cache", "--featurestore.embedding.intra-op-threads=" + Integer.getInteger("bench.intra-op-threads", 0)));
     replicator = ReplicatorApplication.builder().run(with(shared, "--featurestore.replicator.poll-interval=100ms"));
     serving = ServingApplication.builder().run(shared);
@@ -88,8 +104,14 @@ final class LocalSuite implements AutoCloseable {
     return Double.NaN;
   }
 
+  /** As {@code ./featurestore up} runs it: one memcached, the catalog in SQLite. */
   static LocalSuite start() throws IOException {
-    return new LocalSuite();
+    return new LocalSuite(false);
+  }
+
+  /** As docker-compose.yml deploys it: two memcached servers, the catalog and the replicator's lease in PostgreSQL. */
+  static LocalSuite likeCompose() throws IOException {
+    return new LocalSuite(true);
   }
 
   static byte[] document(String id, String text) {
@@ -115,6 +137,12 @@ final class LocalSuite implements AutoCloseable {
       context.close();
     }
     memcached.close();
+    if (secondMemcached != null) {
+      secondMemcached.close();
+    }
+    if (postgres != null) {
+      postgres.close();
+    }
     kafka.destroy();
   }
 }

@@ -38,9 +38,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The whole product in one JVM, through real parts only: an embedded KRaft Kafka broker, a memcached process, an
- * Iceberg table (SQLite JdbcCatalog, Parquet files) and the real MiniLM weights. Documents go in through Kafka and
- * come out of the HTTP API.
+ * The whole product in one JVM, deployed as docker-compose.yml deploys it, through real parts only: an embedded KRaft
+ * Kafka broker, two memcached servers, an Iceberg table (JdbcCatalog in PostgreSQL, Parquet files), the replicator's
+ * lease in the same PostgreSQL, and the real MiniLM weights. Documents go in through Kafka and come out of the HTTP
+ * API. (The SQLite catalog of {@code ./featurestore up} is what the writer's and replicator's own tests use.)
  */
 class WalkingSkeletonIT {
 
@@ -51,7 +52,7 @@ class WalkingSkeletonIT {
 
   @BeforeAll
   static void startEverything() throws IOException {
-    suite = LocalSuite.start();
+    suite = LocalSuite.likeCompose();
   }
 
   @AfterAll
@@ -299,7 +300,7 @@ class WalkingSkeletonIT {
   }
 
   private static Map<String, FeatureRow> readTable() throws IOException {
-    CatalogSettings settings = CatalogSettings.defaults();
+    CatalogSettings settings = suite.catalog;
     Catalog catalog = settings.load(suite.stateDir);
     Table table = catalog.loadTable(FeatureTable.identifier(settings.table()));
     Map<String, FeatureRow> rows = new HashMap<>();
