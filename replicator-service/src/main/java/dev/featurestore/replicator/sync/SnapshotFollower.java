@@ -59,7 +59,9 @@ public final class SnapshotFollower {
   private long filling;
   private long fillingTarget;
   private final AtomicLong lagSnapshots = new AtomicLong();
-  private final AtomicLong lagMillis = new AtomicLong();
+  // when the oldest snapshot not yet in memcached was committed (0: caught up); the gauge ages it at each scrape,
+  // so lag keeps growing while cycles fail
+  private final AtomicLong lagSinceMillis = new AtomicLong();
   private final AtomicLong lastSuccessEpochMillis = new AtomicLong();
   private int consecutiveFailures;
 
@@ -89,7 +91,7 @@ public final class SnapshotFollower {
     meters.gauge("featurestore.replicator.leader", leader);
     meters.gauge("featurestore.replicator.generation", generation);
     meters.gauge("featurestore.replicator.lag.snapshots", lagSnapshots);
-    meters.gauge("featurestore.replicator.lag.seconds", lagMillis, v -> v.get() / 1000.0);
+    meters.gauge("featurestore.replicator.lag.seconds", lagSinceMillis, v -> v.get() == 0 ? 0 : Math.max(0, System.currentTimeMillis() - v.get()) / 1000.0);
     meters.gauge("featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
   }
 
@@ -117,7 +119,7 @@ public final class SnapshotFollower {
   public void release() {
     if (leader.get() == 1) {
       leadership.release(tableName);
-      leader.set(0);
+      stepDown();
     }
   }
 
@@ -129,7 +131,7 @@ public final class SnapshotFollower {
     // a leader renews twice a second (lease TTLs are seconds), not every cycle: idle polling stays cheap
     if (leader.get() == 0 || System.nanoTime() - lastRenewalNanos > RENEW_EVERY_NANOS) {
       if (!leadership.acquireOrRenew(tableName)) {
-        leader.set(0);
+        stepDown();
         return 0;
       }
       leader.set(1);
@@ -138,17 +140,19 @@ public final class SnapshotFollower {
     table.refresh();
     Snapshot current = table.currentSnapshot();
     Checkpoint checkpoint = checkpoints.load(tableName);
+    if (current == null || checkpoint.isAt(current.snapshotId())) {
+      caughtUp();
+    } else {
+      updateLag(current, checkpoint.snapshotId());
+    }
     if (!checkpoint.hasGeneration()) {
       return resync(checkpoint, current, "no generation is complete yet");
     }
     generation.set(checkpoint.generation());
     long changed = healServers(checkpoint);
     if (current == null || checkpoint.isAt(current.snapshotId())) {
-      lagSnapshots.set(0);
-      lagMillis.set(0);
       return changed;
     }
-    updateLag(current, checkpoint.snapshotId());
     TableChangeReader.Plan plan = reader.plan(checkpoint.snapshotId().isPresent() ? checkpoint.snapshotId().getAsLong() : null, current);
     // a checkpoint of the empty table needs no new generation: nothing it could have missed was ever served
     if (plan.fullResync() && checkpoint.snapshotId().isPresent()) {
@@ -193,8 +197,7 @@ public final class SnapshotFollower {
     sentinels.publishWarm(servers, fresh);
     generation.set(fresh);
     count(writer);
-    lagSnapshots.set(0);
-    lagMillis.set(0);
+    caughtUp();
     LOG.info("Generation {} of {} complete: {} keys in {} ms", fresh, tableName, writer.written(), (System.nanoTime() - start) / 1_000_000);
     return writer.written() + writer.deleted();
   }
@@ -206,7 +209,7 @@ public final class SnapshotFollower {
   }
 
   private IllegalStateException lostLease() {
-    leader.set(0);
+    stepDown();
     return new IllegalStateException("Lost the lease of " + tableName + " (or another replicator moved the checkpoint); checkpoint not moved");
   }
 
@@ -265,7 +268,7 @@ public final class SnapshotFollower {
   private void renewDuringLongCycles() {
     if (System.nanoTime() - lastRenewalNanos > RENEW_EVERY_NANOS) {
       if (!leadership.acquireOrRenew(tableName)) {
-        leader.set(0);
+        stepDown();
         throw new IllegalStateException("Lost the lease of " + tableName + " during a cycle");
       }
       lastRenewalNanos = System.nanoTime();
@@ -284,6 +287,17 @@ public final class SnapshotFollower {
       s = s.parentId() == null ? null : table.snapshot(s.parentId());
     }
     lagSnapshots.set(count);
-    lagMillis.set(Math.max(0, System.currentTimeMillis() - oldest.timestampMillis()));
+    lagSinceMillis.set(Math.max(1, oldest.timestampMillis()));
+  }
+
+  private void caughtUp() {
+    lagSnapshots.set(0);
+    lagSinceMillis.set(0);
+  }
+
+  /** Not the leader (any more): a standby reports no lag of its own; the leader's, or the no-leader alert, count. */
+  private void stepDown() {
+    leader.set(0);
+    caughtUp();
   }
 }

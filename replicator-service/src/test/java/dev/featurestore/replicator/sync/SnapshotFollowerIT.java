@@ -107,6 +107,52 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void lagKeepsGrowingWhileCyclesFailAndAStandbyReportsNoLagOfItsOwn() throws Exception {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
+    follower().runOnce();
+    assertThat(gauge(meters, "featurestore.replicator.lag.seconds")).isZero();
+
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    MemcachedClient unreachable = MemcachedClients.connect(new MemcachedSettings(List.of("127.0.0.1:" + closedPort), Duration.ofMillis(100), null));
+    try {
+      SimpleMeterRegistry failingMeters = new SimpleMeterRegistry();
+      SnapshotFollower failing =
+          new SnapshotFollower(
+              table, table.name(), () -> new OnlineStoreWriter(unreachable, keys, 100, 100), new OnlineStoreSentinels(unreachable, keys, 100),
+              checkpoints, checkpoints, failingMeters);
+      FeatureTables.append(table, List.of(FeatureTables.row("b", 2, t0)));
+      assertThat(failing.runOnce()).isZero();
+      assertThat(failingMeters.counter("featurestore.replicator.cycle.failures").count()).isEqualTo(1);
+      assertThat(gauge(failingMeters, "featurestore.replicator.lag.snapshots")).isEqualTo(1);
+      double before = gauge(failingMeters, "featurestore.replicator.lag.seconds");
+      sleep(1100);
+      // no cycle in between: the gauge ages the oldest missing snapshot itself
+      assertThat(gauge(failingMeters, "featurestore.replicator.lag.seconds")).isGreaterThanOrEqualTo(before + 1.0);
+
+      SimpleMeterRegistry standbyMeters = new SimpleMeterRegistry();
+      SnapshotFollower standby = follower(state("standby", Duration.ofSeconds(30)), standbyMeters);
+      assertThat(standby.runOnce()).isZero();
+      assertThat(standby.isLeader()).isFalse();
+      assertThat(gauge(standbyMeters, "featurestore.replicator.lag.seconds")).isZero();
+      assertThat(gauge(standbyMeters, "featurestore.replicator.lag.snapshots")).isZero();
+
+      assertThat(follower().runOnce()).isEqualTo(1);
+      assertThat(gauge(meters, "featurestore.replicator.lag.seconds")).isZero();
+      assertThat(gauge(meters, "featurestore.replicator.lag.snapshots")).isZero();
+    } finally {
+      unreachable.shutdown();
+    }
+  }
+
+  private static double gauge(SimpleMeterRegistry registry, String name) {
+    return registry.get(name).gauge().value();
+  }
+
+  @Test
   void tombstonesAndOverwritesAreMirrored() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0), FeatureTables.row("c", 3, t0)));
