@@ -1,7 +1,9 @@
 package dev.featurestore.writer.ingest;
 
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -22,6 +24,21 @@ final class ConsumerLag {
   void resumed(TopicPartition partition, long next) {
     tableNext.put(partition, next);
     logEnd.merge(partition, next, Math::max);
+  }
+
+  /**
+   * The partition is owned but not yet positioned from the table's ledger: {@code next} (the group's committed offset,
+   * which mirrors the table's) stands in until {@link #resumed} gives the table's own.
+   */
+  void estimated(TopicPartition partition, long next) {
+    tableNext.putIfAbsent(partition, next);
+  }
+
+  /** The partitions of {@code owned} with no known table position yet. */
+  Set<TopicPartition> unknown(Set<TopicPartition> owned) {
+    Set<TopicPartition> unknown = new HashSet<>(owned);
+    unknown.removeAll(tableNext.keySet());
+    return unknown;
   }
 
   /** A batch was committed to the table, up to (not including) these offsets. */

@@ -56,6 +56,8 @@ public final class IngestLoop implements SmartLifecycle {
   private static final Logger LOG = LoggerFactory.getLogger(IngestLoop.class);
   private static final PreparedBatch STOP = new PreparedBatch(Instant.EPOCH, Map.of());
   private static final int MAX_PENDING_RECORDS = 2048;
+  private static final Duration LOG_END_REFRESH = Duration.ofSeconds(5);
+  private static final Duration LOG_END_TIMEOUT = Duration.ofSeconds(2);
 
   private final Supplier<KafkaConsumer<String, byte[]>> consumers;
   private final String topic;
@@ -90,6 +92,9 @@ public final class IngestLoop implements SmartLifecycle {
   private volatile KafkaConsumer<String, byte[]> consumer;
   private volatile Instant lastBatchCommitted;
   private volatile String lastError;
+  // an error of the loop itself (ledger, dead-letter producers, broker), cleared by the next pass that succeeds
+  private volatile String loopError;
+  private long nextLogEndRefresh;
   private Thread pollThread;
   private Thread commitThread;
   private CountDownLatch stopped;
@@ -174,9 +179,10 @@ public final class IngestLoop implements SmartLifecycle {
     return lastBatchCommitted;
   }
 
-  /** The last failure, or null when the last batch succeeded. */
+  /** The last failure, or null when the last batch succeeded and the loop's last pass did too. */
   public String lastError() {
-    return lastError;
+    String batchError = lastError;
+    return batchError != null ? batchError : loopError;
   }
 
   public boolean isAlive() {
@@ -194,6 +200,7 @@ public final class IngestLoop implements SmartLifecycle {
       kafka.subscribe(List.of(topic), new Rebalance());
       while (running) {
         try {
+          refreshLogEnds(kafka);
           applyResults(kafka);
           resumeFromLedger(kafka);
           handOffPending(kafka, false);
@@ -203,10 +210,11 @@ public final class IngestLoop implements SmartLifecycle {
           if (!records.isEmpty()) {
             prepareAndHandOff(kafka, records);
           }
+          loopError = null;
         } catch (WakeupException e) {
           break;
         } catch (RuntimeException e) {
-          lastError = e.toString();
+          loopError = e.toString();
           LOG.warn("Ingest loop error; retrying in 1 s: {}", e.toString());
           sleep(1000);
         }
@@ -370,6 +378,40 @@ public final class IngestLoop implements SmartLifecycle {
       pendingInit.remove(partition);
       kafka.resume(List.of(partition));
       LOG.info("{} resumes at offset {} (table ledger)", partition, position);
+    }
+  }
+
+  /**
+   * Every few seconds, where each owned partition's log ends, from the broker: unlike {@link #observeLogEnds} this
+   * also covers partitions that are paused (a failed batch backing off) or not yet positioned because the catalog
+   * cannot be read, so the lag keeps growing while the writer cannot commit. For a partition not yet positioned from
+   * the table's ledger, the offsets the writer commits to Kafka (which mirror the table's) stand in for it.
+   */
+  private void refreshLogEnds(KafkaConsumer<String, byte[]> kafka) {
+    long now = System.nanoTime();
+    if (now < nextLogEndRefresh) {
+      return;
+    }
+    nextLogEndRefresh = now + LOG_END_REFRESH.toNanos();
+    Set<TopicPartition> owned = kafka.assignment();
+    if (owned.isEmpty()) {
+      return;
+    }
+    try {
+      Set<TopicPartition> unpositioned = lag.unknown(owned);
+      if (!unpositioned.isEmpty()) {
+        Map<TopicPartition, OffsetAndMetadata> committed = kafka.committed(unpositioned, LOG_END_TIMEOUT);
+        Map<TopicPartition, Long> beginnings = kafka.beginningOffsets(unpositioned, LOG_END_TIMEOUT);
+        for (TopicPartition partition : unpositioned) {
+          OffsetAndMetadata offset = committed.get(partition);
+          lag.estimated(partition, offset != null ? offset.offset() : beginnings.getOrDefault(partition, 0L));
+        }
+      }
+      kafka.endOffsets(owned, LOG_END_TIMEOUT).forEach(lag::logEnd);
+    } catch (WakeupException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      LOG.debug("Could not read the log ends of {} (the lag gauge keeps its last value): {}", owned, e.toString());
     }
   }
 

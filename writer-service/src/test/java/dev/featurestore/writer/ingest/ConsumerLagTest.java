@@ -45,4 +45,18 @@ class ConsumerLagTest {
     lag.released(List.of(P0));
     assertThat(lag.total()).isZero();
   }
+
+  @Test
+  void anEstimateStandsInUntilTheTablesOwnPositionIsKnown() {
+    ConsumerLag lag = new ConsumerLag();
+    assertThat(lag.unknown(java.util.Set.of(P0, P1))).containsExactlyInAnyOrder(P0, P1);
+    lag.estimated(P0, 40);
+    lag.logEnd(P0, 100);
+    assertThat(lag.unknown(java.util.Set.of(P0, P1))).containsExactly(P1);
+    assertThat(lag.total()).isEqualTo(60);
+
+    lag.resumed(P0, 50);
+    lag.estimated(P0, 0);
+    assertThat(lag.total()).as("the table's position wins over an estimate").isEqualTo(50);
+  }
 }
