@@ -58,6 +58,23 @@ class MemcachedAvailabilityIT {
     return false;
   }
 
+  @Test
+  void aServerThatHangsWithItsConnectionOpenIsUnavailableAfterItMissesThreeProbes() throws Exception {
+    try (MemcachedServer server = MemcachedServer.start()) {
+      MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(server.address()), Duration.ofMillis(200), null));
+      try (MemcachedAvailability availability = MemcachedAvailability.of(client).probeEvery(Duration.ofMillis(100))) {
+        await(availability::allAvailable, "connected");
+        server.pause();
+        await(() -> !availability.anyAvailable(), "unavailable while stopped (SIGSTOP), its connection still open");
+        assertThat(client.getAvailableServers()).as("spymemcached itself still counts it as connected").hasSize(1);
+        server.resume();
+        await(availability::allAvailable, "available again after SIGCONT");
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
   private static double gauge(SimpleMeterRegistry registry, String server) {
     return registry.get(MemcachedAvailability.GAUGE).tag("server", server).gauge().value();
   }

@@ -113,6 +113,9 @@ class DockerComposeFileTest {
       assertThat(env).as("%s log format switch", name).containsEntry("LOGGING_STRUCTURED_FORMAT_CONSOLE", "${FEATURESTORE_LOG_FORMAT:-}");
       JsonNode catalog = JsonMapper.builder().build().readTree(env.get("SPRING_APPLICATION_JSON")).at("/featurestore/catalog/properties");
       assertThat(catalog.get("uri").asString()).as("%s catalog", name).startsWith("jdbc:postgresql://postgres:5432/");
+      // a hung database must not hang commits, cycles and readiness checks
+      assertThat(catalog.get("uri").asString()).as("%s catalog", name).contains("connectTimeout=", "socketTimeout=");
+      assertThat(map(services.get(name), name)).as("%s restart policy", name).containsEntry("restart", "unless-stopped");
     }
   }
 
@@ -133,7 +136,7 @@ class DockerComposeFileTest {
     }
     assertThat(targets).containsExactlyInAnyOrderElementsOf(APP_SERVICES.stream().map(name -> name + ":" + environment(name).get("SERVER_PORT")).toList());
     // valid syntax, and every rule file it names exists and is valid
-    assertThat(AlertRulesTest.promtool("check", "config", "prometheus.yml")).contains("SUCCESS: 1 rule files found", "SUCCESS: 6 rules found");
+    assertThat(AlertRulesTest.promtool("check", "config", "prometheus.yml")).contains("SUCCESS: 1 rule files found", "SUCCESS: " + AlertRulesTest.expressions().size() + " rules found");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.featurestore.replicator;
 import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.MemcachedAvailability;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.catalog.Catalog;
 import org.springframework.boot.health.contributor.Health;
@@ -26,10 +27,14 @@ class ReplicatorHealth {
     };
   }
 
-  /** Also registers the {@code featurestore_memcached_available} gauges. */
+  /** Probes every server each second; registers the {@code featurestore_memcached_available} gauges. */
+  @Bean(destroyMethod = "close")
+  MemcachedAvailability memcachedAvailability(MemcachedClient memcached, MeterRegistry meters) {
+    return MemcachedAvailability.of(memcached).probeEvery(Duration.ofSeconds(1)).bindTo(meters);
+  }
+
   @Bean
-  HealthIndicator memcachedHealthIndicator(MemcachedClient memcached, MeterRegistry meters) {
-    MemcachedAvailability availability = MemcachedAvailability.of(memcached).bindTo(meters);
+  HealthIndicator memcachedHealthIndicator(MemcachedAvailability availability) {
     return () -> (availability.anyAvailable() ? Health.up() : Health.down()).withDetails(availability.details()).build();
   }
 }
