@@ -3,12 +3,7 @@ package dev.featurestore.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.featurestore.common.testing.MemcachedServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.function.Predicate;
+import dev.featurestore.common.testing.Readiness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -16,7 +11,6 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Readiness and the availability gauge follow real memcached servers going away and coming back, with no request
@@ -27,9 +21,6 @@ class ServingReadinessIT {
 
   private static final MemcachedServer FIRST = MemcachedServer.start();
   private static final MemcachedServer SECOND = MemcachedServer.start();
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
-  private final HttpClient http = HttpClient.newHttpClient();
 
   @LocalServerPort int port;
 
@@ -47,50 +38,37 @@ class ServingReadinessIT {
 
   @Test
   void readyWhileAnyServerAnswersAndDownWhenNoneDoes() throws Exception {
-    JsonNode ready = awaitReadiness(200, body -> body.at("/components/memcached/details/unavailable").isEmpty());
+    JsonNode ready = readiness().await(200, body -> body.at("/components/memcached/details/unavailable").isEmpty());
     assertThat(ready.get("status").asString()).isEqualTo("UP");
     assertThat(ready.at("/components/memcached/details/servers").propertyNames()).containsExactly(FIRST.address(), SECOND.address());
     assertThat(gaugeLine(SECOND.address())).endsWith(" 1.0");
 
     SECOND.stop();
-    JsonNode degraded = awaitReadiness(200, body -> body.at("/components/memcached/details/unavailable").size() == 1);
+    JsonNode degraded = readiness().await(200, body -> body.at("/components/memcached/details/unavailable").size() == 1);
     assertThat(degraded.at("/components/memcached/details/unavailable/0").asString()).isEqualTo(SECOND.address());
     assertThat(gaugeLine(SECOND.address())).endsWith(" 0.0");
     assertThat(gaugeLine(FIRST.address())).endsWith(" 1.0");
 
     FIRST.stop();
-    JsonNode down = awaitReadiness(503, body -> true);
+    JsonNode down = readiness().await(503, body -> true);
     assertThat(down.get("status").asString()).isEqualTo("DOWN");
     // the process is fine: only readiness fails, so an orchestrator stops routing to it but does not restart it
-    assertThat(get("/actuator/health/liveness").statusCode()).isEqualTo(200);
+    assertThat(readiness().get("/actuator/health/liveness").statusCode()).isEqualTo(200);
 
     FIRST.restart();
     SECOND.restart();
-    awaitReadiness(200, body -> body.at("/components/memcached/details/unavailable").isEmpty());
+    readiness().await(200, body -> body.at("/components/memcached/details/unavailable").isEmpty());
   }
 
-  private JsonNode awaitReadiness(int status, Predicate<JsonNode> condition) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    HttpResponse<String> response;
-    do {
-      response = get("/actuator/health/readiness");
-      if (response.statusCode() == status && condition.test(JSON.readTree(response.body()))) {
-        return JSON.readTree(response.body());
-      }
-      Thread.sleep(100);
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("readiness did not become " + status + " as expected; last: " + response.statusCode() + " " + response.body());
+  private Readiness readiness() {
+    return Readiness.onPort(port);
   }
 
   private String gaugeLine(String server) throws Exception {
-    return get("/actuator/prometheus").body().lines()
+    return readiness().get("/actuator/prometheus").body().lines()
         .filter(line -> line.startsWith("featurestore_memcached_available{") && line.contains("server=\"" + server + "\""))
         .peek(line -> assertThat(line).contains("service=\"serving-api\"", "table=\"featurestore.document_embeddings\""))
         .findFirst()
         .orElseThrow(() -> new AssertionError("no featurestore_memcached_available gauge for " + server));
-  }
-
-  private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 }

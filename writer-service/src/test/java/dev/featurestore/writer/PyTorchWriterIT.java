@@ -12,16 +12,12 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
@@ -37,12 +33,10 @@ class PyTorchWriterIT {
   @Test
   void theWriterOnPyTorchWritesTheSameFeaturesAsOnOnnxRuntime() throws Exception {
     Path modelCache = Path.of("target", "model-cache").toAbsolutePath();
-    EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
-    kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
-    kafka.afterPropertiesSet();
+    EmbeddedKafkaKraftBroker kafka = TestKafka.start();
     Path stateDir = Files.createTempDirectory(Path.of("target"), "pytorch-writer-");
     ConfigurableApplicationContext writer = null;
-    try (KafkaProducer<String, byte[]> producer = producer(kafka);
+    try (KafkaProducer<String, byte[]> producer = TestKafka.producer(kafka);
         SentenceEmbedder onnx = SentenceEmbedder.builder().cacheDir(modelCache).build()) {
       for (int i = 0; i < TEXTS.size(); i++) {
         String json = "{\"doc_id\":\"doc-" + i + "\",\"text\":\"" + TEXTS.get(i) + "\"}";
@@ -93,13 +87,5 @@ class PyTorchWriterIT {
     }
     assertThat(rows).as("rows written within 2 minutes").hasSize(count);
     return rows;
-  }
-
-  private static KafkaProducer<String, byte[]> producer(EmbeddedKafkaKraftBroker kafka) {
-    Properties config = new Properties();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    return new KafkaProducer<>(config);
   }
 }

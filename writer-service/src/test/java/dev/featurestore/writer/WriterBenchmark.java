@@ -11,18 +11,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
@@ -48,11 +43,9 @@ class WriterBenchmark {
       rawDocsPerSecond(raw, texts.subList(0, Math.min(256, texts.size()))); // warm-up
       rawBefore = rawDocsPerSecond(raw, texts);
 
-      EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
-      kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
-      kafka.afterPropertiesSet();
+      EmbeddedKafkaKraftBroker kafka = TestKafka.start();
       Path stateDir = Files.createTempDirectory(Path.of("target"), "bench-");
-      try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+      try (KafkaProducer<String, byte[]> producer = TestKafka.producer(kafka)) {
         for (int i = 0; i < texts.size(); i++) {
           producer.send(record("bench-" + i, texts.get(i)));
         }
@@ -192,14 +185,5 @@ class WriterBenchmark {
 
   private static ProducerRecord<String, byte[]> record(String id, String text) {
     return new ProducerRecord<>("documents", id, ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static KafkaProducer<String, byte[]> producer(EmbeddedKafkaKraftBroker kafka) {
-    Properties config = new Properties();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    return new KafkaProducer<>(config);
   }
 }

@@ -162,6 +162,8 @@ public final class SnapshotFollower {
     ChangeStream.apply(reader, plan.changes(), writer, this::renewDuringLongCycles);
     writer.flush();
     moveCheckpoint(checkpoint, new Checkpoint(OptionalLong.of(current.snapshotId()), checkpoint.generation()));
+    // caught up with the snapshot this cycle read; one committed since counts from the next cycle (100 ms)
+    caughtUp();
     count(writer);
     LOG.debug("Replicated {} sets and {} deletes up to snapshot {}", writer.written(), writer.deleted(), current.snapshotId());
     return changed + writer.written() + writer.deleted();

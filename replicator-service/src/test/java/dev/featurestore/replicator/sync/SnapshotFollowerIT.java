@@ -110,7 +110,9 @@ class SnapshotFollowerIT {
   void lagKeepsGrowingWhileCyclesFailAndAStandbyReportsNoLagOfItsOwn() throws Exception {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
-    follower().runOnce();
+    // one follower throughout: a registry's gauge stays bound to the follower that registered it first
+    SnapshotFollower primary = follower();
+    primary.runOnce();
     assertThat(gauge(meters, "featurestore.replicator.lag.seconds")).isZero();
 
     int closedPort;
@@ -140,9 +142,13 @@ class SnapshotFollowerIT {
       assertThat(gauge(standbyMeters, "featurestore.replicator.lag.seconds")).isZero();
       assertThat(gauge(standbyMeters, "featurestore.replicator.lag.snapshots")).isZero();
 
-      assertThat(follower().runOnce()).isEqualTo(1);
+      assertThat(primary.runOnce()).isEqualTo(1);
       assertThat(gauge(meters, "featurestore.replicator.lag.seconds")).isZero();
       assertThat(gauge(meters, "featurestore.replicator.lag.snapshots")).isZero();
+      // gauges hold their followers weakly: keep every follower alive until its gauges were read
+      java.lang.ref.Reference.reachabilityFence(failing);
+      java.lang.ref.Reference.reachabilityFence(standby);
+      java.lang.ref.Reference.reachabilityFence(primary);
     } finally {
       unreachable.shutdown();
     }
