@@ -12,9 +12,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.MemcachedNode;
+import net.spy.memcached.OperationFactory;
+import net.spy.memcached.ops.OperationCallback;
+import net.spy.memcached.ops.OperationStatus;
+import net.spy.memcached.protocol.binary.BinaryOperationFactory;
 
 /**
  * Which memcached servers answer right now, as the replicator and the serving API report it: a gauge
@@ -25,8 +30,9 @@ import net.spy.memcached.MemcachedNode;
  * connections (crash, restart) is noticed at the next request to it, within about a second since both services talk
  * to every server several times a second. One that hangs with its connections open (a stopped process, a network
  * partition) answers no probe: it is unavailable after {@value #MISSES_BEFORE_UNAVAILABLE} probes, a few seconds with
- * the services' one-second probe. The probe is a {@code version} request per server, within the client's operation
- * timeout; several misses in a row are needed so that one slow answer on a busy machine does not flap readiness.
+ * the services' one-second probe. The probe is a {@code version} request per server that has until the next probe to
+ * be answered, whatever the client's operation timeout; several misses in a row are needed so that one stall of a
+ * busy machine does not flap readiness. The client must speak the binary protocol, as {@link MemcachedClients}'s do.
  */
 public final class MemcachedAvailability implements AutoCloseable {
 
@@ -35,13 +41,17 @@ public final class MemcachedAvailability implements AutoCloseable {
 
   private final MemcachedClient client;
   private final List<MemcachedNode> nodes;
-  private final Map<SocketAddress, AtomicInteger> missedProbes = new ConcurrentHashMap<>();
+  // the probe is sent with an operation factory of our own: the client's is not public, and getVersions() waits only
+  // the client's operation timeout (10 ms in the serving API) and counts a timed-out or cancelled probe as an answer
+  private final OperationFactory operations = new BinaryOperationFactory();
+  private final Map<SocketAddress, ProbeState> probes = new ConcurrentHashMap<>();
+  private boolean probedBefore;
   private ScheduledExecutorService prober;
 
   private MemcachedAvailability(MemcachedClient client, List<MemcachedNode> nodes) {
     this.client = client;
     this.nodes = nodes;
-    nodes.forEach(node -> missedProbes.put(node.getSocketAddress(), new AtomicInteger()));
+    nodes.forEach(node -> probes.put(node.getSocketAddress(), new ProbeState()));
   }
 
   /** The servers of {@code client}; the nodes are read once (the ring does not change after the client is built). */
@@ -62,25 +72,51 @@ public final class MemcachedAvailability implements AutoCloseable {
     return this;
   }
 
-  /** One {@code version} request to every server; a server that does not answer within the timeout missed it. */
-  void probe() {
-    Map<SocketAddress, String> answered;
-    try {
-      answered = client.getVersions();
-    } catch (RuntimeException e) {
-      answered = Map.of();
-    }
-    for (Map.Entry<SocketAddress, AtomicInteger> server : missedProbes.entrySet()) {
-      if (answered.containsKey(server.getKey())) {
-        server.getValue().set(0);
-      } else {
-        server.getValue().incrementAndGet();
+  /** Per server: consecutive probes without a successful answer, and whether the current one was answered. */
+  private static final class ProbeState {
+    final AtomicInteger missed = new AtomicInteger();
+    final AtomicBoolean answered = new AtomicBoolean();
+  }
+
+  /**
+   * One tick: a server that sent no successful answer to the previous tick's {@code version} request (within the
+   * probe interval, whatever the client's operation timeout) missed it; then a new request goes to every server.
+   */
+  synchronized void probe() {
+    if (probedBefore) {
+      for (ProbeState state : probes.values()) {
+        if (!state.answered.getAndSet(false)) {
+          state.missed.incrementAndGet();
+        }
       }
+    }
+    probedBefore = true;
+    try {
+      client.broadcastOp((node, latch) -> {
+        ProbeState state = probes.get(node.getSocketAddress());
+        return operations.version(new OperationCallback() {
+          @Override
+          public void receivedStatus(OperationStatus status) {
+            // a cancelled or timed-out request also reports a status, but not a successful one
+            if (status.isSuccess() && state != null) {
+              state.missed.set(0);
+              state.answered.set(true);
+            }
+          }
+
+          @Override
+          public void complete() {
+            latch.countDown();
+          }
+        });
+      });
+    } catch (RuntimeException e) {
+      // the client is shutting down: nothing answers, and the misses say so
     }
   }
 
   private boolean available(MemcachedNode node) {
-    return node.isActive() && missedProbes.get(node.getSocketAddress()).get() < MISSES_BEFORE_UNAVAILABLE;
+    return node.isActive() && probes.get(node.getSocketAddress()).missed.get() < MISSES_BEFORE_UNAVAILABLE;
   }
 
   @Override

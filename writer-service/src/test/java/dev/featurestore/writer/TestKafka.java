@@ -31,4 +31,14 @@ public final class TestKafka {
     config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     return new KafkaProducer<>(config);
   }
+
+  /** A transactional producer ({@code initTransactions()} before use). */
+  public static KafkaProducer<String, byte[]> transactionalProducer(EmbeddedKafkaKraftBroker kafka, String transactionalId) {
+    Properties config = new Properties();
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    return new KafkaProducer<>(config);
+  }
 }

@@ -46,6 +46,14 @@ final class ConsumerLag {
     offsets.forEach((partition, offset) -> tableNext.computeIfPresent(partition, (p, next) -> Math.max(next, offset.offset())));
   }
 
+  /**
+   * Everything this writer read of the partition, up to {@code position}, is in the table or needs no row: offsets
+   * without a record (transaction markers, aborted records) count as done.
+   */
+  void drained(TopicPartition partition, long position) {
+    tableNext.computeIfPresent(partition, (p, next) -> Math.max(next, position));
+  }
+
   /** The partition's log ends at {@code end} (its last stable offset under read_committed). */
   void logEnd(TopicPartition partition, long end) {
     if (tableNext.containsKey(partition)) {

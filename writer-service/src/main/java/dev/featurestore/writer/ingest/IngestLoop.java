@@ -57,7 +57,8 @@ public final class IngestLoop implements SmartLifecycle {
   private static final PreparedBatch STOP = new PreparedBatch(Instant.EPOCH, Map.of());
   private static final int MAX_PENDING_RECORDS = 2048;
   private static final Duration LOG_END_REFRESH = Duration.ofSeconds(5);
-  private static final Duration LOG_END_TIMEOUT = Duration.ofSeconds(2);
+  // short: these calls run on the poll thread, and a slow broker must not hold up commits for long
+  private static final Duration LOG_END_TIMEOUT = Duration.ofMillis(500);
 
   private final Supplier<KafkaConsumer<String, byte[]>> consumers;
   private final String topic;
@@ -206,10 +207,11 @@ public final class IngestLoop implements SmartLifecycle {
           handOffPending(kafka, false);
           // come back soon when a batch is waiting for the committer
           ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(pending == null ? 200 : 5));
-          observeLogEnds(kafka);
           if (!records.isEmpty()) {
             prepareAndHandOff(kafka, records);
           }
+          // after the records just read are in a batch: only then does "nothing waiting" mean they are in the table
+          observeLogEnds(kafka);
           loopError = null;
         } catch (WakeupException e) {
           break;
@@ -389,7 +391,7 @@ public final class IngestLoop implements SmartLifecycle {
    */
   private void refreshLogEnds(KafkaConsumer<String, byte[]> kafka) {
     long now = System.nanoTime();
-    if (now < nextLogEndRefresh) {
+    if (now - nextLogEndRefresh < 0) {
       return;
     }
     nextLogEndRefresh = now + LOG_END_REFRESH.toNanos();
@@ -415,13 +417,22 @@ public final class IngestLoop implements SmartLifecycle {
     }
   }
 
-  /** Where each positioned partition's log ends, from the last fetch (no request to the broker). */
+  /**
+   * Where each positioned partition's log ends, from the last fetch (no request to the broker). With nothing waiting
+   * or being committed, everything read is in the table: the position also moves past offsets that hold no record
+   * (transaction markers, aborted records), which no commit would ever move the table's position past.
+   */
   private void observeLogEnds(KafkaConsumer<String, byte[]> kafka) {
+    boolean drained = pending == null && inFlight.get() == 0 && results.isEmpty();
     for (TopicPartition partition : positions.keySet()) {
       if (!pendingInit.contains(partition)) {
+        long position = kafka.position(partition);
         OptionalLong behind = kafka.currentLag(partition);
         if (behind.isPresent()) {
-          lag.logEnd(partition, kafka.position(partition) + behind.getAsLong());
+          lag.logEnd(partition, position + behind.getAsLong());
+        }
+        if (drained) {
+          lag.drained(partition, position);
         }
       }
     }

@@ -59,4 +59,19 @@ class ConsumerLagTest {
     lag.estimated(P0, 0);
     assertThat(lag.total()).as("the table's position wins over an estimate").isEqualTo(50);
   }
+
+  @Test
+  void offsetsWithoutRecordsCountAsDoneOnceTheWriterIsDrained() {
+    ConsumerLag lag = new ConsumerLag();
+    lag.resumed(P0, 10);
+    // offsets 10 and 11 are an aborted record and its transaction marker: the consumer moves past them, no commit does
+    lag.logEnd(P0, 12);
+    assertThat(lag.total()).isEqualTo(2);
+    lag.drained(P0, 12);
+    assertThat(lag.total()).isZero();
+    lag.drained(P0, 11);
+    assertThat(lag.total()).as("never backwards").isZero();
+    lag.drained(P1, 5);
+    assertThat(lag.unknown(java.util.Set.of(P1))).as("only owned partitions").containsExactly(P1);
+  }
 }
