@@ -189,6 +189,13 @@ public final class JdbcReplicationState implements CheckpointStore, Leadership {
   @Override
   public boolean acquireOrRenew(String table) {
     long now = clock.millis();
+    boolean held = takeLease(table, now);
+    // the lease runs from `now`: a renewal that took its whole TTL (a hung database) may already have been taken
+    // over, so it does not count, and the replicator stops writing until a renewal answers in time
+    return held && clock.millis() - now < ttlMillis;
+  }
+
+  private boolean takeLease(String table, long now) {
     try (Connection connection = connect()) {
       try (PreparedStatement update =
           connection.prepareStatement(
