@@ -31,8 +31,8 @@ import net.spy.memcached.protocol.binary.BinaryOperationFactory;
  * to every server several times a second. One that hangs with its connections open (a stopped process, a network
  * partition) answers no probe: it is unavailable after {@value #MISSES_BEFORE_UNAVAILABLE} probes, a few seconds with
  * the services' one-second probe. The probe is a {@code version} request per server that has until the next probe to
- * be answered, whatever the client's operation timeout; several misses in a row are needed so that one stall of a
- * busy machine does not flap readiness. The client must speak the binary protocol, as {@link MemcachedClients}'s do.
+ * be answered (spymemcached drops it only if it waits longer than the operation timeout to be sent); several misses
+ * in a row are needed so that one stall of a busy machine does not flap readiness. The client must speak the binary protocol, as {@link MemcachedClients}'s do.
  */
 public final class MemcachedAvailability implements AutoCloseable {
 
@@ -127,7 +127,7 @@ public final class MemcachedAvailability implements AutoCloseable {
     }
   }
 
-  /** Each server as {@code host:port}, in ring order, with whether it is connected. */
+  /** Each server as {@code host:port}, in ring order, with whether it is available. */
   public Map<String, Boolean> servers() {
     Map<String, Boolean> servers = new LinkedHashMap<>();
     nodes.forEach(node -> servers.put(label(node.getSocketAddress()), available(node)));
