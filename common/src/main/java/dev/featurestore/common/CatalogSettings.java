@@ -1,11 +1,13 @@
 package dev.featurestore.common;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.catalog.Catalog;
 
 /**
@@ -77,10 +79,10 @@ public record CatalogSettings(String name, String table, Map<String, String> pro
    */
   public TableProbe probe(Catalog catalog) {
     try {
-      org.apache.iceberg.Snapshot current = catalog.loadTable(FeatureTable.identifier(table)).currentSnapshot();
+      Snapshot current = catalog.loadTable(FeatureTable.identifier(table)).currentSnapshot();
       return current == null
           ? new TableProbe(table, null, null, null)
-          : new TableProbe(table, current.snapshotId(), java.time.Instant.ofEpochMilli(current.timestampMillis()), null);
+          : new TableProbe(table, current.snapshotId(), Instant.ofEpochMilli(current.timestampMillis()), null);
     } catch (RuntimeException e) {
       return new TableProbe(table, null, null, e.toString());
     }
@@ -90,7 +92,7 @@ public record CatalogSettings(String name, String table, Map<String, String> pro
    * What {@link #probe} found: the table's current snapshot (null while the table is empty), or the error that kept
    * it from loading.
    */
-  public record TableProbe(String table, Long snapshotId, java.time.Instant committedAt, String error) {
+  public record TableProbe(String table, Long snapshotId, Instant committedAt, String error) {
 
     public boolean reachable() {
       return error == null;

@@ -32,11 +32,14 @@ import net.spy.memcached.protocol.binary.BinaryOperationFactory;
  * partition) answers no probe: it is unavailable after {@value #MISSES_BEFORE_UNAVAILABLE} probes, a few seconds with
  * the services' one-second probe. The probe is a {@code version} request per server that has until the next probe to
  * be answered (spymemcached drops it only if it waits longer than the operation timeout to be sent); several misses
- * in a row are needed so that one stall of a busy machine does not flap readiness. The client must speak the binary protocol, as {@link MemcachedClients}'s do.
+ * in a row are needed so that one stall of a busy machine does not flap readiness. The client must speak the binary
+ * protocol, as {@link MemcachedClients}'s do.
  */
 public final class MemcachedAvailability implements AutoCloseable {
 
   public static final String GAUGE = "featurestore.memcached.available";
+  /** How often the services probe each server. */
+  public static final Duration PROBE_INTERVAL = Duration.ofSeconds(1);
   static final int MISSES_BEFORE_UNAVAILABLE = 3;
 
   private final MemcachedClient client;
@@ -58,6 +61,14 @@ public final class MemcachedAvailability implements AutoCloseable {
   public static MemcachedAvailability of(MemcachedClient client) {
     // the read-only copy's nodes delegate isActive() to the client's live nodes
     return new MemcachedAvailability(client, List.copyOf(client.getNodeLocator().getAll()));
+  }
+
+  /**
+   * What the replicator and the serving API run: every server probed each {@link #PROBE_INTERVAL}, one gauge per
+   * server in {@code registry}. Close it with the client.
+   */
+  public static MemcachedAvailability startProbing(MemcachedClient client, MeterRegistry registry) {
+    return of(client).probeEvery(PROBE_INTERVAL).bindTo(registry);
   }
 
   /** Probes every server every {@code interval} on a daemon thread of its own, until {@link #close()}. */

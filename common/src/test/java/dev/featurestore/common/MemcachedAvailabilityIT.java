@@ -3,8 +3,8 @@ package dev.featurestore.common;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.common.testing.Ports;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -17,10 +17,7 @@ class MemcachedAvailabilityIT {
 
   @Test
   void reportsEachServerAndFollowsItGoingAwayAndComingBack() throws Exception {
-    int absentPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      absentPort = socket.getLocalPort();
-    }
+    int absentPort = Ports.free();
     try (MemcachedServer up = MemcachedServer.start()) {
       String absent = "127.0.0.1:" + absentPort;
       MemcachedClient client =

@@ -1,7 +1,7 @@
 package dev.featurestore.e2e;
 
+import dev.featurestore.common.testing.Ports;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -50,10 +50,7 @@ final class PrometheusServer implements AutoCloseable {
             static_configs:
               - targets: [%s]
         """.formatted(rules, targetList));
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    int port = Ports.free();
     Process process = new ProcessBuilder(
             "prometheus",
             "--config.file=" + dir.resolve("prometheus.yml"),

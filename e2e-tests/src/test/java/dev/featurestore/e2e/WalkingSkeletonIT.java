@@ -6,10 +6,9 @@ import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.Embeddings;
 import dev.featurestore.common.FeatureRow;
 import dev.featurestore.common.FeatureTable;
+import dev.featurestore.common.testing.Readiness;
 import dev.featurestore.writer.ingest.DeadLetterChannel;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -138,19 +137,15 @@ class WalkingSkeletonIT {
             targets.get(1), List.of("readinessState", "catalog", "memcached"),
             targets.get(2), List.of("readinessState", "memcached"));
     for (Map.Entry<String, List<String>> service : expected.entrySet()) {
-      HttpResponse<String> readiness = actuator(service.getKey(), "/health/readiness");
+      HttpResponse<String> readiness = Readiness.at(service.getKey()).get("/actuator/health/readiness");
       assertThat(readiness.statusCode()).as("readiness of %s: %s", service.getKey(), readiness.body()).isEqualTo(200);
       JsonNode body = JSON.readTree(readiness.body());
       assertThat(body.get("components").propertyNames()).as("readiness of %s", service.getKey()).containsExactlyInAnyOrderElementsOf(service.getValue());
       assertThat(body.findValues("status")).allSatisfy(status -> assertThat(status.asString()).isEqualTo("UP"));
     }
-    JsonNode writerCatalog = JSON.readTree(actuator(targets.get(0), "/health/readiness").body()).at("/components/catalog/details");
+    JsonNode writerCatalog = Readiness.at(targets.get(0)).await(200, body -> true).at("/components/catalog/details");
     assertThat(writerCatalog.get("table").asString()).isEqualTo("featurestore.document_embeddings");
     assertThat(writerCatalog.get("snapshotId").isNumber()).as("catalog details %s", writerCatalog).isTrue();
-  }
-
-  private HttpResponse<String> actuator(String target, String path) throws IOException, InterruptedException {
-    return suite.http.send(HttpRequest.newBuilder(URI.create("http://" + target + "/actuator" + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.featurestore.replicator;
 import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.MemcachedAvailability;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Duration;
 import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.catalog.Catalog;
 import org.springframework.boot.health.contributor.Health;
@@ -27,10 +26,9 @@ class ReplicatorHealth {
     };
   }
 
-  /** Probes every server each second; registers the {@code featurestore_memcached_available} gauges. */
   @Bean(destroyMethod = "close")
   MemcachedAvailability memcachedAvailability(MemcachedClient memcached, MeterRegistry meters) {
-    return MemcachedAvailability.of(memcached).probeEvery(Duration.ofSeconds(1)).bindTo(meters);
+    return MemcachedAvailability.startProbing(memcached, meters);
   }
 
   @Bean

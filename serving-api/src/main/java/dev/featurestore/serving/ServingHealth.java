@@ -2,7 +2,6 @@ package dev.featurestore.serving;
 
 import dev.featurestore.common.MemcachedAvailability;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Duration;
 import net.spy.memcached.MemcachedClient;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -18,10 +17,9 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class ServingHealth {
 
-  /** Probes every server each second; registers the {@code featurestore_memcached_available} gauges. */
   @Bean(destroyMethod = "close")
   MemcachedAvailability memcachedAvailability(MemcachedClient memcached, MeterRegistry meters) {
-    return MemcachedAvailability.of(memcached).probeEvery(Duration.ofSeconds(1)).bindTo(meters);
+    return MemcachedAvailability.startProbing(memcached, meters);
   }
 
   @Bean

@@ -2,7 +2,7 @@ package dev.featurestore.writer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
+import dev.featurestore.common.testing.Ports;
 import java.util.Map;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
@@ -15,10 +15,7 @@ class WriterHealthTest {
 
   @Test
   void kafkaIsDownWhenNoBrokerAnswers() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
+    int closedPort = Ports.free();
     WriterHealth health = new WriterHealth();
     KafkaAdmin kafkaAdmin = new KafkaAdmin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + closedPort));
     try (var admin = health.healthAdmin(kafkaAdmin)) {

@@ -3,7 +3,6 @@ package dev.featurestore.common.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +32,7 @@ public final class MemcachedServer implements AutoCloseable {
 
   /** A server with {@code megabytes} of memory for items. */
   public static MemcachedServer start(int megabytes) {
-    MemcachedServer server = new MemcachedServer(freePort(), megabytes);
+    MemcachedServer server = new MemcachedServer(Ports.free(), megabytes);
     server.restart();
     return server;
   }
@@ -160,13 +159,6 @@ public final class MemcachedServer implements AutoCloseable {
     return "memcached";
   }
 
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
 
   private static void sleep() {
     try {

@@ -2,7 +2,6 @@ package dev.featurestore.common.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserPrincipal;
@@ -57,7 +56,7 @@ public final class PostgresServer implements AutoCloseable {
       }
       run(List.of(bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", USER, "--pwfile=" + passwordFile,
           "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"), dir.resolve("initdb.log"));
-      PostgresServer server = new PostgresServer(bin, dir, freePort());
+      PostgresServer server = new PostgresServer(bin, dir, Ports.free());
       server.startProcess();
       return server;
     } catch (IOException e) {
@@ -178,12 +177,6 @@ public final class PostgresServer implements AutoCloseable {
       }
     }
     throw new IllegalStateException("PostgreSQL is not installed (./featurestore test installs it: apt-get install -y postgresql)");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   private static void sleep(long millis) {

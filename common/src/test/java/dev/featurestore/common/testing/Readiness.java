@@ -24,7 +24,12 @@ public final class Readiness {
 
   /** The service at {@code http://127.0.0.1:port}. */
   public static Readiness onPort(int port) {
-    return new Readiness("http://127.0.0.1:" + port);
+    return at("127.0.0.1:" + port);
+  }
+
+  /** The service at {@code http://host:port}. */
+  public static Readiness at(String hostAndPort) {
+    return new Readiness("http://" + hostAndPort);
   }
 
   /**

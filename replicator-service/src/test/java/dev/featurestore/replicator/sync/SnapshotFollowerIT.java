@@ -16,6 +16,7 @@ import dev.featurestore.common.OnlineFeatureCodec;
 import dev.featurestore.common.OnlineStoreGeneration;
 import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.common.testing.Ports;
 import dev.featurestore.replicator.checkpoint.CheckpointStore.Checkpoint;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -115,10 +116,7 @@ class SnapshotFollowerIT {
     primary.runOnce();
     assertThat(gauge(meters, "featurestore.replicator.lag.seconds")).isZero();
 
-    int closedPort;
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
+    int closedPort = Ports.free();
     MemcachedClient unreachable = MemcachedClients.connect(new MemcachedSettings(List.of("127.0.0.1:" + closedPort), Duration.ofMillis(100), null));
     try {
       SimpleMeterRegistry failingMeters = new SimpleMeterRegistry();
