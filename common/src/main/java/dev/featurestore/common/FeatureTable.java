@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -17,6 +18,7 @@ import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericFileWriterFactory;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
@@ -69,15 +71,38 @@ public final class FeatureTable {
           TableProperties.FORMAT_VERSION, "2",
           TableProperties.PARQUET_COMPRESSION, "zstd",
           TableProperties.PARQUET_BLOOM_FILTER_COLUMN_ENABLED_PREFIX + DOC_ID, "true",
-          // the default 1 MiB bloom filter would dwarf a micro-batch's file (~20 KB of rows); 64 KiB keeps a 1%
-          // false-positive rate up to ~50k distinct ids per file
-          TableProperties.PARQUET_BLOOM_FILTER_MAX_BYTES, "65536",
-          // Several writers and the replicator share the catalog: optimistic retries are expected, not errors.
+          // our writers size each file's filter for its own rows (dataWriters); other engines (Spark's compaction)
+          // pick the smallest of Parquet's candidate sizes that fits, up to 1 MiB (1% false positives at ~870k ids)
+          TableProperties.PARQUET_BLOOM_FILTER_ADAPTIVE_ENABLED, "true",
+          TableProperties.PARQUET_BLOOM_FILTER_MAX_BYTES, Integer.toString(1024 * 1024),
+          // Several writers, the replicator's maintenance and the catalog: optimistic retries are expected.
           TableProperties.COMMIT_NUM_RETRIES, "50",
           TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
-          TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "100");
+          // each kept version is a whole copy of the metadata (every snapshot): 10 is enough to look back at a
+          // bad commit, 100 made old metadata most of the table's bytes
+          TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "10");
+
+  /** False positives of the doc id bloom filter that {@link #dataWriters} sizes. */
+  static final double BLOOM_FILTER_FPP = 0.01;
 
   private FeatureTable() {}
+
+  /**
+   * Parquet data writers for a file of about {@code expectedRows} rows: its doc id bloom filter is sized for that
+   * many ids at {@link #BLOOM_FILTER_FPP} (a fixed-size filter was most of a micro-batch's file, and too small for a
+   * compacted one).
+   */
+  public static GenericFileWriterFactory dataWriters(Table table, long expectedRows) {
+    Preconditions.checkArgument(expectedRows > 0, "Invalid expected rows: %s", expectedRows);
+    return new GenericFileWriterFactory.Builder(table)
+        .dataFileFormat(FileFormat.PARQUET)
+        .writerProperties(
+            Map.of(
+                TableProperties.PARQUET_BLOOM_FILTER_ADAPTIVE_ENABLED, "false",
+                TableProperties.PARQUET_BLOOM_FILTER_COLUMN_NDV_PREFIX + DOC_ID, Long.toString(expectedRows),
+                TableProperties.PARQUET_BLOOM_FILTER_COLUMN_FPP_PREFIX + DOC_ID, Double.toString(BLOOM_FILTER_FPP)))
+        .build();
+  }
 
   public static TableIdentifier identifier(String qualifiedName) {
     Preconditions.checkArgument(

@@ -11,15 +11,19 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import java.util.Set;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.exceptions.NotFoundException;
-import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.FileInfo;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.io.PositionOutputStream;
 import org.apache.iceberg.io.SeekableInputStream;
+import org.apache.iceberg.io.SupportsPrefixOperations;
 
 /**
  * Iceberg file IO for a warehouse on a local or mounted file system, with plain Java NIO.
@@ -31,7 +35,7 @@ import org.apache.iceberg.io.SeekableInputStream;
  * crash could truncate or lose. Locations are plain absolute paths or {@code file:} URIs; Spark and other engines
  * read the same files with their own IO.
  */
-public final class LocalFileIO implements FileIO {
+public final class LocalFileIO implements SupportsPrefixOperations {
 
   private static final Set<StandardOpenOption> CREATE_NEW = Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
   private static final Set<StandardOpenOption> OVERWRITE =
@@ -70,6 +74,40 @@ public final class LocalFileIO implements FileIO {
       Files.deleteIfExists(pathOf(location));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot delete " + location, e);
+    }
+  }
+
+  /**
+   * Every regular file under the directory {@code prefix} (none if it does not exist), with its last-modified time as
+   * its creation time: files here are written once and never modified. Locations are absolute paths.
+   */
+  @Override
+  public Iterable<FileInfo> listPrefix(String prefix) {
+    Path root = pathOf(prefix);
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    List<FileInfo> files = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.filter(Files::isRegularFile).forEach(path -> {
+        try {
+          files.add(new FileInfo(path.toString(), Files.size(path), Files.getLastModifiedTime(path).toMillis()));
+        } catch (NoSuchFileException gone) {
+          // deleted while listing
+        } catch (IOException e) {
+          throw new UncheckedIOException("Cannot stat " + path, e);
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + prefix, e);
+    }
+    return files;
+  }
+
+  @Override
+  public void deletePrefix(String prefix) {
+    for (FileInfo file : listPrefix(prefix)) {
+      deleteFile(file.location());
     }
   }
 

@@ -2,6 +2,9 @@ package dev.featurestore.replicator;
 
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
+import dev.featurestore.replicator.maintenance.MaintenanceEndpoint;
+import dev.featurestore.replicator.maintenance.MaintenanceSchedule;
+import dev.featurestore.replicator.maintenance.TableMaintenance;
 import dev.featurestore.replicator.sync.OnlineStoreSentinels;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
 import dev.featurestore.replicator.sync.ReplicationLoop;
@@ -13,6 +16,7 @@ import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -74,6 +78,25 @@ class ReplicatorConfiguration {
         state,
         state,
         meters);
+  }
+
+  @Bean
+  TableMaintenance tableMaintenance(Catalog catalog, JdbcReplicationState state, ReplicatorProperties properties, MeterRegistry meters) {
+    // a table instance of its own: Iceberg tables are not thread-safe, and the replication loop refreshes its own
+    return new TableMaintenance(
+        properties.catalog().featureTable(catalog), properties.catalog().table(), state, state, properties.replicator().leaseTtl(),
+        Clock.systemUTC(), meters);
+  }
+
+  @Bean
+  @ConditionalOnProperty(name = "featurestore.maintenance.enabled", havingValue = "true", matchIfMissing = true)
+  MaintenanceSchedule maintenanceSchedule(TableMaintenance maintenance, ReplicatorProperties properties) {
+    return new MaintenanceSchedule(maintenance, properties.maintenance().options(), properties.maintenance().interval());
+  }
+
+  @Bean
+  MaintenanceEndpoint maintenanceEndpoint(TableMaintenance maintenance, ReplicatorProperties properties) {
+    return new MaintenanceEndpoint(maintenance, properties.maintenance().options());
   }
 
   @Bean

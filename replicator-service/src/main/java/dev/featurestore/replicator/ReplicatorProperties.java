@@ -6,7 +6,9 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
+import dev.featurestore.replicator.maintenance.MaintenanceOptions;
 import java.time.Duration;
+import org.springframework.util.unit.DataSize;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -18,6 +20,7 @@ import org.springframework.validation.annotation.Validated;
  * @param catalog the Iceberg catalog and table to follow
  * @param memcached the online store
  * @param replicator how to follow the table
+ * @param maintenance the table's upkeep (compaction, expiry, cleanup), run by the replicators
  */
 @Validated
 @ConfigurationProperties("featurestore")
@@ -25,7 +28,8 @@ public record ReplicatorProperties(
     @NotNull Path stateDir,
     @DefaultValue CatalogSettings catalog,
     @DefaultValue MemcachedSettings memcached,
-    @Valid @NotNull Replicator replicator) {
+    @Valid @NotNull Replicator replicator,
+    @Valid @NotNull Maintenance maintenance) {
 
   /**
    * @param pollInterval pause between two cycles
@@ -42,4 +46,27 @@ public record ReplicatorProperties(
       String checkpointJdbcUrl,
       @NotNull Duration leaseTtl,
       String instanceId) {}
+
+  /**
+   * @param enabled whether this replicator runs maintenance on its schedule (on demand it always can)
+   * @param interval pause between two scheduled runs
+   * @param snapshotRetention snapshots older than this are expired: the window of snapshot time travel
+   * @param checkpointMaxAge the replicator checkpoint holds its snapshot back from expiry up to this age
+   * @param targetFileSize compacted data files are about this size at most
+   * @param smallFileSize data files under this size are compacted
+   * @param orphanMinAge unreferenced files younger than this are never removed (a commit may be in flight)
+   */
+  public record Maintenance(
+      boolean enabled,
+      @NotNull Duration interval,
+      @NotNull Duration snapshotRetention,
+      @NotNull Duration checkpointMaxAge,
+      @NotNull DataSize targetFileSize,
+      @NotNull DataSize smallFileSize,
+      @NotNull Duration orphanMinAge) {
+
+    public MaintenanceOptions options() {
+      return new MaintenanceOptions(snapshotRetention, checkpointMaxAge, targetFileSize.toBytes(), smallFileSize.toBytes(), orphanMinAge);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package dev.featurestore.writer;
 
 import dev.featurestore.writer.embedding.SentenceEmbedder;
+import dev.featurestore.writer.ingest.CommitPacing;
 import dev.featurestore.writer.ingest.IngestLoop;
 import dev.featurestore.writer.ingest.Ingestion;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -58,6 +59,7 @@ class WriterConfiguration {
         .deadLetterTopic(writer.deadLetterTopic())
         .consumerGroup(writer.consumerGroup())
         .maxTextBytes(writer.maxTextBytes())
+        .pacing(new CommitPacing(writer.commitInterval(), writer.maxBatchRecords()))
         .meters(meters)
         .build();
   }

@@ -8,6 +8,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -34,13 +35,17 @@ public record WriterProperties(
    * @param consumerGroup the writers' consumer group
    * @param partitions partitions of the topics when the writer creates them
    * @param maxTextBytes the largest text accepted (UTF-8 bytes); the model reads 256 word pieces at most anyway
+   * @param commitInterval the least time between two commits (snapshots) of this writer; 0 commits as fast as it can
+   * @param maxBatchRecords a batch this large is committed without waiting for the interval
    */
   public record Writer(
       @NotBlank String topic,
       @NotBlank String deadLetterTopic,
       @NotBlank String consumerGroup,
       @Min(1) int partitions,
-      @Min(1) @Max(16 * 1024 * 1024) int maxTextBytes) {}
+      @Min(1) @Max(16 * 1024 * 1024) int maxTextBytes,
+      @DefaultValue("1s") Duration commitInterval,
+      @DefaultValue("2048") @Min(1) int maxBatchRecords) {}
 
   /**
    * @param engine the DJL engine that runs the model: onnxruntime (default, the faster one here) or pytorch

@@ -29,12 +29,12 @@ import org.apache.iceberg.io.OutputFileFactory;
 final class FeatureFiles {
 
   private final Table table;
-  private final GenericFileWriterFactory writers;
+  private final GenericFileWriterFactory deleteWriters;
   private final OutputFileFactory files;
 
   FeatureFiles(Table table) {
     this.table = table;
-    this.writers =
+    this.deleteWriters =
         new GenericFileWriterFactory.Builder(table)
             .dataFileFormat(FileFormat.PARQUET)
             .deleteFileFormat(FileFormat.PARQUET)
@@ -54,7 +54,7 @@ final class FeatureFiles {
     // partition transforms read Iceberg's internal representation (micros), not OffsetDateTime
     partition.partition(new InternalRecordWrapper(table.schema().asStruct()).wrap(FeatureTable.toRecord(table.schema(), rows.get(0).row(), rows.get(0).source())));
     EncryptedOutputFile output = files.newOutputFile(spec, partition);
-    DataWriter<Record> writer = writers.newDataWriter(output, spec, partition);
+    DataWriter<Record> writer = FeatureTable.dataWriters(table, rows.size()).newDataWriter(output, spec, partition);
     try (writer) {
       for (PreparedBatch.SourcedRow row : rows) {
         writer.write(FeatureTable.toRecord(table.schema(), row.row(), row.source()));
@@ -68,7 +68,7 @@ final class FeatureFiles {
   DeleteFile writeTombstones(Collection<String> docIds) {
     PartitionSpec unpartitioned = unpartitionedSpec();
     EncryptedOutputFile output = files.newOutputFile(unpartitioned, null);
-    EqualityDeleteWriter<Record> writer = writers.newEqualityDeleteWriter(output, unpartitioned, null);
+    EqualityDeleteWriter<Record> writer = deleteWriters.newEqualityDeleteWriter(output, unpartitioned, null);
     try (writer) {
       GenericRecord template = GenericRecord.create(FeatureTable.DOC_ID_DELETE_SCHEMA);
       for (String docId : docIds) {

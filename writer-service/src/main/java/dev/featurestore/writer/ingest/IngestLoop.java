@@ -41,8 +41,9 @@ import org.springframework.context.SmartLifecycle;
  * and commits batch N. The hand-off queue holds one batch, so memory is bounded and a slow commit simply delays
  * the next poll (back-pressure; the consumer's fetch buffer is bounded by {@code fetch.max.bytes}).
  *
- * <p>While the committer is busy, newly prepared batches join the one waiting for it (group commit), so at a
- * steady rate each commit carries everything that arrived during the previous one, up to 2048 records.
+ * <p>Commits are paced ({@link CommitPacing}): a prepared batch waits until the interval since the previous commit
+ * has passed (or it reaches the size bound) and while the committer is busy; newly prepared batches join it (group
+ * commit), so at a steady rate each commit carries everything that arrived during one interval.
  *
  * <p>The table, not Kafka, says where each partition resumes: newly assigned partitions are paused until they are
  * positioned at the offset in the table's {@link OffsetLedger}. The consumer thread chains each batch's start to the
@@ -55,7 +56,6 @@ public final class IngestLoop implements SmartLifecycle {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestLoop.class);
   private static final PreparedBatch STOP = new PreparedBatch(Instant.EPOCH, Map.of());
-  private static final int MAX_PENDING_RECORDS = 2048;
   private static final Duration LOG_END_REFRESH = Duration.ofSeconds(5);
   // short: these calls run on the poll thread, and a slow broker must not hold up commits for long
   private static final Duration LOG_END_TIMEOUT = Duration.ofMillis(500);
@@ -75,6 +75,7 @@ public final class IngestLoop implements SmartLifecycle {
   private final DistributionSummary batchSize;
   private final Timer freshness;
   private final ConsumerLag lag;
+  private final CommitPacing pacing;
 
   // consumer thread only
   private final Map<TopicPartition, Long> positions = new HashMap<>();
@@ -82,6 +83,7 @@ public final class IngestLoop implements SmartLifecycle {
   private final Set<TopicPartition> pendingInit = ConcurrentHashMap.newKeySet();
   private int consecutiveFailures;
   private PreparedBatch pending;
+  private long lastHandOffNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
   // shared between the two threads
   private final Map<TopicPartition, Set<Long>> alreadyDeadLettered = new ConcurrentHashMap<>();
   private final BlockingQueue<PreparedBatch> handOff = new ArrayBlockingQueue<>(1);
@@ -111,8 +113,10 @@ public final class IngestLoop implements SmartLifecycle {
       BatchCommitter committer,
       Table ledgerTable,
       String group,
+      CommitPacing pacing,
       MeterRegistry meters) {
     this.consumers = consumers;
+    this.pacing = pacing;
     this.topic = topic;
     this.preparer = preparer;
     this.deadLetters = deadLetters;
@@ -205,8 +209,7 @@ public final class IngestLoop implements SmartLifecycle {
           applyResults(kafka);
           resumeFromLedger(kafka);
           handOffPending(kafka, false);
-          // come back soon when a batch is waiting for the committer
-          ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(pending == null ? 200 : 5));
+          ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(pollTimeoutMillis()));
           if (!records.isEmpty()) {
             prepareAndHandOff(kafka, records);
           }
@@ -264,22 +267,35 @@ public final class IngestLoop implements SmartLifecycle {
       return;
     }
     pending = pending == null ? batch : pending.followedBy(batch);
-    handOffPending(kafka, pending.records() >= MAX_PENDING_RECORDS);
+    handOffPending(kafka, pending.records() >= pacing.maxRecords());
+  }
+
+  /** Come back when the waiting batch falls due, soon when it is due and waits for the committer. */
+  private long pollTimeoutMillis() {
+    if (pending == null) {
+      return 200;
+    }
+    long since = System.nanoTime() - lastHandOffNanos;
+    return pacing.due(pending.records(), since) ? 5 : Math.min(200, pacing.waitMillis(since));
   }
 
   /**
-   * Group commit: a prepared batch waits while the committer is busy, and the next polls join it, so at a steady
-   * rate each commit takes everything that arrived during the previous one. Hands off when the committer is idle,
-   * or, with {@code force}, waits for it (bounding the batch).
+   * Group commit: a prepared batch waits until it is due ({@link CommitPacing}) and while the committer is busy, and
+   * the next polls join it. Hands off when it is due and the committer is idle, or, with {@code force}, at once once
+   * the committer is idle, waiting for it (bounding the batch).
    */
   private void handOffPending(KafkaConsumer<String, byte[]> kafka, boolean force) {
     while (pending != null) {
+      if (!force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos)) {
+        return;
+      }
       if (inFlight.get() == 0) {
         inFlight.incrementAndGet();
         if (!handOff.offer(pending)) {
           inFlight.decrementAndGet();
           throw new IllegalStateException("Hand-off queue full while the committer is idle");
         }
+        lastHandOffNanos = System.nanoTime();
         pending = null;
         return;
       }

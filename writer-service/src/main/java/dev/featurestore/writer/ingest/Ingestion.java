@@ -31,6 +31,7 @@ public final class Ingestion {
     private String deadLetterTopic = "documents.dlq";
     private String consumerGroup = "featurestore-writer";
     private int maxTextBytes = 65536;
+    private CommitPacing pacing = CommitPacing.DEFAULT;
     private MeterRegistry meters;
     private Clock clock = Clock.systemUTC();
 
@@ -80,6 +81,12 @@ public final class Ingestion {
       return this;
     }
 
+    /** When batches are committed: see {@link CommitPacing}. */
+    public Builder pacing(CommitPacing value) {
+      this.pacing = value;
+      return this;
+    }
+
     public Builder meters(MeterRegistry value) {
       this.meters = value;
       return this;
@@ -106,7 +113,7 @@ public final class Ingestion {
       DeadLetterChannel deadLetters = new DeadLetterChannel(producerConfig, consumerConfig, deadLetterTopic, consumerGroup);
       BatchCommitter committer = new BatchCommitter(table, consumerGroup, meters);
       return new IngestLoop(
-          () -> new KafkaConsumer<>(consumer), topic, preparer, deadLetters, committer, ledgerTable != null ? ledgerTable : table, consumerGroup, meters);
+          () -> new KafkaConsumer<>(consumer), topic, preparer, deadLetters, committer, ledgerTable != null ? ledgerTable : table, consumerGroup, pacing, meters);
     }
   }
 }

@@ -1,0 +1,126 @@
+package dev.featurestore.replicator.maintenance;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.ManifestContent;
+import org.apache.iceberg.ManifestFile;
+import org.apache.iceberg.ManifestFiles;
+import org.apache.iceberg.ManifestReader;
+import org.apache.iceberg.ReachableFileUtil;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileInfo;
+import org.apache.iceberg.io.SupportsPrefixOperations;
+
+/**
+ * Removes files under the table's location that nothing references: left by commits that failed or by processes
+ * killed between writing a file and committing it. What is referenced: every metadata file the current metadata
+ * lists, and every manifest list, manifest, data and delete file of every snapshot still in the history (tags and
+ * branches included). Only files older than the safety age go: a file younger than that may belong to a commit still
+ * in flight, which would then name a missing file.
+ */
+final class OrphanFiles {
+
+  private final Table table;
+
+  OrphanFiles(Table table) {
+    this.table = table;
+  }
+
+  MaintenanceReport.Orphans remove(long olderThanMillis) {
+    if (!(table.io() instanceof SupportsPrefixOperations listing)) {
+      throw new IllegalStateException("The table's file IO " + table.io().getClass().getName() + " cannot list files");
+    }
+    table.refresh();
+    Set<String> referenced = referenced();
+    int removed = 0;
+    long bytes = 0;
+    int tooYoung = 0;
+    for (FileInfo file : listing.listPrefix(table.location())) {
+      if (referenced.contains(normalized(file.location()))) {
+        continue;
+      }
+      if (file.createdAtMillis() >= olderThanMillis) {
+        tooYoung++;
+        continue;
+      }
+      table.io().deleteFile(file.location());
+      removed++;
+      bytes += file.size();
+    }
+    return new MaintenanceReport.Orphans(removed, bytes, tooYoung);
+  }
+
+  private Set<String> referenced() {
+    Set<String> locations = new HashSet<>();
+    if (table instanceof HasTableOperations operations) {
+      locations.add(normalized(operations.operations().current().metadataFileLocation()));
+    }
+    ReachableFileUtil.metadataFileLocations(table, false).forEach(location -> locations.add(normalized(location)));
+    ReachableFileUtil.statisticsFilesLocations(table).forEach(location -> locations.add(normalized(location)));
+    locations.add(normalized(ReachableFileUtil.versionHintLocation(table)));
+    Set<String> manifests = new HashSet<>();
+    for (Snapshot snapshot : table.snapshots()) {
+      if (snapshot.manifestListLocation() != null) {
+        locations.add(normalized(snapshot.manifestListLocation()));
+      }
+      for (ManifestFile manifest : snapshot.allManifests(table.io())) {
+        if (manifests.add(manifest.path())) {
+          locations.add(normalized(manifest.path()));
+          filesOf(manifest).forEach(location -> locations.add(normalized(location)));
+        }
+      }
+    }
+    return locations;
+  }
+
+  private Set<String> filesOf(ManifestFile manifest) {
+    Set<String> files = new HashSet<>();
+    try {
+      if (manifest.content() == ManifestContent.DATA) {
+        try (CloseableIterable<String> paths = ManifestFiles.readPaths(manifest, table.io(), table.specs())) {
+          paths.forEach(files::add);
+        }
+      } else {
+        try (ManifestReader<DeleteFile> deletes = ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+          deletes.forEach(file -> files.add(file.location()));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read manifest " + manifest.path(), e);
+    }
+    return files;
+  }
+
+  /**
+   * One spelling per file: {@code file:/a}, {@code file:///a}, {@code /a} and {@code //a} are the same local file
+   * (files of the unpartitioned spec, the writer's tombstones among them, are named {@code data//...}), and so are
+   * {@code s3://b/a//c} and {@code s3://b/a/c}. A referenced file spelled two ways must never look like an orphan.
+   */
+  static String normalized(String location) {
+    if (location == null) {
+      return null;
+    }
+    if (location.startsWith("file:")) {
+      return Path.of(URI.create(location).getPath()).normalize().toString();
+    }
+    if (location.startsWith("/")) {
+      return Path.of(location).normalize().toString();
+    }
+    int scheme = location.indexOf("://");
+    if (scheme > 0) {
+      int pathStart = location.indexOf('/', scheme + 3);
+      if (pathStart > 0) {
+        return location.substring(0, pathStart) + location.substring(pathStart).replaceAll("/{2,}", "/");
+      }
+    }
+    return location;
+  }
+}
