@@ -67,20 +67,24 @@ public final class FeatureTable {
   public static final PartitionSpec SPEC = PartitionSpec.builderFor(SCHEMA).day(PROCESSED_AT).build();
 
   public static final Map<String, String> PROPERTIES =
-      Map.of(
-          TableProperties.FORMAT_VERSION, "2",
-          TableProperties.PARQUET_COMPRESSION, "zstd",
-          TableProperties.PARQUET_BLOOM_FILTER_COLUMN_ENABLED_PREFIX + DOC_ID, "true",
+      Map.ofEntries(
+          Map.entry(TableProperties.FORMAT_VERSION, "2"),
+          Map.entry(TableProperties.PARQUET_COMPRESSION, "zstd"),
+          Map.entry(TableProperties.PARQUET_BLOOM_FILTER_COLUMN_ENABLED_PREFIX + DOC_ID, "true"),
           // our writers size each file's filter for its own rows (dataWriters); other engines (Spark's compaction)
           // pick the smallest of Parquet's candidate sizes that fits, up to 1 MiB (1% false positives at ~870k ids)
-          TableProperties.PARQUET_BLOOM_FILTER_ADAPTIVE_ENABLED, "true",
-          TableProperties.PARQUET_BLOOM_FILTER_MAX_BYTES, Integer.toString(1024 * 1024),
+          Map.entry(TableProperties.PARQUET_BLOOM_FILTER_ADAPTIVE_ENABLED, "true"),
+          Map.entry(TableProperties.PARQUET_BLOOM_FILTER_MAX_BYTES, Integer.toString(1024 * 1024)),
           // Several writers, the replicator's maintenance and the catalog: optimistic retries are expected.
-          TableProperties.COMMIT_NUM_RETRIES, "50",
-          TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true",
+          Map.entry(TableProperties.COMMIT_NUM_RETRIES, "50"),
+          // commits are small and frequent: Iceberg's back-off (100 ms doubling to 60 s) left a commit that lost a
+          // few races to compaction waiting tens of seconds, far past the freshness target
+          Map.entry(TableProperties.COMMIT_MIN_RETRY_WAIT_MS, "20"),
+          Map.entry(TableProperties.COMMIT_MAX_RETRY_WAIT_MS, "1000"),
+          Map.entry(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true"),
           // each kept version is a whole copy of the metadata (every snapshot): 10 is enough to look back at a
           // bad commit, 100 made old metadata most of the table's bytes
-          TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "10");
+          Map.entry(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "10"));
 
   /** False positives of the doc id bloom filter that {@link #dataWriters} sizes. */
   static final double BLOOM_FILTER_FPP = 0.01;

@@ -51,6 +51,10 @@ final class LocalSuite implements AutoCloseable {
   private final String servingUrl;
 
   private LocalSuite(boolean likeCompose) throws IOException {
+    this(likeCompose, new String[0], new String[0]);
+  }
+
+  private LocalSuite(boolean likeCompose, String[] writerSettings, String[] replicatorSettings) throws IOException {
     kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
     // a single broker: the writer's transactional dead-letter producers need a replication factor it can meet
     kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
@@ -72,8 +76,8 @@ final class LocalSuite implements AutoCloseable {
     for (Map.Entry<String, String> property : catalog.properties().entrySet()) {
       shared = with(shared, "--featurestore.catalog.properties." + property.getKey() + "=" + property.getValue());
     }
-    writer = WriterApplication.builder().run(with(shared, "--featurestore.embedding.cache-dir=target/model-cache", "--featurestore.embedding.intra-op-threads=" + Integer.getInteger("bench.intra-op-threads", 0)));
-    replicator = ReplicatorApplication.builder().run(with(shared, "--featurestore.replicator.poll-interval=100ms"));
+    writer = WriterApplication.builder().run(with(with(shared, "--featurestore.embedding.cache-dir=target/model-cache", "--featurestore.embedding.intra-op-threads=" + Integer.getInteger("bench.intra-op-threads", 0)), writerSettings));
+    replicator = ReplicatorApplication.builder().run(with(with(shared, "--featurestore.replicator.poll-interval=100ms"), replicatorSettings));
     serving = ServingApplication.builder().run(shared);
     servingUrl = "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
     Properties producerConfig = new Properties();
@@ -95,18 +99,45 @@ final class LocalSuite implements AutoCloseable {
 
   /** Mean of a timer of one of the services, in milliseconds (NaN if it has not recorded yet). */
   double meanMillis(String timer, String... tags) {
+    io.micrometer.core.instrument.Timer found = timer(timer, tags);
+    return found == null ? Double.NaN : found.mean(java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** How many times a timer of one of the services recorded (0 if it has not yet). */
+  long count(String timer, String... tags) {
+    io.micrometer.core.instrument.Timer found = timer(timer, tags);
+    return found == null ? 0 : found.count();
+  }
+
+  private io.micrometer.core.instrument.Timer timer(String timer, String... tags) {
     for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
       io.micrometer.core.instrument.Timer found = context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find(timer).tags(tags).timer();
       if (found != null) {
-        return found.mean(java.util.concurrent.TimeUnit.MILLISECONDS);
+        return found;
       }
     }
-    return Double.NaN;
+    return null;
   }
 
   /** As {@code ./featurestore up} runs it: one memcached, the catalog in SQLite. */
   static LocalSuite start() throws IOException {
     return new LocalSuite(false);
+  }
+
+  /** As {@code ./featurestore up} runs it, with extra {@code --name=value} settings for the writer and the replicator. */
+  static LocalSuite start(String[] writerSettings, String[] replicatorSettings) throws IOException {
+    return new LocalSuite(false, writerSettings, replicatorSettings);
+  }
+
+  /** A bean of one of the services. */
+  <T> T bean(Class<T> type) {
+    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
+      java.util.Map<String, T> beans = context.getBeansOfType(type);
+      if (!beans.isEmpty()) {
+        return beans.values().iterator().next();
+      }
+    }
+    throw new IllegalArgumentException("No bean of " + type);
   }
 
   /** As docker-compose.yml deploys it: two memcached servers, the catalog and the replicator's lease in PostgreSQL. */

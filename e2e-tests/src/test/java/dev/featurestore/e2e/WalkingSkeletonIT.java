@@ -255,6 +255,109 @@ class WalkingSkeletonIT {
     assertThat(JSON.readTree(control.body()).get("detail").stringValue()).contains("control character");
   }
 
+  @Test
+  void maintenanceRacingTheWriterKeepsEveryKafkaOffsetOnceAndTheApiStillEqualsTheTable() throws Exception {
+    String prefix = "maint-" + System.nanoTime() + "-";
+    String replicator = suite.actuatorTargets().get(1);
+    Map<String, String> offsets = new HashMap<>();
+    List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new java.util.ArrayList<>();
+    int documents = 120;
+    long commitsBefore = suite.count("featurestore.writer.commit.time");
+    long started = System.nanoTime();
+    java.util.concurrent.CompletableFuture<List<Integer>> maintenance =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          List<Integer> statuses = new java.util.ArrayList<>();
+          for (int run = 0; run < 3; run++) {
+            statuses.add(postMaintenance(replicator, "{\"expireOlderThan\":\"0s\"}").statusCode());
+          }
+          return statuses;
+        });
+    for (int i = 0; i < documents; i++) {
+      String id = prefix + i;
+      sent.add(suite.producer.send(new ProducerRecord<>("documents", id, document(id, "Document number " + i + " of a maintenance race."))));
+      if (i % 10 == 9) {
+        // a tombstone now and then: compaction applies it and must not bring the row back
+        String erased = prefix + (i - 5);
+        sent.add(suite.producer.send(new ProducerRecord<>("documents", erased, null)));
+      }
+      Thread.sleep(25);
+    }
+    suite.producer.flush();
+    for (var future : sent) {
+      var metadata = future.get();
+      offsets.put(metadata.partition() + "/" + metadata.offset(), "");
+    }
+    assertThat(maintenance.get(120, java.util.concurrent.TimeUnit.SECONDS)).as("maintenance runs").containsOnly(200);
+    awaitServed(prefix + (documents - 1));
+    // paced: one commit a second at most (plus the first, and any commit of another test's record), not one per poll
+    long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds() + 1;
+    assertThat(suite.count("featurestore.writer.commit.time") - commitsBefore).as("writer commits for %d records in %d s", sent.size(), seconds)
+        .isLessThanOrEqualTo(seconds + 3);
+    HttpResponse<String> last = postMaintenance(replicator, "{\"expireOlderThan\":\"0s\"}");
+    assertThat(last.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(last.body()).get("table").get("snapshots").asInt()).as("expired down to the checkpoint").isLessThan(10);
+
+    Map<String, Integer> rowsPerOffset = new HashMap<>();
+    Map<String, FeatureRow> newest = new HashMap<>();
+    CatalogSettings settings = suite.catalog;
+    Catalog catalog = settings.load(suite.stateDir);
+    Table table = catalog.loadTable(FeatureTable.identifier(settings.table()));
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      for (Record record : records) {
+        String docId = (String) record.getField(FeatureTable.DOC_ID);
+        if (docId.startsWith(prefix)) {
+          rowsPerOffset.merge(record.getField(FeatureTable.KAFKA_PARTITION) + "/" + record.getField(FeatureTable.KAFKA_OFFSET), 1, Integer::sum);
+          newest.put(docId, FeatureTable.fromRecord(record));
+        }
+      }
+    }
+    if (catalog instanceof AutoCloseable closeable) {
+      closeable.close();
+    }
+    assertThat(rowsPerOffset.values()).as("no Kafka record twice in the table").allMatch(count -> count == 1);
+    assertThat(offsets.keySet()).as("every live row comes from a record we sent").containsAll(rowsPerOffset.keySet());
+    int erased = documents / 10;
+    assertThat(newest).as("every document but the tombstoned ones").hasSize(documents - erased);
+    for (int i = 0; i < documents; i++) {
+      String id = prefix + i;
+      FeatureRow row = newest.get(id);
+      if (row == null) {
+        assertThat(awaitStatus(id, 404)).as("tombstoned %s", id).isEqualTo(404);
+      } else {
+        assertThat(embedding(awaitServed(id))).as("served %s equals the table", id).containsExactly(row.embedding());
+      }
+    }
+  }
+
+  private static HttpResponse<String> postMaintenance(String target, String body) {
+    try {
+      return suite.http.send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + target + "/actuator/maintenance"))
+              .header("Content-Type", "application/json")
+              .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int awaitStatus(String docId, int status) throws Exception {
+    long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
+    int last = -1;
+    while (System.nanoTime() < deadline) {
+      last = get(docId).statusCode();
+      if (last == status) {
+        return last;
+      }
+      Thread.sleep(100);
+    }
+    return last;
+  }
+
   private static byte[] document(String id, String text) {
     return LocalSuite.document(id, text);
   }

@@ -59,11 +59,17 @@ class WriterHealth {
     };
   }
 
-  /** DOWN when the ingest thread died or the last batch failed (the writer is stalled, retrying). */
+  /**
+   * DOWN until the consumer joined its group and positioned its partitions at the table's ledger (the hot paths ran
+   * once before: see IngestLoop's warm-up), and when the ingest thread died or the last batch failed (the writer is
+   * stalled, retrying).
+   */
   @Bean
   HealthIndicator ingestHealthIndicator(IngestLoop ingestLoop) {
     return () -> {
-      Health.Builder health = ingestLoop.isAlive() && ingestLoop.lastError() == null ? Health.up() : Health.down();
+      Health.Builder health =
+          ingestLoop.isAlive() && ingestLoop.lastError() == null && ingestLoop.isPositioned() ? Health.up() : Health.down();
+      health.withDetail("positioned", ingestLoop.isPositioned());
       if (ingestLoop.lastError() != null) {
         health.withDetail("lastError", ingestLoop.lastError());
       }

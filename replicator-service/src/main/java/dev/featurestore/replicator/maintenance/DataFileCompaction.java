@@ -60,6 +60,7 @@ final class DataFileCompaction {
 
   private static final Logger LOG = LoggerFactory.getLogger(DataFileCompaction.class);
   static final String SUMMARY_KEY = "featurestore.maintenance";
+  private static final int MAX_SIZE_RATIO = 10;
 
   private final Table table;
   private final long targetFileBytes;
@@ -79,7 +80,7 @@ final class DataFileCompaction {
   record Group(PartitionSpec spec, StructLike partition, List<FileScanTask> tasks) {
 
     long inputBytes() {
-      return tasks.stream().mapToLong(task -> task.file().fileSizeInBytes()).sum();
+      return bytes(tasks);
     }
 
     long inputRows() {
@@ -167,7 +168,14 @@ final class DataFileCompaction {
     return groups;
   }
 
-  private void addIfWorthIt(List<Group> groups, List<FileScanTask> tasks) {
+  private void addIfWorthIt(List<Group> groups, List<FileScanTask> run) {
+    List<FileScanTask> tasks = new ArrayList<>(run);
+    // tiered: a file already compacted is left alone while the newer files after it are under a tenth of its size,
+    // so a busy partition's big file is not rewritten on every run to absorb a few kilobytes (it joins them later)
+    while (tasks.size() > 1 && tasks.get(0).deletes().isEmpty()
+        && tasks.get(0).file().fileSizeInBytes() > MAX_SIZE_RATIO * bytes(tasks.subList(1, tasks.size()))) {
+      tasks.remove(0);
+    }
     if (tasks.isEmpty()) {
       return;
     }
@@ -176,6 +184,10 @@ final class DataFileCompaction {
     if (group.worthRewriting()) {
       groups.add(group);
     }
+  }
+
+  private static long bytes(List<FileScanTask> tasks) {
+    return tasks.stream().mapToLong(task -> task.file().fileSizeInBytes()).sum();
   }
 
   /** The group's live rows, oldest file first, in one new file; null when deletes left no row. */

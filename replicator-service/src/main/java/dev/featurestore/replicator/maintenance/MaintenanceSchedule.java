@@ -16,6 +16,8 @@ public final class MaintenanceSchedule implements SmartLifecycle {
 
   private static final Logger LOG = LoggerFactory.getLogger(MaintenanceSchedule.class);
 
+  private static final Duration FIRST_RUN_AFTER = Duration.ofMinutes(1);
+
   private final TableMaintenance maintenance;
   private final MaintenanceOptions options;
   private final Duration interval;
@@ -30,7 +32,10 @@ public final class MaintenanceSchedule implements SmartLifecycle {
   @Override
   public synchronized void start() {
     executor = Executors.newSingleThreadScheduledExecutor(runnable -> new Thread(runnable, "featurestore-maintenance"));
-    executor.scheduleWithFixedDelay(this::runOnce, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    // the table's figures at once (gauges and alerts have data), the first run soon after a start
+    executor.execute(this::observe);
+    long first = Math.min(interval.toMillis(), FIRST_RUN_AFTER.toMillis());
+    executor.scheduleWithFixedDelay(this::runOnce, first, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void runOnce() {

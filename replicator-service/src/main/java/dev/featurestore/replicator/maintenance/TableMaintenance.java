@@ -149,6 +149,11 @@ public final class TableMaintenance {
         Duration.ofMillis(clock.millis() - started));
   }
 
+  /** Whether a run is in progress in this process. */
+  public boolean isRunning() {
+    return running.isLocked();
+  }
+
   /** Reads the table's figures for the gauges without maintaining it (a standby, or between runs). */
   public TableHealth observe() {
     table.refresh();

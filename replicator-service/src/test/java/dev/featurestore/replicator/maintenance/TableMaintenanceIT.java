@@ -92,8 +92,8 @@ class TableMaintenanceIT {
               erased.forEach(expected::remove);
               expected.put(id, (long) n);
             }
-            // ~50 commits a second: a busy table (paced writers commit once a second each), not a tight loop
-            sleep(20);
+            // ~20 commits a second: a busy table (paced writers commit once a second each), not a tight loop
+            sleep(50);
           }
         });
     int compactedFiles = 0;
@@ -166,6 +166,24 @@ class TableMaintenanceIT {
     MaintenanceReport later = maintenance.run(KEEP_NOTHING_OLD.withOrphanMinAge(Duration.ZERO));
     assertThat(later.health().deleteFiles()).isZero();
     assertThat(idsInFiles(true)).as("every Parquet file under the table, delete files too").doesNotContain("victim").contains("later", "bulk-7");
+  }
+
+  @Test
+  void aBigFileIsLeftAloneUntilTheNewerSmallFilesReachATenthOfIt() {
+    List<FeatureRow> big = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      big.add(FeatureTables.row("big-" + i, i, t0));
+    }
+    FeatureTables.append(table, big);
+    for (int i = 0; i < 3; i++) {
+      FeatureTables.append(table, List.of(FeatureTables.row("small-" + i, 10_000 + i, t0)));
+    }
+
+    MaintenanceReport report = maintenance.run(KEEP_NOTHING_OLD);
+
+    assertThat(report.compaction().filesBefore()).as("only the small files").isEqualTo(3);
+    assertThat(report.health().dataFiles()).isEqualTo(2);
+    assertThat(liveRowCounts()).hasSize(3003);
   }
 
   @Test

@@ -39,6 +39,13 @@ final class BatchPreparer {
     this.embedTime = embedTime;
   }
 
+  /** Embeds one sentence (the inference path's first run) and returns it as a row, for the commit path's warm-up. */
+  FeatureRow warmUp() {
+    float[] embedding = embedder.embed(List.of("Warm-up sentence for the writer's first batch.")).get(0);
+    Instant now = clock.instant();
+    return new FeatureRow("featurestore-warm-up", embedding, embedder.model(), now, now);
+  }
+
   /** {@code alreadyDeadLettered}: source offsets per partition that an earlier attempt dead-lettered. */
   PreparedBatch prepare(List<PolledSlice> polled, Map<TopicPartition, Set<Long>> alreadyDeadLettered) {
     List<Pending> pending = new ArrayList<>();

@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import dev.featurestore.common.FeatureRow;
+import dev.featurestore.common.KafkaSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -92,6 +94,7 @@ public final class IngestLoop implements SmartLifecycle {
   private final ConcurrentLinkedQueue<Map<TopicPartition, OffsetAndMetadata>> committedKafkaOffsets = new ConcurrentLinkedQueue<>();
 
   private volatile boolean running;
+  private volatile boolean assignedOnce;
   private volatile KafkaConsumer<String, byte[]> consumer;
   private volatile Instant lastBatchCommitted;
   private volatile String lastError;
@@ -149,12 +152,35 @@ public final class IngestLoop implements SmartLifecycle {
 
   @Override
   public synchronized void start() {
+    warmUp();
     running = true;
     stopped = new CountDownLatch(2);
     pollThread = new Thread(this::pollLoop, "featurestore-ingest");
     commitThread = new Thread(this::commitLoop, "featurestore-commit");
     commitThread.start();
     pollThread.start();
+  }
+
+  /**
+   * The hot paths once before the first record: model inference and the commit path (see
+   * {@link BatchCommitter#warmUp}), so the first documents after a start meet the same freshness as later ones. Runs
+   * before the pipeline starts, so readiness waits for it; a failure (catalog down) is logged and left to the first
+   * batch, which retries.
+   */
+  private void warmUp() {
+    long started = System.nanoTime();
+    try {
+      FeatureRow row = preparer.warmUp();
+      committer.warmUp(new PreparedBatch.SourcedRow(row, new KafkaSource(topic, 0, 0)));
+      LOG.info("Warmed up the model and the commit path in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    } catch (RuntimeException e) {
+      LOG.warn("Warm-up failed; the first batch will retry what failed: {}", e.toString());
+    }
+  }
+
+  /** True once the consumer has joined its group and positioned every partition it got at the table's ledger. */
+  public boolean isPositioned() {
+    return assignedOnce && pendingInit.isEmpty();
   }
 
   @Override
@@ -544,6 +570,7 @@ public final class IngestLoop implements SmartLifecycle {
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       consumer.pause(partitions);
       pendingInit.addAll(partitions);
+      assignedOnce = true;
     }
 
     @Override
