@@ -2,6 +2,8 @@ package dev.featurestore.replicator;
 
 import dev.featurestore.common.MemcachedClients;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
+import dev.featurestore.replicator.maintenance.ErasureCheck;
+import dev.featurestore.replicator.maintenance.ErasureEndpoint;
 import dev.featurestore.replicator.maintenance.MaintenanceEndpoint;
 import dev.featurestore.replicator.maintenance.MaintenanceSchedule;
 import dev.featurestore.replicator.maintenance.TableMaintenance;
@@ -97,6 +99,11 @@ class ReplicatorConfiguration {
   @Bean
   MaintenanceEndpoint maintenanceEndpoint(TableMaintenance maintenance, ReplicatorProperties properties) {
     return new MaintenanceEndpoint(maintenance, properties.maintenance().options());
+  }
+
+  @Bean
+  ErasureEndpoint erasureEndpoint(Catalog catalog, ReplicatorProperties properties) {
+    return new ErasureEndpoint(new ErasureCheck(properties.catalog().featureTable(catalog)));
   }
 
   @Bean

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.PartitionSpec;
@@ -48,8 +50,9 @@ import org.slf4j.LoggerFactory;
  *       read, so an equality delete (a tombstone) committed after that snapshot still applies to the rows it holds.
  * </ul>
  *
- * <p>Equality-delete files go by themselves: every Iceberg commit drops the delete files older than the oldest live
- * data file, so once compaction has rewritten the files a tombstone applied to, the tombstone file goes too.
+ * <p>A delete file goes with the commit that rewrites the last file it applied to (its rows are then gone from every
+ * live file), so an erased id leaves the table's live files in one run; Iceberg itself also drops delete files older
+ * than the oldest live data file on every commit.
  *
  * <p>Why the newest row of an id stays the newest: a group is a run of files that are consecutive in commit order
  * within their partition, and its rows are written oldest file first. Readers that order files by data sequence
@@ -96,8 +99,12 @@ final class DataFileCompaction {
     }
   }
 
+  /** The groups to rewrite, and how many of the snapshot's files each delete file applies to (by location). */
+  record Plan(List<Group> groups, Map<String, Integer> deleteFileUses) {}
+
   MaintenanceReport.Compaction run(Snapshot start, Runnable checkLease) {
-    List<Group> groups = plan(start);
+    Plan plan = plan(start);
+    Map<String, Integer> uses = new HashMap<>(plan.deleteFileUses());
     int commits = 0;
     int conflicts = 0;
     int filesBefore = 0;
@@ -105,15 +112,20 @@ final class DataFileCompaction {
     int filesAfter = 0;
     long bytesAfter = 0;
     long rowsDropped = 0;
-    for (Group group : groups) {
+    int deleteFilesRemoved = 0;
+    for (Group group : plan.groups()) {
       checkLease.run();
       DataFile written = write(group);
       Set<DataFile> replaced = new HashSet<>();
       group.tasks().forEach(task -> replaced.add(task.file()));
       Set<DataFile> added = written == null ? Set.of() : Set.of(written);
+      Set<DeleteFile> spent = spentBy(group, uses);
       try {
         RewriteFiles rewrite =
-            table.newRewrite().validateFromSnapshot(start.snapshotId()).rewriteFiles(replaced, added, group.sequenceNumber());
+            table.newRewrite()
+                .validateFromSnapshot(start.snapshotId())
+                .dataSequenceNumber(group.sequenceNumber())
+                .rewriteFiles(replaced, spent, added, Set.of());
         rewrite.set(SUMMARY_KEY, "compaction").commit();
       } catch (ValidationException | CommitFailedException e) {
         LOG.info("Compaction group of {} files left for the next run: {}", replaced.size(), e.getMessage());
@@ -124,6 +136,8 @@ final class DataFileCompaction {
         continue;
       }
       commits++;
+      group.tasks().forEach(task -> task.deletes().forEach(deletes -> uses.merge(deletes.location(), -1, Integer::sum)));
+      deleteFilesRemoved += spent.size();
       filesBefore += replaced.size();
       bytesBefore += group.inputBytes();
       filesAfter += added.size();
@@ -131,14 +145,39 @@ final class DataFileCompaction {
       bytesAfter += written == null ? 0 : written.fileSizeInBytes();
       rowsDropped += group.inputRows() - rowsWritten;
     }
-    return new MaintenanceReport.Compaction(commits, conflicts, filesBefore, bytesBefore, filesAfter, bytesAfter, rowsDropped);
+    return new MaintenanceReport.Compaction(commits, conflicts, filesBefore, bytesBefore, filesAfter, bytesAfter, rowsDropped, deleteFilesRemoved);
+  }
+
+  /**
+   * The delete files this group applies for the last time: every file of the snapshot they applied to is in this
+   * group or in one committed before it. They go in the same commit; data appended since has a higher sequence
+   * number, which they never applied to.
+   */
+  private static Set<DeleteFile> spentBy(Group group, Map<String, Integer> uses) {
+    Map<String, Integer> inGroup = new HashMap<>();
+    Map<String, DeleteFile> files = new HashMap<>();
+    for (FileScanTask task : group.tasks()) {
+      for (DeleteFile deletes : task.deletes()) {
+        inGroup.merge(deletes.location(), 1, Integer::sum);
+        files.put(deletes.location(), deletes);
+      }
+    }
+    Set<DeleteFile> spent = new HashSet<>();
+    inGroup.forEach((location, count) -> {
+      if (uses.getOrDefault(location, 0) - count == 0) {
+        spent.add(files.get(location));
+      }
+    });
+    return spent;
   }
 
   /** Groups of the files in {@code start} worth rewriting. */
-  List<Group> plan(Snapshot start) {
+  Plan plan(Snapshot start) {
     Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
+    Map<String, Integer> deleteFileUses = new HashMap<>();
     try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(start.snapshotId()).planFiles()) {
       for (FileScanTask task : tasks) {
+        task.deletes().forEach(deletes -> deleteFileUses.merge(deletes.location(), 1, Integer::sum));
         PartitionSpec spec = table.specs().get(task.file().specId());
         byPartition.computeIfAbsent(spec.specId() + "/" + spec.partitionToPath(task.file().partition()), key -> new ArrayList<>()).add(task);
       }
@@ -165,7 +204,7 @@ final class DataFileCompaction {
       }
       addIfWorthIt(groups, current);
     }
-    return groups;
+    return new Plan(groups, deleteFileUses);
   }
 
   private void addIfWorthIt(List<Group> groups, List<FileScanTask> run) {

@@ -37,9 +37,11 @@ public record MaintenanceReport(
    * @param filesAfter data files written in their place
    * @param bytesAfter their bytes
    * @param rowsDropped rows the deletes had already erased, now gone from the files too
+   * @param deleteFilesRemoved delete files (tombstones) applied to every file they concerned, and removed
    */
-  public record Compaction(int groups, int conflicts, int filesBefore, long bytesBefore, int filesAfter, long bytesAfter, long rowsDropped) {
-    public static final Compaction NONE = new Compaction(0, 0, 0, 0, 0, 0, 0);
+  public record Compaction(
+      int groups, int conflicts, int filesBefore, long bytesBefore, int filesAfter, long bytesAfter, long rowsDropped, int deleteFilesRemoved) {
+    public static final Compaction NONE = new Compaction(0, 0, 0, 0, 0, 0, 0, 0);
   }
 
   /**
@@ -54,9 +56,9 @@ public record MaintenanceReport(
   /** Lines a person reads (the {@code ./featurestore maintain} output). */
   public String toText() {
     StringBuilder text = new StringBuilder();
-    text.append(String.format(Locale.ROOT, "compaction: %d data files (%s) -> %d (%s) in %d commits, %d rows already deleted dropped, %d groups left for a concurrent commit%n",
+    text.append(String.format(Locale.ROOT, "compaction: %d data files (%s) -> %d (%s) in %d commits; %d deleted rows and %d delete files dropped; %d groups left for the next run (concurrent commit)%n",
         compaction.filesBefore(), bytes(compaction.bytesBefore()), compaction.filesAfter(), bytes(compaction.bytesAfter()), compaction.groups(),
-        compaction.rowsDropped(), compaction.conflicts()));
+        compaction.rowsDropped(), compaction.deleteFilesRemoved(), compaction.conflicts()));
     text.append(String.format(Locale.ROOT, "manifests rewritten: %d -> %d%n", manifestsBefore, manifestsAfter));
     text.append(String.format(Locale.ROOT, "snapshots expired: %d (%d files only they referenced deleted)%n", snapshotsExpired, expiredFilesDeleted));
     text.append(String.format(Locale.ROOT, "orphan files removed: %d (%s); %d unreferenced files younger than the safety age kept%n",

@@ -152,20 +152,31 @@ class TableMaintenanceIT {
     FeatureTables.append(table, List.of(FeatureTables.row("victim", 1000, t0.plusSeconds(1)), FeatureTables.row("other", 1001, t0)));
     FeatureTables.eraseAndAppend(table, List.of("victim"), List.of());
     assertThat(idsInFiles(true)).contains("victim");
+    ErasureCheck erasure = new ErasureCheck(freshTable());
+    ErasureCheck.Report tombstoned = erasure.check("victim");
+    assertThat(tombstoned.liveRows()).isZero();
+    assertThat(tombstoned.dataFiles()).as("both data files still hold a row").hasSize(2);
+    assertThat(tombstoned.deleteFiles()).hasSize(1);
+    assertThat(tombstoned.erased()).isFalse();
+    assertThat(erasure.check("other").liveRows()).isEqualTo(1);
 
     MaintenanceReport report = maintenance.run(KEEP_NOTHING_OLD);
 
     assertThat(report.compaction().rowsDropped()).isEqualTo(2);
-    assertThat(idsInFiles(false)).as("every data file under the table").doesNotContain("victim").contains("other", "bulk-7");
+    assertThat(report.compaction().deleteFilesRemoved()).as("the tombstone applied to every file it concerned").isEqualTo(1);
+    assertThat(report.health().deleteFiles()).isZero();
+    assertThat(idsInFiles(true)).as("every Parquet file under the table, delete files too").doesNotContain("victim").contains("other", "bulk-7");
     assertThat(liveRowCounts()).hasSize(201).doesNotContainKey("victim");
+    ErasureCheck.Report erased = erasure.check("victim");
+    assertThat(erased.erased()).isTrue();
+    assertThat(erased.deleteFiles()).isEmpty();
+    assertThat(erased.toText()).contains("victim: erased");
 
-    // the compacted file keeps the sequence number of its newest input, older than the tombstone, so the tombstone
-    // counts as applying to it until a later compaction rewrites that file with newer ones; then Iceberg drops it
-    assertThat(report.health().deleteFiles()).isEqualTo(1);
+    // the compacted file is not rewritten again for a tombstone that is gone
     FeatureTables.append(table, List.of(FeatureTables.row("later", 1002, t0.plusSeconds(2))));
     MaintenanceReport later = maintenance.run(KEEP_NOTHING_OLD.withOrphanMinAge(Duration.ZERO));
-    assertThat(later.health().deleteFiles()).isZero();
-    assertThat(idsInFiles(true)).as("every Parquet file under the table, delete files too").doesNotContain("victim").contains("later", "bulk-7");
+    assertThat(later.compaction().filesBefore()).as("the new small file and the compacted one, once").isEqualTo(2);
+    assertThat(maintenance.run(KEEP_NOTHING_OLD).compaction().groups()).as("nothing left to compact").isZero();
   }
 
   @Test

@@ -1,13 +1,13 @@
 package dev.featurestore.writer.ingest;
 
+import dev.featurestore.common.FeatureRow;
+import dev.featurestore.common.KafkaSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.KafkaSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
