@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.HasTableOperations;
@@ -24,7 +26,7 @@ import org.apache.iceberg.io.SupportsPrefixOperations;
  * killed between writing a file and committing it. What is referenced: every metadata file the current metadata
  * lists, and every manifest list, manifest, data and delete file of every snapshot still in the history (tags and
  * branches included). Only files older than the safety age go: a file younger than that may belong to a commit still
- * in flight, which would then name a missing file.
+ * in flight, which would then name a missing file. The exception: metadata files of commits that lost their race.
  */
 final class OrphanFiles {
 
@@ -40,14 +42,19 @@ final class OrphanFiles {
     }
     table.refresh();
     Set<String> referenced = referenced();
+    List<FileInfo> files = new ArrayList<>();
+    listing.listPrefix(table.location()).forEach(files::add);
+    String current = table instanceof HasTableOperations operations ? normalized(operations.operations().current().metadataFileLocation()) : null;
+    long currentWrittenAt =
+        files.stream().filter(file -> normalized(file.location()).equals(current)).mapToLong(FileInfo::createdAtMillis).findFirst().orElse(Long.MIN_VALUE);
     int removed = 0;
     long bytes = 0;
     int tooYoung = 0;
-    for (FileInfo file : listing.listPrefix(table.location())) {
+    for (FileInfo file : files) {
       if (referenced.contains(normalized(file.location()))) {
         continue;
       }
-      if (file.createdAtMillis() >= olderThanMillis) {
+      if (file.createdAtMillis() >= olderThanMillis && !lostItsRace(file, currentWrittenAt)) {
         tooYoung++;
         continue;
       }
@@ -56,6 +63,16 @@ final class OrphanFiles {
       bytes += file.size();
     }
     return new MaintenanceReport.Orphans(removed, bytes, tooYoung);
+  }
+
+  /**
+   * A metadata file that nothing references and that was written before the current one belongs to a commit that lost
+   * its race: that commit expected the table at the version it started from, the table has moved past it to a file
+   * written later, and versions never move back, so it can never land. Such files (~1 MB each on a busy table) go at
+   * once instead of after the safety age.
+   */
+  private static boolean lostItsRace(FileInfo file, long currentWrittenAt) {
+    return file.location().endsWith(".metadata.json") && file.createdAtMillis() < currentWrittenAt;
   }
 
   private Set<String> referenced() {

@@ -206,11 +206,18 @@ class TableMaintenanceIT {
     Files.write(stray, new byte[] {1, 2, 3});
     Path strayMetadata = Path.of(table.location(), "metadata", "99999-stray.metadata.json");
     Files.writeString(strayMetadata, "{}");
+    // a commit that lost its race: its metadata file was written before the table's current one, so it can never land
+    Path lostRace = Path.of(table.location(), "metadata", "99998-lost-race.metadata.json");
+    Files.writeString(lostRace, "{}");
+    Path current = Path.of(OrphanFiles.normalized(((org.apache.iceberg.HasTableOperations) freshTable()).operations().current().metadataFileLocation()));
+    Files.setLastModifiedTime(lostRace, FileTime.fromMillis(Files.getLastModifiedTime(current).toMillis() - 1000));
 
     MaintenanceReport young = maintenance.run(KEEP_NOTHING_OLD.withOrphanMinAge(Duration.ofHours(1)));
-    assertThat(young.orphans().removed()).isZero();
+    assertThat(young.orphans().removed()).as("only the lost race's metadata file").isEqualTo(1);
+    assertThat(lostRace).doesNotExist();
     assertThat(young.orphans().tooYoung()).isGreaterThanOrEqualTo(2);
     assertThat(stray).exists();
+    assertThat(strayMetadata).as("written after the current metadata: may still be a commit in flight").exists();
 
     FileTime twoHoursAgo = FileTime.from(Instant.now().minus(Duration.ofHours(2)));
     Files.setLastModifiedTime(stray, twoHoursAgo);
