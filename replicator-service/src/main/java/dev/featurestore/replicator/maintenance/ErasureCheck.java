@@ -11,8 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DeleteFile;
+import java.util.function.Supplier;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.ManifestReader;
@@ -108,18 +108,17 @@ public final class ErasureCheck {
   }
 
   private Set<String> dataFilesMaybeHolding(ManifestFile manifest, Expression isId) {
-    Set<String> files = new TreeSet<>();
-    try (ManifestReader<DataFile> reader = ManifestFiles.read(manifest, table.io(), table.specs()).filterRows(isId)) {
-      reader.forEach(file -> files.add(file.location()));
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + manifest.path(), e);
-    }
-    return files;
+    return locations(manifest, () -> ManifestFiles.read(manifest, table.io(), table.specs()).filterRows(isId));
   }
 
   private Set<String> deleteFilesMaybeNaming(ManifestFile manifest, Expression isId) {
+    return locations(manifest, () -> ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs()).filterRows(isId));
+  }
+
+  /** The locations of the files a manifest lists that its column bounds do not rule out. */
+  private static Set<String> locations(ManifestFile manifest, Supplier<ManifestReader<? extends ContentFile<?>>> open) {
     Set<String> files = new TreeSet<>();
-    try (ManifestReader<DeleteFile> reader = ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs()).filterRows(isId)) {
+    try (ManifestReader<? extends ContentFile<?>> reader = open.get()) {
       reader.forEach(file -> files.add(file.location()));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + manifest.path(), e);

@@ -19,8 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The offline store's upkeep, in order: compact small data files (deletes applied), rewrite manifests, expire old snapshots (deleting the files only they referenced),
- * remove orphan files.
+ * The offline store's upkeep, in order: compact small data files (deletes applied), rewrite manifests, expire old
+ * snapshots (deleting the files only they referenced), remove orphan files.
  *
  * <p>Exactly one process maintains a table at a time: a run holds the table's maintenance lease (the replicators'
  * lease table, a row of its own), renewed while it runs; a run that loses it stops before its next commit. Every step
@@ -72,7 +72,7 @@ public final class TableMaintenance {
         .register(meters);
     gauge(meters, "featurestore.table.snapshots", "Snapshots in the table's history", "snapshots", TableHealth::snapshots);
     gauge(meters, "featurestore.table.data.files", "Live data files", "files", TableHealth::dataFiles);
-    gauge(meters, "featurestore.table.files.bytes", "Bytes of the live data and delete files", "bytes", TableHealth::dataBytes);
+    gauge(meters, "featurestore.table.files.bytes", "Bytes of the live data and delete files", "bytes", TableHealth::fileBytes);
     gauge(meters, "featurestore.table.data.file.mean.bytes", "Mean size of a live data file", "bytes", TableHealth::meanDataFileBytes);
     gauge(meters, "featurestore.table.delete.files", "Live delete files", "files", TableHealth::deleteFiles);
     gauge(meters, "featurestore.table.metadata.json.bytes", "Size of the current metadata file, rewritten by every commit", "bytes", TableHealth::metadataJsonBytes);
