@@ -4,6 +4,7 @@
 # until GET /v1/features/{id} answers 200. Prints p50/p99/max, records them in docs/BENCHMARKS.md, then stops the
 # scratch stack and deletes its state. Needs the stack's ports free (9092, 11211, 8080-8082).
 #   scripts/cold-start-freshness.sh [N] [RATE]        (also: ./featurestore bench cold-start)
+# COLD_START_KEEP=DIR keeps the services' metrics and logs of the run there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 N=${1:-100}
@@ -45,6 +46,12 @@ for ((i = 0; i < N; i++)); do
   echo $(( $(now_ms) - t0 )) >>"$latencies"
 done
 wait "$producer"
+echo "freshness in send order (ms): $(tr '\n' ' ' <"$latencies")"
+if [[ -n ${COLD_START_KEEP:-} ]]; then
+  mkdir -p "$COLD_START_KEEP"
+  for port in 8080 8081 8082; do curl -s "http://127.0.0.1:$port/actuator/prometheus" >"$COLD_START_KEEP/metrics-$port.txt" || true; done
+  cp -r "$FEATURESTORE_HOME/logs" "$COLD_START_KEEP/" 2>/dev/null || true
+fi
 
 read -r p50 p99 max < <(sort -n "$latencies" | awk '{v[NR]=$1} END {i50=int(NR*0.5+0.999); i99=int(NR*0.99+0.999); print v[i50], v[i99], v[NR]}')
 machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 )) MiB RAM, $(java -version 2>&1 | head -1)"

@@ -82,9 +82,9 @@ public final class FeatureTable {
           Map.entry(TableProperties.COMMIT_MIN_RETRY_WAIT_MS, "20"),
           Map.entry(TableProperties.COMMIT_MAX_RETRY_WAIT_MS, "1000"),
           Map.entry(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true"),
-          // each kept version is a whole copy of the metadata (every snapshot): 10 is enough to look back at a
-          // bad commit, 100 made old metadata most of the table's bytes
-          Map.entry(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "10"));
+          // each kept version is a whole copy of the metadata (every snapshot, up to ~0.5 MB): the snapshots are
+          // what one looks back at; 100 made old metadata most of the table's bytes, 10 still a fifth of a small one
+          Map.entry(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "3"));
 
   /** False positives of the doc id bloom filter that {@link #dataWriters} sizes. */
   static final double BLOOM_FILTER_FPP = 0.01;

@@ -4,6 +4,7 @@ import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.Embeddings;
 import dev.featurestore.common.FeatureTable;
 import dev.featurestore.common.testing.BenchmarkReport;
+import dev.featurestore.replicator.maintenance.MaintenanceOptions;
 import dev.featurestore.replicator.maintenance.TableHealth;
 import dev.featurestore.replicator.maintenance.TableMaintenance;
 import java.io.IOException;
@@ -88,12 +89,17 @@ class TableHealthBenchmark {
         Thread.sleep(50);
       }
       // the last scheduled run may be minutes away: one more now, as an operator would before measuring storage
-      while (maintenance.isRunning()) {
-        Thread.sleep(100);
-      }
-      maintenance.run(suite.bean(dev.featurestore.replicator.ReplicatorProperties.class).maintenance().options());
+      MaintenanceOptions options = suite.bean(dev.featurestore.replicator.ReplicatorProperties.class).maintenance().options();
+      runNow(maintenance, options);
       Shape end = shape(suite);
-      report(cycles, seconds, start, middle, beforeFinal, end, sorted(freshnessQuiet), sorted(freshnessMaintaining),
+      StorageBreakdown breakdown = StorageBreakdown.of(table(suite));
+      // the snapshots of the retention window still hold the files that run compacted away: once it has passed,
+      // the next run expires them (what a table that stopped receiving writes settles to)
+      Thread.sleep(options.snapshotRetention().toMillis());
+      runNow(maintenance, options);
+      Shape settled = shape(suite);
+      StorageBreakdown settledBreakdown = StorageBreakdown.of(table(suite));
+      report(breakdown, settled, settledBreakdown, cycles, seconds, start, middle, beforeFinal, end, sorted(freshnessQuiet), sorted(freshnessMaintaining),
           suite.meanMillis("featurestore.writer.commit.phase", "phase", "metadata"));
     }
   }
@@ -123,10 +129,26 @@ class TableHealthBenchmark {
     }
   }
 
-  private static Shape shape(LocalSuite suite) throws IOException {
+  /** One run now, after the scheduled one in progress if any. */
+  private static void runNow(TableMaintenance maintenance, MaintenanceOptions options) throws InterruptedException {
+    while (true) {
+      try {
+        maintenance.run(options);
+        return;
+      } catch (TableMaintenance.LeaseUnavailableException e) {
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  private static Table table(LocalSuite suite) {
     CatalogSettings settings = suite.catalog;
     Catalog catalog = settings.load(suite.stateDir);
-    Table table = catalog.loadTable(FeatureTable.identifier(settings.table()));
+    return catalog.loadTable(FeatureTable.identifier(settings.table()));
+  }
+
+  private static Shape shape(LocalSuite suite) throws IOException {
+    Table table = table(suite);
     TableHealth health = TableHealth.of(table);
     long rows = Long.parseLong(table.currentSnapshot().summary().getOrDefault("total-records", "0"));
     long tableBytes = bytesUnder(Path.of(table.location()));
@@ -172,7 +194,7 @@ class TableHealthBenchmark {
   }
 
   private static void report(
-      long[] cycles, double seconds, Shape start, Shape middle, Shape beforeFinal, Shape end, long[] quiet, long[] maintaining, double metadataMeanMillis) {
+      StorageBreakdown breakdown, Shape settled, StorageBreakdown settledBreakdown, long[] cycles, double seconds, Shape start, Shape middle, Shape beforeFinal, Shape end, long[] quiet, long[] maintaining, double metadataMeanMillis) {
     int n = cycles.length;
     String body =
         String.format(
@@ -181,7 +203,7 @@ class TableHealthBenchmark {
 
             %d commits of one document each at the writer's maximum rate (commit pacing off; each document is sent once
             the previous one is committed: %.1f commits/s over %.0f s), with the replicator's maintenance every %s and a
-            snapshot retention of %s, all in one JVM on this machine (local layout: SQLite catalog, one memcached).
+            snapshot retention of %s (at most 500 snapshots, the default), all in one JVM on this machine (local layout: SQLite catalog, one memcached).
 
             | commit cycle, send to committed | p50 | p99 |
             |---|---|---|
@@ -197,7 +219,17 @@ class TableHealthBenchmark {
             %s
             %s
 
-            Raw vectors: rows x 384 x 4 bytes. "after maintenance" is one more run right after the last commit.
+            %s
+
+            Raw vectors: rows x 384 x 4 bytes. "after maintenance" is one more run right after the last commit: the
+            snapshots of the retention window (%s) still reference the files it compacted away. "settled" is the
+            next run, one retention window later. Where the bytes are, after maintenance:
+
+            %s
+
+            and settled:
+
+            %s
 
             | freshness, send to served by the API (every 20th document) | samples | p50 | p99 | max |
             |---|---|---|---|---|
@@ -209,6 +241,8 @@ class TableHealthBenchmark {
             WINDOW, millis(cycles, Math.max(0, n - WINDOW), n, 0.5), millis(cycles, Math.max(0, n - WINDOW), n, 0.99),
             metadataMeanMillis,
             row("after " + WINDOW + " commits", start), row("half way", middle), row("at the last commit", beforeFinal), row("after maintenance", end),
+            row("settled", settled), RETENTION,
+            breakdown.toMarkdown().strip(), settledBreakdown.toMarkdown().strip(),
             quiet.length, percentile(quiet, 0.5), percentile(quiet, 0.99), quiet.length == 0 ? -1 : quiet[quiet.length - 1],
             maintaining.length, percentile(maintaining, 0.5), percentile(maintaining, 0.99), maintaining.length == 0 ? -1 : maintaining[maintaining.length - 1]);
     BenchmarkReport.record("table-health", body);

@@ -5,6 +5,7 @@ import dev.featurestore.common.MemcachedSettings;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
 import java.nio.file.Path;
 import dev.featurestore.replicator.maintenance.MaintenanceOptions;
 import java.time.Duration;
@@ -51,6 +52,8 @@ public record ReplicatorProperties(
    * @param enabled whether this replicator runs maintenance on its schedule (on demand it always can)
    * @param interval pause between two scheduled runs
    * @param snapshotRetention snapshots older than this are expired: the window of snapshot time travel
+   * @param maxSnapshots at most this many snapshots are kept past a run (newest first), whatever their age: what
+   *     bounds metadata.json at any commit rate; a run starts early when the table holds more
    * @param checkpointMaxAge the replicator checkpoint holds its snapshot back from expiry up to this age
    * @param targetFileSize compacted data files are about this size at most
    * @param smallFileSize data files under this size are compacted
@@ -60,13 +63,14 @@ public record ReplicatorProperties(
       boolean enabled,
       @NotNull Duration interval,
       @NotNull Duration snapshotRetention,
+      @Positive int maxSnapshots,
       @NotNull Duration checkpointMaxAge,
       @NotNull DataSize targetFileSize,
       @NotNull DataSize smallFileSize,
       @NotNull Duration orphanMinAge) {
 
     public MaintenanceOptions options() {
-      return new MaintenanceOptions(snapshotRetention, checkpointMaxAge, targetFileSize.toBytes(), smallFileSize.toBytes(), orphanMinAge);
+      return new MaintenanceOptions(snapshotRetention, maxSnapshots, checkpointMaxAge, targetFileSize.toBytes(), smallFileSize.toBytes(), orphanMinAge);
     }
   }
 }

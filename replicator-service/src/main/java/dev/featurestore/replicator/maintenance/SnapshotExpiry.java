@@ -2,7 +2,10 @@ package dev.featurestore.replicator.maintenance;
 
 import dev.featurestore.replicator.checkpoint.CheckpointStore;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.iceberg.Snapshot;
@@ -11,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Expires snapshots older than the retention window with Iceberg's own {@code ExpireSnapshots}, which keeps every
+ * Expires snapshots older than the retention window, and beyond the newest {@code maxSnapshots} whatever their age
+ * (each snapshot adds ~1 KB to the metadata.json every commit rewrites), with Iceberg's own {@code ExpireSnapshots}, which keeps every
  * snapshot a tag or branch holds and deletes the files only expired snapshots referenced. The active replicator's
  * checkpoint is kept too (its incremental read starts there), unless it is older than {@code checkpointMaxAge}: a
  * replicator that far behind resyncs from the current snapshot instead (its full-resync counter and log say so).
@@ -33,9 +37,9 @@ final class SnapshotExpiry {
   /** Expired snapshots and deleted files. */
   record Result(int snapshots, int filesDeleted) {}
 
-  Result expire(long nowMillis, Duration retention, Duration checkpointMaxAge) {
+  Result expire(long nowMillis, Duration retention, int maxSnapshots, Duration checkpointMaxAge) {
     table.refresh();
-    long cutoff = nowMillis - retention.toMillis();
+    long cutoff = Math.max(nowMillis - retention.toMillis(), oldestOfNewest(maxSnapshots));
     CheckpointStore.Checkpoint checkpoint = checkpoints.load(tableName);
     if (checkpoint.snapshotId().isPresent()) {
       Snapshot kept = table.snapshot(checkpoint.snapshotId().getAsLong());
@@ -63,6 +67,17 @@ final class SnapshotExpiry {
     table.refresh();
     before.removeAll(ids());
     return new Result(before.size(), deleted.get());
+  }
+
+  /** The time of the {@code count}-th newest snapshot: expiring older ones keeps {@code count}. */
+  private long oldestOfNewest(int count) {
+    List<Long> all = new ArrayList<>();
+    table.snapshots().forEach(snapshot -> all.add(snapshot.timestampMillis()));
+    if (all.size() <= count) {
+      return Long.MIN_VALUE;
+    }
+    all.sort(Comparator.reverseOrder());
+    return all.get(count - 1);
   }
 
   private Set<Long> ids() {

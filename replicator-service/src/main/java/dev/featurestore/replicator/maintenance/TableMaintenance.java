@@ -87,6 +87,14 @@ public final class TableMaintenance {
 
   /** Runs every step once; throws {@link LeaseUnavailableException} when another process is maintaining the table. */
   public MaintenanceReport run(MaintenanceOptions options) {
+    return run(options, true);
+  }
+
+  /**
+   * Runs the steps once, the orphan sweep only if {@code removeOrphans}: it lists the whole table location, which on
+   * object storage is worth doing once per interval, not on every early run.
+   */
+  public MaintenanceReport run(MaintenanceOptions options, boolean removeOrphans) {
     if (!running.tryLock()) {
       throw new LeaseUnavailableException("Maintenance of " + tableName + " is already running in this process");
     }
@@ -110,7 +118,7 @@ public final class TableMaintenance {
         }
       };
       try {
-        MaintenanceReport report = steps(options, checkLease);
+        MaintenanceReport report = steps(options, removeOrphans, checkLease);
         succeeded.increment();
         lastSuccessMillis = clock.millis();
         LOG.info("Maintenance of {}:\n{}", tableName, report.toText());
@@ -127,7 +135,7 @@ public final class TableMaintenance {
     }
   }
 
-  private MaintenanceReport steps(MaintenanceOptions options, Runnable checkLease) {
+  private MaintenanceReport steps(MaintenanceOptions options, boolean removeOrphans, Runnable checkLease) {
     long started = clock.millis();
     table.refresh();
     TableHealth before = TableHealth.of(table);
@@ -138,9 +146,10 @@ public final class TableMaintenance {
     ManifestRewrite.Result manifests = new ManifestRewrite(table).run();
     checkLease.run();
     SnapshotExpiry.Result expired =
-        new SnapshotExpiry(table, tableName, checkpoints).expire(clock.millis(), options.snapshotRetention(), options.checkpointMaxAge());
+        new SnapshotExpiry(table, tableName, checkpoints).expire(clock.millis(), options.snapshotRetention(), options.maxSnapshots(), options.checkpointMaxAge());
     checkLease.run();
-    MaintenanceReport.Orphans orphans = new OrphanFiles(table).remove(clock.millis() - options.orphanMinAge().toMillis());
+    MaintenanceReport.Orphans orphans =
+        removeOrphans ? new OrphanFiles(table).remove(clock.millis() - options.orphanMinAge().toMillis()) : MaintenanceReport.Orphans.NONE;
     table.refresh();
     TableHealth after = TableHealth.of(table);
     health.set(after);

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TableMaintenanceIT {
 
   private static final MaintenanceOptions KEEP_NOTHING_OLD =
-      new MaintenanceOptions(Duration.ZERO, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
+      new MaintenanceOptions(Duration.ZERO, 1000, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
 
   @TempDir Path stateDir;
   private CatalogSettings settings;
@@ -132,7 +132,7 @@ class TableMaintenanceIT {
 
     TableMaintenance strict = maintenanceBy(state);
     try {
-      strict.run(new MaintenanceOptions(Duration.ZERO, Duration.ZERO, 128L << 20, 96L << 20, Duration.ofDays(1)));
+      strict.run(new MaintenanceOptions(Duration.ZERO, 1000, Duration.ZERO, 128L << 20, 96L << 20, Duration.ofDays(1)));
     } finally {
       strict.close();
     }
@@ -141,6 +141,32 @@ class TableMaintenanceIT {
     assertThat(table.snapshot(tagged)).isNotNull();
   }
 
+
+  @Test
+  void expiryKeepsAtMostMaxSnapshotsHoweverYoungButStillTheTaggedOnes() {
+    long tagged = FeatureTables.append(table, List.of(FeatureTables.row("tagged", 1, t0)));
+    table.manageSnapshots().createTag("pinned", tagged).commit();
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      ids.add(FeatureTables.append(table, List.of(FeatureTables.row("doc-" + i, 1, t0))));
+    }
+    MaintenanceOptions dayLongRetention = new MaintenanceOptions(Duration.ofDays(1), 10, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
+
+    MaintenanceReport report = maintenance.run(dayLongRetention, false);
+
+    table.refresh();
+    int kept = 0;
+    for (Snapshot ignored : table.snapshots()) {
+      kept++;
+    }
+    // the 10 newest (the compaction's among them) and the tagged one; one more if two commits shared a millisecond
+    assertThat(kept).isBetween(11, 12);
+    assertThat(table.snapshot(tagged)).isNotNull();
+    assertThat(table.snapshot(ids.get(0))).as("young but beyond the bound").isNull();
+    assertThat(report.snapshotsExpired()).isGreaterThanOrEqualTo(20);
+    assertThat(report.orphans()).as("no sweep asked for").isEqualTo(MaintenanceReport.Orphans.NONE);
+    assertThat(idsAt(table.currentSnapshot().snapshotId())).hasSize(31);
+  }
   @Test
   void anErasedIdIsInNoFileAfterMaintenance() throws IOException {
     List<FeatureRow> big = new ArrayList<>();
