@@ -59,6 +59,7 @@ class TableHealthBenchmark {
       Shape start = null;
       Shape middle = null;
       long began = System.nanoTime();
+      long peakMetadataJson = 0;
       for (int i = 0; i < COMMITS; i++) {
         long commitsBefore = suite.count("featurestore.writer.commit.time");
         long sentAt = System.nanoTime();
@@ -78,6 +79,9 @@ class TableHealthBenchmark {
         }
         if (i == COMMITS / 2) {
           middle = shape(suite);
+        }
+        if (i % 100 == 0) {
+          peakMetadataJson = Math.max(peakMetadataJson, TableHealth.of(table(suite)).metadataJsonBytes());
         }
         if (i % 2000 == 0) {
           System.out.printf("bench table-health: %d commits, %.0f s%n", i, (System.nanoTime() - began) / 1e9);
@@ -99,7 +103,7 @@ class TableHealthBenchmark {
       runNow(maintenance, options);
       Shape settled = shape(suite);
       StorageBreakdown settledBreakdown = StorageBreakdown.of(table(suite));
-      report(breakdown, settled, settledBreakdown, cycles, seconds, start, middle, beforeFinal, end, sorted(freshnessQuiet), sorted(freshnessMaintaining),
+      report(peakMetadataJson, breakdown, settled, settledBreakdown, cycles, seconds, start, middle, beforeFinal, end, sorted(freshnessQuiet), sorted(freshnessMaintaining),
           suite.meanMillis("featurestore.writer.commit.phase", "phase", "metadata"));
     }
   }
@@ -194,7 +198,7 @@ class TableHealthBenchmark {
   }
 
   private static void report(
-      StorageBreakdown breakdown, Shape settled, StorageBreakdown settledBreakdown, long[] cycles, double seconds, Shape start, Shape middle, Shape beforeFinal, Shape end, long[] quiet, long[] maintaining, double metadataMeanMillis) {
+      long peakMetadataJson, StorageBreakdown breakdown, Shape settled, StorageBreakdown settledBreakdown, long[] cycles, double seconds, Shape start, Shape middle, Shape beforeFinal, Shape end, long[] quiet, long[] maintaining, double metadataMeanMillis) {
     int n = cycles.length;
     String body =
         String.format(
@@ -218,8 +222,9 @@ class TableHealthBenchmark {
             %s
             %s
             %s
-
             %s
+
+            Largest metadata.json seen (read every 100 commits): %s.
 
             Raw vectors: rows x 384 x 4 bytes. "after maintenance" is one more run right after the last commit: the
             snapshots of the retention window (%s) still reference the files it compacted away. "settled" is the
@@ -241,7 +246,7 @@ class TableHealthBenchmark {
             WINDOW, millis(cycles, Math.max(0, n - WINDOW), n, 0.5), millis(cycles, Math.max(0, n - WINDOW), n, 0.99),
             metadataMeanMillis,
             row("after " + WINDOW + " commits", start), row("half way", middle), row("at the last commit", beforeFinal), row("after maintenance", end),
-            row("settled", settled), RETENTION,
+            row("settled", settled), kib(peakMetadataJson), RETENTION,
             breakdown.toMarkdown().strip(), settledBreakdown.toMarkdown().strip(),
             quiet.length, percentile(quiet, 0.5), percentile(quiet, 0.99), quiet.length == 0 ? -1 : quiet[quiet.length - 1],
             maintaining.length, percentile(maintaining, 0.5), percentile(maintaining, 0.99), maintaining.length == 0 ? -1 : maintaining[maintaining.length - 1]);
