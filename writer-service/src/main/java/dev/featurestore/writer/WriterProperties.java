@@ -44,7 +44,7 @@ public record WriterProperties(
       @NotBlank String consumerGroup,
       @Min(1) int partitions,
       @Min(1) @Max(16 * 1024 * 1024) int maxTextBytes,
-      @DefaultValue("1s") Duration commitInterval,
+      @DefaultValue("500ms") Duration commitInterval,
       @DefaultValue("2048") @Min(1) int maxBatchRecords) {}
 
   /**

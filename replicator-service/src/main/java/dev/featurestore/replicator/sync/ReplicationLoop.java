@@ -25,6 +25,8 @@ public final class ReplicationLoop implements SmartLifecycle {
 
   @Override
   public synchronized void start() {
+    // before the readiness probe turns UP (the context's lifecycle starts before the application is ready)
+    follower.warmUp();
     ScheduledThreadPoolExecutor loop =
         new ScheduledThreadPoolExecutor(
             1,

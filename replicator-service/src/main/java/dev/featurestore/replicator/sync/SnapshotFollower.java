@@ -95,6 +95,18 @@ public final class SnapshotFollower {
     meters.gauge("featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
   }
 
+  /**
+   * Runs the cycle's code paths once on a scratch table (see {@link ReplicationWarmUp}). Never throws: a memcached
+   * that is down at start is the cycles' business (they retry and report it), not a reason not to start.
+   */
+  public void warmUp() {
+    try {
+      LOG.info("Warmed up the replication path in {} ms", ReplicationWarmUp.run(writers).toMillis());
+    } catch (RuntimeException e) {
+      LOG.warn("Could not warm up the replication path (the first cycles may be slow): {}", e.toString());
+    }
+  }
+
   /** Runs one cycle; returns the number of keys set or deleted. Never throws: failures are logged and counted. */
   public long runOnce() {
     try {

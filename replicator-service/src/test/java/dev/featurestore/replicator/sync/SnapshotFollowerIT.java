@@ -90,6 +90,18 @@ class SnapshotFollowerIT {
   }
 
   @Test
+  void theWarmUpWritesOnlyToAGenerationNoReaderServesAndLeavesTheTableAlone() {
+    follower().warmUp();
+
+    assertThat(client.get(keys.inGeneration(ReplicationWarmUp.UNSERVED_GENERATION).keyFor("featurestore-replicator-warm-up"), MemcachedClients.RAW_BYTES))
+        .as("the scratch row went through the whole path").isNotNull();
+    table.refresh();
+    assertThat(table.currentSnapshot()).as("the real table is not touched").isNull();
+    assertThat(follower().runOnce()).isZero();
+    assertThat(checkpoints.load(table.name()).generation()).isPositive();
+  }
+
+  @Test
   void appendsAreMirroredAndTheNewestRowOfARepeatedIdWins() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
