@@ -1,24 +1,19 @@
 package dev.featurestore.e2e;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.featurestore.replicator.maintenance.ManifestFileLocations;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.HasTableOperations;
-import org.apache.iceberg.ManifestContent;
 import org.apache.iceberg.ManifestFile;
-import org.apache.iceberg.ManifestFiles;
-import org.apache.iceberg.ManifestReader;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
-import org.apache.iceberg.io.CloseableIterable;
 
 /**
  * Where a local table's bytes are, read from the files themselves: each file under the table's location by kind
@@ -48,7 +43,7 @@ record StorageBreakdown(Map<Kind, long[]> bytes) {
       for (ManifestFile manifest : snapshot.allManifests(table.io())) {
         into.add(local(manifest.path()));
         if (manifestsRead.add(manifest.path() + isCurrent)) {
-          filesOf(table, manifest).forEach(file -> into.add(local(file)));
+          ManifestFileLocations.of(table, manifest).forEach(file -> into.add(local(file)));
         }
       }
     }
@@ -74,24 +69,6 @@ record StorageBreakdown(Map<Kind, long[]> bytes) {
       return Kind.MANIFEST_LIST;
     }
     return name.contains("/metadata/") ? Kind.MANIFEST : Kind.DATA;
-  }
-
-  private static Set<String> filesOf(Table table, ManifestFile manifest) {
-    Set<String> files = new HashSet<>();
-    try {
-      if (manifest.content() == ManifestContent.DATA) {
-        try (CloseableIterable<String> paths = ManifestFiles.readPaths(manifest, table.io(), table.specs())) {
-          paths.forEach(files::add);
-        }
-      } else {
-        try (ManifestReader<DeleteFile> deletes = ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
-          deletes.forEach(file -> files.add(file.location()));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return files;
   }
 
   private static String local(String location) {

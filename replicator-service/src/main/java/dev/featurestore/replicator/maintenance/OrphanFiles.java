@@ -1,23 +1,16 @@
 package dev.featurestore.replicator.maintenance;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.HasTableOperations;
-import org.apache.iceberg.ManifestContent;
 import org.apache.iceberg.ManifestFile;
-import org.apache.iceberg.ManifestFiles;
-import org.apache.iceberg.ManifestReader;
 import org.apache.iceberg.ReachableFileUtil;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileInfo;
 import org.apache.iceberg.io.SupportsPrefixOperations;
 
@@ -91,29 +84,11 @@ final class OrphanFiles {
       for (ManifestFile manifest : snapshot.allManifests(table.io())) {
         if (manifests.add(manifest.path())) {
           locations.add(normalized(manifest.path()));
-          filesOf(manifest).forEach(location -> locations.add(normalized(location)));
+          ManifestFileLocations.of(table, manifest).forEach(location -> locations.add(normalized(location)));
         }
       }
     }
     return locations;
-  }
-
-  private Set<String> filesOf(ManifestFile manifest) {
-    Set<String> files = new HashSet<>();
-    try {
-      if (manifest.content() == ManifestContent.DATA) {
-        try (CloseableIterable<String> paths = ManifestFiles.readPaths(manifest, table.io(), table.specs())) {
-          paths.forEach(files::add);
-        }
-      } else {
-        try (ManifestReader<DeleteFile> deletes = ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
-          deletes.forEach(file -> files.add(file.location()));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read manifest " + manifest.path(), e);
-    }
-    return files;
   }
 
   /**
