@@ -103,7 +103,7 @@ class TableHealthBenchmark {
       runNow(maintenance, options);
       Shape settled = shape(suite);
       StorageBreakdown settledBreakdown = StorageBreakdown.of(table(suite));
-      report(peakMetadataJson, breakdown, settled, settledBreakdown, cycles, seconds, start, middle, beforeFinal, end, sorted(freshnessQuiet), sorted(freshnessMaintaining),
+      report(options.maxSnapshots(), peakMetadataJson, breakdown, settled, settledBreakdown, cycles, seconds, start, middle, beforeFinal, end, sorted(freshnessQuiet), sorted(freshnessMaintaining),
           suite.meanMillis("featurestore.writer.commit.phase", "phase", "metadata"));
     }
   }
@@ -198,7 +198,7 @@ class TableHealthBenchmark {
   }
 
   private static void report(
-      long peakMetadataJson, StorageBreakdown breakdown, Shape settled, StorageBreakdown settledBreakdown, long[] cycles, double seconds, Shape start, Shape middle, Shape beforeFinal, Shape end, long[] quiet, long[] maintaining, double metadataMeanMillis) {
+      int maxSnapshots, long peakMetadataJson, StorageBreakdown breakdown, Shape settled, StorageBreakdown settledBreakdown, long[] cycles, double seconds, Shape start, Shape middle, Shape beforeFinal, Shape end, long[] quiet, long[] maintaining, double metadataMeanMillis) {
     int n = cycles.length;
     String body =
         String.format(
@@ -207,7 +207,7 @@ class TableHealthBenchmark {
 
             %d commits of one document each at the writer's maximum rate (commit pacing off; each document is sent once
             the previous one is committed: %.1f commits/s over %.0f s), with the replicator's maintenance every %s and a
-            snapshot retention of %s (at most 500 snapshots, the default), all in one JVM on this machine (local layout: SQLite catalog, one memcached).
+            snapshot retention of %s (at most %d snapshots kept), all in one JVM on this machine (local layout: SQLite catalog, one memcached).
 
             | commit cycle, send to committed | p50 | p99 |
             |---|---|---|
@@ -241,7 +241,7 @@ class TableHealthBenchmark {
             | maintenance not running | %d | %d ms | %d ms | %d ms |
             | maintenance running (compaction, expiry) | %d | %d ms | %d ms | %d ms |
             """,
-            n, n / seconds, seconds, INTERVAL, RETENTION,
+            n, n / seconds, seconds, INTERVAL, RETENTION, maxSnapshots,
             WINDOW, 2 * WINDOW, millis(cycles, WINDOW, Math.min(n, 2 * WINDOW), 0.5), millis(cycles, WINDOW, Math.min(n, 2 * WINDOW), 0.99),
             WINDOW, millis(cycles, Math.max(0, n - WINDOW), n, 0.5), millis(cycles, Math.max(0, n - WINDOW), n, 0.99),
             metadataMeanMillis,
