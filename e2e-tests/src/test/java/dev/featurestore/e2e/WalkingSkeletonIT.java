@@ -238,6 +238,34 @@ class WalkingSkeletonIT {
     assertThat(status).as("after the tombstone").isEqualTo(404);
   }
 
+  /** Each service's port, the writer's and the replicator's as much as the API's, answers errors as problems. */
+  @Test
+  void everyPortAnswersErrorsAsCountedProblemDocuments() throws Exception {
+    List<String> targets = suite.actuatorTargets();
+    for (String target : targets) {
+      for (String[] request : List.of(new String[] {"GET", "/no-such-path"}, new String[] {"TRACE", "/actuator/health"}, new String[] {"GET", "/a%00b"})) {
+        HttpResponse<String> answer = suite.http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + target + request[1])).method(request[0], java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse.BodyHandlers.ofString());
+        String what = target + " " + request[0] + " " + request[1] + ": " + answer.statusCode() + " " + answer.body();
+        assertThat(answer.statusCode()).as(what).isBetween(400, 499);
+        assertThat(answer.headers().firstValue("Content-Type")).as(what).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+        JsonNode problem = JSON.readTree(answer.body());
+        assertThat(problem.get("status").asInt()).as(what).isEqualTo(answer.statusCode());
+        assertThat(problem.get("title").asString()).as(what).isNotEmpty();
+      }
+    }
+    HttpResponse<String> badErasure = suite.http.send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + targets.get(1) + "/actuator/erasure?docId=%20")).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(badErasure.statusCode()).isEqualTo(400);
+    assertThat(badErasure.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+    String writerMetrics = suite.http.send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + targets.get(0) + "/actuator/prometheus")).GET().build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(writerMetrics).contains("featurestore_http_errors_total{kind=\"not_found\"").contains("kind=\"bad_request\"");
+  }
+
   @Test
   void unknownIdIs404AndInvalidIdIs400WithJsonBodies() throws Exception {
     HttpResponse<String> unknown = get("never-produced-" + UUID.randomUUID());

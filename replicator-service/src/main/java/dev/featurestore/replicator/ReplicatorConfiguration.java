@@ -11,6 +11,7 @@ import dev.featurestore.replicator.sync.OnlineStoreSentinels;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
 import dev.featurestore.replicator.sync.ReplicationLoop;
 import dev.featurestore.replicator.sync.SnapshotFollower;
+import dev.featurestore.web.ErrorMetric;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.Map;
@@ -97,13 +98,13 @@ class ReplicatorConfiguration {
   }
 
   @Bean
-  MaintenanceEndpoint maintenanceEndpoint(TableMaintenance maintenance, ReplicatorProperties properties) {
-    return new MaintenanceEndpoint(maintenance, properties.maintenance().options());
+  MaintenanceEndpoint maintenanceEndpoint(TableMaintenance maintenance, ReplicatorProperties properties, ErrorMetric errors) {
+    return new MaintenanceEndpoint(maintenance, properties.maintenance().options(), errors);
   }
 
   @Bean
-  ErasureEndpoint erasureEndpoint(Catalog catalog, ReplicatorProperties properties) {
-    return new ErasureEndpoint(new ErasureCheck(properties.catalog().featureTable(catalog)));
+  ErasureEndpoint erasureEndpoint(Catalog catalog, ReplicatorProperties properties, ErrorMetric errors) {
+    return new ErasureEndpoint(new ErasureCheck(properties.catalog().featureTable(catalog)), errors);
   }
 
   @Bean

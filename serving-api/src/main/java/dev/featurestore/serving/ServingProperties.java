@@ -17,6 +17,8 @@ import org.springframework.util.unit.DataSize;
  * @param hotCache the in-process cache of popular ids
  * @param apiKeys keys accepted in {@code X-API-Key} on {@code /v1}; empty: no authentication
  * @param maxRequestSize largest request body accepted (a batch of ids)
+ * @param requestBodyTimeout longest a request body may take to arrive, from the end of its headers; a slower one
+ *     gets a 408 (the body is read without holding a request thread, so slow clients cannot starve fast ones)
  */
 @ConfigurationProperties("featurestore")
 public record ServingProperties(
@@ -25,7 +27,8 @@ public record ServingProperties(
     @DefaultValue Lookups lookups,
     @DefaultValue HotCache hotCache,
     @DefaultValue List<String> apiKeys,
-    @DefaultValue("64KB") DataSize maxRequestSize) {
+    @DefaultValue("64KB") DataSize maxRequestSize,
+    @DefaultValue("10s") Duration requestBodyTimeout) {
 
   public ServingProperties {
     Preconditions.checkArgument(
@@ -33,6 +36,8 @@ public record ServingProperties(
     apiKeys = apiKeys == null ? List.of() : apiKeys.stream().filter(key -> !key.isBlank()).toList();
     apiKeys.forEach(key -> Preconditions.checkArgument(key.length() >= 16, "Invalid API key: shorter than 16 characters (%s...)", key.substring(0, Math.min(4, key.length()))));
     Preconditions.checkArgument(maxRequestSize.toBytes() >= 1024, "Invalid max request size: %s (at least 1KB)", maxRequestSize);
+    Preconditions.checkArgument(
+        requestBodyTimeout.toMillis() >= 100, "Invalid request body timeout: %s (at least 100ms)", requestBodyTimeout);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.featurestore.replicator.maintenance;
 
+import dev.featurestore.web.ErrorMetric;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -14,9 +15,11 @@ import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 public final class ErasureEndpoint {
 
   private final ErasureCheck check;
+  private final EndpointProblems problems;
 
-  public ErasureEndpoint(ErasureCheck check) {
+  public ErasureEndpoint(ErasureCheck check, ErrorMetric errors) {
     this.check = check;
+    this.problems = new EndpointProblems(errors);
   }
 
   @ReadOperation
@@ -25,7 +28,7 @@ public final class ErasureEndpoint {
     try {
       report = check.check(docId);
     } catch (IllegalArgumentException e) {
-      return new WebEndpointResponse<>(Map.of("status", 400, "detail", e.getMessage()), WebEndpointResponse.STATUS_BAD_REQUEST);
+      return problems.problem(WebEndpointResponse.STATUS_BAD_REQUEST, "Invalid doc id", "invalid-doc-id", e.getMessage());
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("doc_id", report.docId());

@@ -1,8 +1,11 @@
 package dev.featurestore.replicator.maintenance;
 
+import dev.featurestore.web.ErrorMetric;
 import java.time.Duration;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
@@ -16,12 +19,16 @@ import org.springframework.boot.convert.DurationStyle;
 @Endpoint(id = "maintenance")
 public final class MaintenanceEndpoint {
 
+  private static final Logger LOG = LoggerFactory.getLogger(MaintenanceEndpoint.class);
+
   private final TableMaintenance maintenance;
   private final MaintenanceOptions defaults;
+  private final EndpointProblems problems;
 
-  public MaintenanceEndpoint(TableMaintenance maintenance, MaintenanceOptions defaults) {
+  public MaintenanceEndpoint(TableMaintenance maintenance, MaintenanceOptions defaults, ErrorMetric errors) {
     this.maintenance = maintenance;
     this.defaults = defaults;
+    this.problems = new EndpointProblems(errors);
   }
 
   @WriteOperation
@@ -35,14 +42,17 @@ public final class MaintenanceEndpoint {
         options = options.withOrphanMinAge(parse("orphansOlderThan", orphansOlderThan));
       }
     } catch (IllegalArgumentException e) {
-      return problem(WebEndpointResponse.STATUS_BAD_REQUEST, e.getMessage());
+      return problems.problem(WebEndpointResponse.STATUS_BAD_REQUEST, "Invalid maintenance request", "invalid-maintenance-request", e.getMessage());
     }
     try {
       return new WebEndpointResponse<>(maintenance.run(options).toMap());
     } catch (TableMaintenance.LeaseUnavailableException e) {
-      return problem(409, e.getMessage());
+      return problems.problem(409, "Maintenance already running", "maintenance-running", e.getMessage());
     } catch (RuntimeException e) {
-      return problem(WebEndpointResponse.STATUS_INTERNAL_SERVER_ERROR, "Maintenance failed: " + e);
+      LOG.error("Maintenance run failed", e);
+      return problems.problem(
+          WebEndpointResponse.STATUS_INTERNAL_SERVER_ERROR, "Maintenance failed", "maintenance-failed",
+          "The maintenance run failed (the replicator's log has the cause); the next scheduled run retries it");
     }
   }
 
@@ -56,9 +66,5 @@ public final class MaintenanceEndpoint {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("Invalid " + field + ": " + value + " (expected a duration such as 10m, 36h or PT1H)", e);
     }
-  }
-
-  private static WebEndpointResponse<Map<String, Object>> problem(int status, String detail) {
-    return new WebEndpointResponse<>(Map.of("status", status, "detail", detail), status);
   }
 }

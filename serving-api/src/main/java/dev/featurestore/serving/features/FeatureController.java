@@ -8,6 +8,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
 
@@ -27,6 +28,12 @@ class FeatureController {
   @GetMapping(path = "/v1/features/{docId}", produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
   FeatureResponse get(@PathVariable String docId) {
     return lookup.find(docId).map(FeatureResponse::of).orElseThrow(() -> new FeatureNotFoundException(docId));
+  }
+
+  /** The same lookup with the id as a query parameter: any id, also {@code .} or {@code ..}, fits here unchanged. */
+  @GetMapping(path = "/v1/features", produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
+  FeatureResponse getByQuery(@RequestParam("doc_id") String docId) {
+    return get(docId);
   }
 
   @PostMapping(

@@ -182,11 +182,29 @@ public class FeatureLookup {
   /** memcached did not answer; the caller gets a 503 and may retry. */
   public static final class OnlineStoreUnavailableException extends RuntimeException {
     OnlineStoreUnavailableException(Throwable cause) {
-      super("online store unavailable: " + rootOf(cause).getClass().getSimpleName(), cause);
+      super("online store unavailable: " + reasonOf(rootOf(cause)), cause);
     }
 
     OnlineStoreUnavailableException(String reason) {
       super("online store unavailable: " + reason);
+    }
+
+    /** What went wrong, in words a client can act on: the exception's class stays in the logs. */
+    private static String reasonOf(Throwable root) {
+      String name = root.getClass().getSimpleName();
+      if (root instanceof InterruptedException) {
+        return "the lookup was interrupted (the server is shutting down)";
+      }
+      if (name.contains("Timeout")) {
+        return "memcached did not answer in time";
+      }
+      if (root instanceof java.util.concurrent.CancellationException || name.contains("Cancel")) {
+        return "the memcached server is unreachable";
+      }
+      if (root instanceof IllegalStateException) {
+        return "too many lookups are queued for memcached";
+      }
+      return "memcached could not answer";
     }
 
     private static Throwable rootOf(Throwable e) {

@@ -1,12 +1,13 @@
 package dev.featurestore.serving.features;
 
 import dev.featurestore.common.DocIds;
-import dev.featurestore.serving.web.RequestLimits;
-import io.micrometer.core.instrument.MeterRegistry;
+import dev.featurestore.web.ErrorMetric;
+import dev.featurestore.web.ProblemJson;
 import java.net.URI;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
@@ -23,47 +24,40 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 @RestControllerAdvice
 class FeatureProblems extends ResponseEntityExceptionHandler {
 
-  private static final String TYPES = "https://featurestore.dev/problems/";
+  private final ErrorMetric errors;
 
-  private final MeterRegistry meters;
-
-  FeatureProblems(MeterRegistry meters) {
-    this.meters = meters;
+  FeatureProblems(ErrorMetric errors) {
+    this.errors = errors;
   }
 
   @ExceptionHandler(DocIds.InvalidDocIdException.class)
-  ProblemDetail invalidDocId(DocIds.InvalidDocIdException e) {
+  ResponseEntity<ProblemDetail> invalidDocId(DocIds.InvalidDocIdException e) {
     count("invalid_doc_id");
     ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Invalid doc id", "invalid-doc-id", e.getMessage());
     problem.setProperty("reason", e.reason());
-    return problem;
+    return respond(problem).body(problem);
   }
 
   @ExceptionHandler(FeatureLookup.InvalidBatchException.class)
-  ProblemDetail invalidBatch(FeatureLookup.InvalidBatchException e) {
+  ResponseEntity<ProblemDetail> invalidBatch(FeatureLookup.InvalidBatchException e) {
     count("invalid_batch");
     ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Invalid batch", "invalid-batch", e.getMessage());
     if (!e.invalidIds().isEmpty()) {
       problem.setProperty("invalid_doc_ids", e.invalidIds());
     }
-    return problem;
+    return respond(problem).body(problem);
   }
 
   @ExceptionHandler(FeatureLookup.OnlineStoreUnavailableException.class)
   ResponseEntity<ProblemDetail> unavailable(FeatureLookup.OnlineStoreUnavailableException e) {
     count("unavailable");
-    return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
-        .header(HttpHeaders.RETRY_AFTER, "1")
-        .body(problem(HttpStatus.SERVICE_UNAVAILABLE, "Online store unavailable", "unavailable", e.getMessage()));
+    ProblemDetail problem = problem(HttpStatus.SERVICE_UNAVAILABLE, "Online store unavailable", "unavailable", e.getMessage());
+    return respond(problem).header(HttpHeaders.RETRY_AFTER, "1").body(problem);
   }
 
   @Override
   protected ResponseEntity<Object> handleHttpMessageNotReadable(
       HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-    if (RequestLimits.isTooLarge(e)) {
-      ProblemDetail problem = RequestLimits.tooLarge();
-      return handleExceptionInternal(e, problem, headers, HttpStatus.CONTENT_TOO_LARGE, request);
-    }
     ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Unreadable request body", "unreadable-body", "The body must be JSON like {\"doc_ids\": [\"a\", \"b\"]}");
     return handleExceptionInternal(e, problem, headers, status, request);
   }
@@ -71,23 +65,29 @@ class FeatureProblems extends ResponseEntityExceptionHandler {
   @Override
   protected ResponseEntity<Object> handleExceptionInternal(
       Exception e, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-    count(kindOf(status));
-    return super.handleExceptionInternal(e, body, headers, status, request);
+    errors.countStatus(status.value());
+    HttpHeaders problemHeaders = new HttpHeaders();
+    problemHeaders.putAll(headers);
+    problemHeaders.setContentType(MediaType.APPLICATION_PROBLEM_JSON);
+    return super.handleExceptionInternal(e, body, problemHeaders, status, request);
   }
 
-  private static String kindOf(HttpStatusCode status) {
-    HttpStatus known = HttpStatus.resolve(status.value());
-    return known == null ? "http_" + status.value() : known.name().toLowerCase(java.util.Locale.ROOT);
+  /**
+   * The content type is set rather than negotiated: a problem is JSON whatever {@code Accept} asked for (RFC 9110
+   * allows that for errors), also when {@code Accept} is the error and cannot be parsed.
+   */
+  private static ResponseEntity.BodyBuilder respond(ProblemDetail problem) {
+    return ResponseEntity.status(problem.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
   }
 
   private void count(String kind) {
-    meters.counter("featurestore.serving.errors", "kind", kind).increment();
+    errors.count(kind);
   }
 
   static ProblemDetail problem(HttpStatus status, String title, String type, String detail) {
     ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
     problem.setTitle(title);
-    problem.setType(URI.create(TYPES + type));
+    problem.setType(URI.create(ProblemJson.TYPES + type));
     return problem;
   }
 }

@@ -1,22 +1,19 @@
 package dev.featurestore.serving.web;
 
 import dev.featurestore.serving.ServingProperties;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
+import dev.featurestore.web.ErrorMetric;
+import dev.featurestore.web.ProblemJson;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Set;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.util.UrlPathHelper;
@@ -38,11 +35,11 @@ public class ApiKeys extends OncePerRequestFilter {
   private static final UrlPathHelper PATHS = new UrlPathHelper();
 
   private final List<byte[]> keys;
-  private final Counter refused;
+  private final ErrorMetric errors;
 
-  public ApiKeys(ServingProperties properties, MeterRegistry meters) {
+  public ApiKeys(ServingProperties properties, ErrorMetric errors) {
     this.keys = properties.apiKeys().stream().map(key -> key.getBytes(StandardCharsets.UTF_8)).toList();
-    this.refused = meters.counter("featurestore.serving.errors", "kind", "unauthorized");
+    this.errors = errors;
   }
 
   @Override
@@ -64,14 +61,14 @@ public class ApiKeys extends OncePerRequestFilter {
       presented = authorization.substring(BEARER.length());
     }
     if (presented == null || !accepted(presented.getBytes(StandardCharsets.UTF_8))) {
-      refused.increment();
-      ProblemDetail problem =
-          ProblemDetail.forStatusAndDetail(
-              HttpStatus.UNAUTHORIZED, presented == null ? "Send an API key in the " + HEADER + " header" : "The API key is not valid");
-      problem.setTitle("Unauthorized");
-      problem.setType(URI.create("https://featurestore.dev/problems/unauthorized"));
+      errors.count("unauthorized");
       response.setHeader("WWW-Authenticate", "Bearer");
-      Problems.write(response, problem);
+      ProblemJson.write(
+          response,
+          401,
+          "Unauthorized",
+          "unauthorized",
+          presented == null ? "Send an API key in the " + HEADER + " header" : "The API key is not valid");
       return;
     }
     chain.doFilter(request, response);

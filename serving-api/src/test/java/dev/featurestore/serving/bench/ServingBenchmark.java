@@ -11,6 +11,7 @@ import dev.featurestore.common.testing.FeatureTables;
 import dev.featurestore.common.testing.MemcachedServer;
 import dev.featurestore.serving.ServingApplication;
 import dev.featurestore.serving.features.FeatureBinaryConverter;
+import dev.featurestore.serving.web.SlowBodyClients;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,6 +38,9 @@ class ServingBenchmark {
   private static final int WARMUP = Integer.getInteger("bench.warmup", 5);
   private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
   private static final int LANES = 8;
+  private static final int SLOW_CLIENTS = Integer.getInteger("bench.slow.clients", 1000);
+  private static final int SLOW_CLIENTS_RATE = Integer.getInteger("bench.slow.rate", 1000);
+  private static final int SLOW_CLIENTS_SECONDS = Integer.getInteger("bench.slow.seconds", 20);
   /** -Dbench.json=false skips the JSON runs (for quick experiments on the binary path). */
   private static final boolean JSON = Boolean.parseBoolean(System.getProperty("bench.json", "true"));
   /** -Dbench.single=false skips the one-id runs. */
@@ -47,16 +51,7 @@ class ServingBenchmark {
   void servingLatencyUnderOpenLoopLoad() throws Exception {
     try (MemcachedServer memcached = MemcachedServer.start(256)) {
       MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
-      MemcachedServer.publishGeneration(1, memcached);
-      MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
-      Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-      List<String> allKeys = new ArrayList<>(DOCS);
-      for (int i = 0; i < DOCS; i++) {
-        OnlineFeature feature = OnlineFeature.of(FeatureTables.row(id(i), i, t0), FeatureVersion.of(1, 1));
-        client.set(keys.keyFor(id(i)), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES);
-        allKeys.add(keys.keyFor(id(i)));
-      }
-      client.getBulk(allKeys.subList(0, 10), MemcachedClients.RAW_BYTES);
+      List<String> allKeys = storeDocuments(memcached, client);
 
       OpenLoopLoad.Result rawGet = OpenLoopLoad.run(() -> i -> client.asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES).get(1, TimeUnit.SECONDS) != null,
           LANES, SINGLE_RATE, WARMUP, SECONDS);
@@ -85,6 +80,77 @@ class ServingBenchmark {
         client.shutdown();
       }
     }
+  }
+
+  /**
+   * One-id lookups at a fixed rate, first alone, then while 1,000 other connections each send a batchGet body one
+   * byte per 100 ms (a slow-body attack; each is cut with a 408 at the body timeout and opened again). Run with
+   * {@code ./featurestore bench slow-clients}.
+   */
+  @Test
+  void oneIdLatencyWhileAThousandClientsSendBodiesSlowly() throws Exception {
+    try (MemcachedServer memcached = MemcachedServer.start(256)) {
+      MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
+      storeDocuments(memcached, client);
+      ConfigurableApplicationContext app =
+          ServingApplication.builder().run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+      try {
+        int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+        byte[][] single = new byte[DOCS][];
+        for (int i = 0; i < DOCS; i++) {
+          single[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
+        }
+        OpenLoopLoad.Result alone = OpenLoopLoad.run(() -> new HttpLane(port, i -> single[pick(i)]), LANES, SLOW_CLIENTS_RATE, WARMUP, SLOW_CLIENTS_SECONDS);
+        OpenLoopLoad.Result attacked;
+        long ended;
+        long answered408;
+        try (SlowBodyClients slow = new SlowBodyClients(port, SLOW_CLIENTS, 1_000, 100)) {
+          attacked = OpenLoopLoad.run(() -> new HttpLane(port, i -> single[pick(i)]), LANES, SLOW_CLIENTS_RATE, WARMUP, SLOW_CLIENTS_SECONDS);
+          ended = slow.ended();
+          answered408 = slow.answered408();
+        }
+        String body =
+            String.format(
+                """
+                ## One-id lookups while 1,000 clients send bodies slowly (`./featurestore bench slow-clients`)
+
+                `GET /v1/features/{id}` JSON at %d/s (open loop, %d connections, %,d documents in one local memcached),
+                %d s measured after %d s of warm-up, first alone, then while %,d other connections each declare a
+                1,000-byte batchGet body and send one byte per 100 ms (more connections than Tomcat's 200 request
+                threads). The app runs with its shipped configuration: bodies are read without a thread and must arrive
+                within `request-body-timeout` (10 s); in the attacked run %,d slow connections were cut (%,d seen
+                answered with a 408) and opened again, so %,d were open throughout.
+
+                | load | p50 | p99 | p99.9 | max | errors |
+                |---|---|---|---|---|---|
+                | one id alone | %s |
+                | one id with %,d slow-body connections | %s |
+
+                p99 with the slow clients / p99 alone: **%.2fx** (target: at most 2x).
+                """,
+                SLOW_CLIENTS_RATE, LANES, DOCS, SLOW_CLIENTS_SECONDS, WARMUP, SLOW_CLIENTS, ended, answered408, SLOW_CLIENTS,
+                row(alone), SLOW_CLIENTS, row(attacked), (double) attacked.percentile(99) / Math.max(1, alone.percentile(99)));
+        BenchmarkReport.record("slow-clients", body);
+      } finally {
+        app.close();
+        client.shutdown();
+      }
+    }
+  }
+
+  /** 10k documents in generation 1 of {@code memcached}; returns their keys. */
+  private static List<String> storeDocuments(MemcachedServer memcached, MemcachedClient client) {
+    MemcachedServer.publishGeneration(1, memcached);
+    MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    List<String> allKeys = new ArrayList<>(DOCS);
+    for (int i = 0; i < DOCS; i++) {
+      OnlineFeature feature = OnlineFeature.of(FeatureTables.row(id(i), i, t0), FeatureVersion.of(1, 1));
+      client.set(keys.keyFor(id(i)), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES);
+      allKeys.add(keys.keyFor(id(i)));
+    }
+    client.getBulk(allKeys.subList(0, 10), MemcachedClients.RAW_BYTES);
+    return allKeys;
   }
 
   private static String id(int i) {

@@ -287,7 +287,7 @@ class FeatureApiIT {
     Map<String, Object> document = new org.yaml.snakeyaml.Yaml().load(openApi.body());
     @SuppressWarnings("unchecked")
     Map<String, Object> paths = (Map<String, Object>) document.get("paths");
-    assertThat(paths).containsOnlyKeys("/v1/features/{docId}", "/v1/features:batchGet");
+    assertThat(paths).containsOnlyKeys("/v1/features/{docId}", "/v1/features", "/v1/features:batchGet");
   }
 
   @Test
