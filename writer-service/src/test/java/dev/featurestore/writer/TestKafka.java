@@ -32,6 +32,17 @@ public final class TestKafka {
     return new KafkaProducer<>(config);
   }
 
+  /** A producer of raw key bytes (null, empty, not UTF-8: whatever a client may send), sending at once. */
+  public static KafkaProducer<byte[], byte[]> rawProducer(EmbeddedKafkaKraftBroker kafka) {
+    Properties config = new Properties();
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    return new KafkaProducer<>(config);
+  }
+
   /** A transactional producer ({@code initTransactions()} before use). */
   public static KafkaProducer<String, byte[]> transactionalProducer(EmbeddedKafkaKraftBroker kafka, String transactionalId) {
     Properties config = new Properties();

@@ -25,7 +25,7 @@ final class BatchPreparer {
 
   /** The records of one partition in a poll, and where the consumer stood before and after them. */
   record PolledSlice(
-      TopicPartition partition, long resumedAt, long startOffset, long endOffset, List<ConsumerRecord<String, byte[]>> records) {}
+      TopicPartition partition, long resumedAt, long startOffset, long endOffset, List<ConsumerRecord<byte[], byte[]>> records) {}
 
   private final DocumentParser parser;
   private final Embedder embedder;
@@ -54,7 +54,7 @@ final class BatchPreparer {
       Builder builder = new Builder(slice);
       builders.put(slice.partition(), builder);
       Set<Long> done = alreadyDeadLettered.getOrDefault(slice.partition(), Set.of());
-      for (ConsumerRecord<String, byte[]> record : slice.records()) {
+      for (ConsumerRecord<byte[], byte[]> record : slice.records()) {
         DocumentParser.Result result = parser.parse(record.key(), record.value(), record.timestamp());
         if (result.isTombstone()) {
           builder.tombstone(result.tombstoneDocId());
@@ -82,7 +82,7 @@ final class BatchPreparer {
     for (int i = 0; i < live.size(); i++) {
       Pending p = live.get(i);
       String problem = VectorQualityGate.problem(vectors.get(i));
-      ConsumerRecord<String, byte[]> record = p.record;
+      ConsumerRecord<byte[], byte[]> record = p.record;
       if (problem != null) {
         if (alreadyDeadLettered.getOrDefault(p.builder.slice.partition(), Set.of()).contains(record.offset())) {
           p.builder.alreadyDeadLettered++;
@@ -99,11 +99,11 @@ final class BatchPreparer {
 
   private static final class Pending {
     final Builder builder;
-    final ConsumerRecord<String, byte[]> record;
+    final ConsumerRecord<byte[], byte[]> record;
     final Document document;
     boolean erased;
 
-    Pending(Builder builder, ConsumerRecord<String, byte[]> record, Document document) {
+    Pending(Builder builder, ConsumerRecord<byte[], byte[]> record, Document document) {
       this.builder = builder;
       this.record = record;
       this.document = document;

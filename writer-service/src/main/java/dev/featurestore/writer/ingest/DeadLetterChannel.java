@@ -18,10 +18,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The dead-letter topic, written so that every rejected record lands there exactly once, across crashes and
@@ -37,8 +36,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       already there, so they are not sent twice.
  * </ul>
  *
- * A dead letter keeps the record's key and value and carries headers naming the error code, a readable message,
- * and the source topic, partition and offset. It goes to the dead-letter partition with the source's number (modulo
+ * A dead letter keeps the record's key and value, byte for byte, and its headers, and adds headers after them naming
+ * the error code, a readable message, and the source topic, partition and offset (readers take the last header of
+ * each name). It goes to the dead-letter partition with the source's number (modulo
  * the dead-letter partition count), so one scan covers one source partition.
  */
 public final class DeadLetterChannel implements AutoCloseable {
@@ -50,23 +50,23 @@ public final class DeadLetterChannel implements AutoCloseable {
   public static final String HEADER_SOURCE_OFFSET = "featurestore.source.offset";
 
   /** A record and why it was rejected. */
-  record DeadLetter(ConsumerRecord<String, byte[]> source, Rejection rejection) {}
+  record DeadLetter(ConsumerRecord<byte[], byte[]> source, Rejection rejection) {}
 
   private final Map<String, Object> producerConfig;
   private final Map<String, Object> consumerConfig;
   private final String topic;
   private final String group;
-  private final Map<TopicPartition, KafkaProducer<String, byte[]>> producers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<TopicPartition, KafkaProducer<byte[], byte[]>> producers = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile int deadLetterPartitions;
 
   DeadLetterChannel(Map<String, Object> producerConfig, Map<String, Object> consumerConfig, String topic, String group) {
     this.producerConfig = new HashMap<>(producerConfig);
-    this.producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    this.producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     this.producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     this.producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
     this.producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     this.consumerConfig = new HashMap<>(consumerConfig);
-    this.consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    this.consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     this.consumerConfig.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     this.consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     this.consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -86,13 +86,13 @@ public final class DeadLetterChannel implements AutoCloseable {
     Map<String, Object> config = new HashMap<>(producerConfig);
     config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "featurestore-dlq-" + group + "-" + source.topic() + "-" + source.partition());
     config.put(ProducerConfig.CLIENT_ID_CONFIG, "featurestore-dlq-" + source.topic() + "-" + source.partition());
-    KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config);
+    KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config);
     producer.initTransactions();
     producers.put(source, producer);
   }
 
   void close(TopicPartition source) {
-    KafkaProducer<String, byte[]> producer = producers.remove(source);
+    KafkaProducer<byte[], byte[]> producer = producers.remove(source);
     if (producer != null) {
       producer.close(Duration.ofSeconds(5));
     }
@@ -103,7 +103,7 @@ public final class DeadLetterChannel implements AutoCloseable {
    * offset after them.
    */
   long publish(TopicPartition source, List<DeadLetter> letters) {
-    KafkaProducer<String, byte[]> producer = producers.get(source);
+    KafkaProducer<byte[], byte[]> producer = producers.get(source);
     if (producer == null) {
       throw new IllegalStateException("Dead letters of " + source + " are not owned by this writer");
     }
@@ -133,7 +133,7 @@ public final class DeadLetterChannel implements AutoCloseable {
   Set<Long> alreadyDeadLettered(TopicPartition source, Long fromDeadLetterOffset, long fromSourceOffset) {
     TopicPartition partition = deadLetterPartition(source);
     Set<Long> offsets = new HashSet<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig)) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig)) {
       consumer.assign(List.of(partition));
       if (fromDeadLetterOffset == null) {
         consumer.seekToBeginning(List.of(partition));
@@ -146,13 +146,10 @@ public final class DeadLetterChannel implements AutoCloseable {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("Cannot read " + partition + " up to offset " + end + " within 60 s");
         }
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          if (source.topic().equals(header(record, HEADER_SOURCE_TOPIC))
-              && Integer.toString(source.partition()).equals(header(record, HEADER_SOURCE_PARTITION))) {
-            long offset = Long.parseLong(header(record, HEADER_SOURCE_OFFSET));
-            if (offset >= fromSourceOffset) {
-              offsets.add(offset);
-            }
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          Long offset = sourceOffset(record.headers(), source);
+          if (offset != null && offset >= fromSourceOffset) {
+            offsets.add(offset);
           }
         }
       }
@@ -162,16 +159,22 @@ public final class DeadLetterChannel implements AutoCloseable {
 
   private int deadLetterPartitions() {
     if (deadLetterPartitions == 0) {
-      try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig)) {
+      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig)) {
         deadLetterPartitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).size();
       }
     }
     return deadLetterPartitions;
   }
 
-  private static ProducerRecord<String, byte[]> toProducerRecord(TopicPartition target, DeadLetter letter) {
-    ConsumerRecord<String, byte[]> source = letter.source();
-    ProducerRecord<String, byte[]> record = new ProducerRecord<>(target.topic(), target.partition(), source.key(), source.value());
+  /**
+   * The dead letter of a record: its exact key and value bytes, its headers (copied, in order), then ours, so that
+   * {@code lastHeader} reads ours even if the producer sent headers of the same names.
+   */
+  static ProducerRecord<byte[], byte[]> toProducerRecord(TopicPartition target, DeadLetter letter) {
+    ConsumerRecord<byte[], byte[]> source = letter.source();
+    // the constructor copies the headers: the source record's stay as they are
+    ProducerRecord<byte[], byte[]> record =
+        new ProducerRecord<>(target.topic(), target.partition(), null, source.key(), source.value(), source.headers());
     record.headers().add(HEADER_ERROR_CODE, utf8(letter.rejection().code().name()));
     record.headers().add(HEADER_ERROR_MESSAGE, utf8(letter.rejection().message()));
     record.headers().add(HEADER_SOURCE_TOPIC, utf8(source.topic()));
@@ -180,9 +183,26 @@ public final class DeadLetterChannel implements AutoCloseable {
     return record;
   }
 
-  private static String header(ConsumerRecord<String, byte[]> record, String name) {
-    Header header = record.headers().lastHeader(name);
-    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  /**
+   * The offset of {@code source} that a dead letter stands for, from our headers (the last of each name: a
+   * producer's headers of the same names come first), or null if it is not one of {@code source}'s dead letters.
+   */
+  static Long sourceOffset(Headers headers, TopicPartition source) {
+    if (!source.topic().equals(header(headers, HEADER_SOURCE_TOPIC))
+        || !Integer.toString(source.partition()).equals(header(headers, HEADER_SOURCE_PARTITION))) {
+      return null;
+    }
+    String offset = header(headers, HEADER_SOURCE_OFFSET);
+    try {
+      return offset == null ? null : Long.valueOf(offset);
+    } catch (NumberFormatException e) {
+      return null; // not written by a writer
+    }
+  }
+
+  private static String header(Headers headers, String name) {
+    Header header = headers.lastHeader(name);
+    return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
   }
 
   private static byte[] utf8(String s) {

@@ -62,7 +62,7 @@ public final class IngestLoop implements SmartLifecycle {
   // short: these calls run on the poll thread, and a slow broker must not hold up commits for long
   private static final Duration LOG_END_TIMEOUT = Duration.ofMillis(500);
 
-  private final Supplier<KafkaConsumer<String, byte[]>> consumers;
+  private final Supplier<KafkaConsumer<byte[], byte[]>> consumers;
   private final String topic;
   private final BatchPreparer preparer;
   private final DeadLetterChannel deadLetters;
@@ -95,7 +95,7 @@ public final class IngestLoop implements SmartLifecycle {
 
   private volatile boolean running;
   private volatile boolean assignedOnce;
-  private volatile KafkaConsumer<String, byte[]> consumer;
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
   private volatile Instant lastBatchCommitted;
   private volatile String lastError;
   // an error of the loop itself (ledger, dead-letter producers, broker), cleared by the next pass that succeeds
@@ -109,7 +109,7 @@ public final class IngestLoop implements SmartLifecycle {
   private record Result(PreparedBatch batch, BatchCommitter.Outcome outcome, RuntimeException failure) {}
 
   IngestLoop(
-      Supplier<KafkaConsumer<String, byte[]>> consumers,
+      Supplier<KafkaConsumer<byte[], byte[]>> consumers,
       String topic,
       BatchPreparer preparer,
       DeadLetterChannel deadLetters,
@@ -186,7 +186,7 @@ public final class IngestLoop implements SmartLifecycle {
   @Override
   public void stop() {
     running = false;
-    KafkaConsumer<String, byte[]> current = consumer;
+    KafkaConsumer<byte[], byte[]> current = consumer;
     if (current != null) {
       current.wakeup();
     }
@@ -224,7 +224,7 @@ public final class IngestLoop implements SmartLifecycle {
   // consumer thread
 
   private void pollLoop() {
-    try (KafkaConsumer<String, byte[]> kafka = consumers.get();
+    try (KafkaConsumer<byte[], byte[]> kafka = consumers.get();
         KafkaClientMetrics metrics = new KafkaClientMetrics(kafka)) {
       consumer = kafka;
       metrics.bindTo(meters);
@@ -235,7 +235,7 @@ public final class IngestLoop implements SmartLifecycle {
           applyResults(kafka);
           resumeFromLedger(kafka);
           handOffPending(kafka, false);
-          ConsumerRecords<String, byte[]> records = kafka.poll(Duration.ofMillis(pollTimeoutMillis()));
+          ConsumerRecords<byte[], byte[]> records = kafka.poll(Duration.ofMillis(pollTimeoutMillis()));
           if (!records.isEmpty()) {
             prepareAndHandOff(kafka, records);
           }
@@ -267,7 +267,7 @@ public final class IngestLoop implements SmartLifecycle {
     }
   }
 
-  private void prepareAndHandOff(KafkaConsumer<String, byte[]> kafka, ConsumerRecords<String, byte[]> records) {
+  private void prepareAndHandOff(KafkaConsumer<byte[], byte[]> kafka, ConsumerRecords<byte[], byte[]> records) {
     List<BatchPreparer.PolledSlice> polled = new ArrayList<>();
     for (TopicPartition partition : records.partitions()) {
       Long start = positions.get(partition);
@@ -310,7 +310,7 @@ public final class IngestLoop implements SmartLifecycle {
    * the next polls join it. Hands off when it is due and the committer is idle, or, with {@code force}, at once once
    * the committer is idle, waiting for it (bounding the batch).
    */
-  private void handOffPending(KafkaConsumer<String, byte[]> kafka, boolean force) {
+  private void handOffPending(KafkaConsumer<byte[], byte[]> kafka, boolean force) {
     while (pending != null) {
       if (!force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos)) {
         return;
@@ -337,7 +337,7 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   /** Applies what the commit thread reported: positions of fenced or failed partitions go back to the ledger. */
-  private void applyResults(KafkaConsumer<String, byte[]> kafka) {
+  private void applyResults(KafkaConsumer<byte[], byte[]> kafka) {
     Map<TopicPartition, OffsetAndMetadata> offsets;
     while ((offsets = committedKafkaOffsets.poll()) != null) {
       lag.committed(offsets);
@@ -368,7 +368,7 @@ public final class IngestLoop implements SmartLifecycle {
    * dead-letter producer reopened (which settles a transaction in doubt) and the dead-letter topic re-read, after a
    * back-off.
    */
-  private void replayAfterFailure(KafkaConsumer<String, byte[]> kafka, List<TopicPartition> partitions, RuntimeException failure) {
+  private void replayAfterFailure(KafkaConsumer<byte[], byte[]> kafka, List<TopicPartition> partitions, RuntimeException failure) {
     batchFailures.increment();
     lastError = failure.toString();
     long backOffMillis = Math.min(500L << Math.min(consecutiveFailures, 6), 30_000);
@@ -384,7 +384,7 @@ public final class IngestLoop implements SmartLifecycle {
     sleep(backOffMillis);
   }
 
-  private void seek(KafkaConsumer<String, byte[]> kafka, TopicPartition partition, long offset) {
+  private void seek(KafkaConsumer<byte[], byte[]> kafka, TopicPartition partition, long offset) {
     if (kafka.assignment().contains(partition) && !pendingInit.contains(partition)) {
       kafka.seek(partition, offset);
       positions.put(partition, offset);
@@ -396,7 +396,7 @@ public final class IngestLoop implements SmartLifecycle {
    * dead-letter producer has fenced any previous owner, and the dead letters already sent past that point are
    * known. Done here rather than in the rebalance callback so that a failure (broker or catalog down) is retried.
    */
-  private void resumeFromLedger(KafkaConsumer<String, byte[]> kafka) {
+  private void resumeFromLedger(KafkaConsumer<byte[], byte[]> kafka) {
     pendingInit.retainAll(kafka.assignment());
     if (pendingInit.isEmpty()) {
       return;
@@ -431,7 +431,7 @@ public final class IngestLoop implements SmartLifecycle {
    * cannot be read, so the lag keeps growing while the writer cannot commit. For a partition not yet positioned from
    * the table's ledger, the offsets the writer commits to Kafka (which mirror the table's) stand in for it.
    */
-  private void refreshLogEnds(KafkaConsumer<String, byte[]> kafka) {
+  private void refreshLogEnds(KafkaConsumer<byte[], byte[]> kafka) {
     long now = System.nanoTime();
     if (now - nextLogEndRefresh < 0) {
       return;
@@ -464,7 +464,7 @@ public final class IngestLoop implements SmartLifecycle {
    * or being committed, everything read is in the table: the position also moves past offsets that hold no record
    * (transaction markers, aborted records), which no commit would ever move the table's position past.
    */
-  private void observeLogEnds(KafkaConsumer<String, byte[]> kafka) {
+  private void observeLogEnds(KafkaConsumer<byte[], byte[]> kafka) {
     boolean drained = pending == null && inFlight.get() == 0 && results.isEmpty();
     for (TopicPartition partition : positions.keySet()) {
       if (!pendingInit.contains(partition)) {

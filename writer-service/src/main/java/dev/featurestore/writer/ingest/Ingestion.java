@@ -10,7 +10,6 @@ import org.apache.iceberg.Table;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** Assembles the writer's ingest pipeline: {@code Ingestion.builder()...build()} gives a ready {@link IngestLoop}. */
 public final class Ingestion {
@@ -103,7 +102,7 @@ public final class Ingestion {
       Preconditions.checkArgument(meters != null, "Invalid ingestion: no meter registry");
       Map<String, Object> consumer = new HashMap<>(consumerConfig);
       consumer.put(ConsumerConfig.GROUP_ID_CONFIG, consumerGroup);
-      consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+      consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
       consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
       consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
       // transactional producers may write the topic: never read what they aborted

@@ -1,6 +1,7 @@
 package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.featurestore.common.Embeddings;
 import dev.featurestore.common.ModelId;
@@ -91,23 +92,42 @@ class BatchPreparerTest {
     assertThat(slice.rows()).hasSize(1);
   }
 
-  private static BatchPreparer.PolledSlice slice(long start, long end, ConsumerRecord<String, byte[]>... records) {
+  @Test
+  void keysAreBytesAnEmptyKeyIsNoKeyAndDeadLettersKeepTheKeyBytes() {
+    byte[] badKey = {'x', (byte) 0xFF};
+    byte[] value = "{\"doc_id\":\"x\ufffd\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+    PreparedBatch batch =
+        preparer.prepare(
+            List.of(slice(0, 3, record(0, badKey, value), record(1, new byte[0], "{\"doc_id\":\"e\",\"text\":\"empty key\"}".getBytes(StandardCharsets.UTF_8)), record(2, new byte[0], null))),
+            Map.of());
+
+    PreparedBatch.Slice slice = batch.slices().get(P0);
+    assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("e");
+    assertThat(slice.tombstones()).isEmpty();
+    assertThat(slice.deadLetters()).extracting(d -> d.source().offset(), d -> d.rejection().code())
+        .containsExactly(tuple(0L, Rejection.Code.INVALID_UTF8), tuple(2L, Rejection.Code.MISSING_FIELD));
+    assertThat(slice.deadLetters().get(0).source().key()).containsExactly('x', (byte) 0xFF);
+    assertThat(slice.deadLetters().get(0).rejection().message()).contains("record key");
+    assertThat(slice.deadLetters().get(1).source().key()).isEmpty();
+  }
+
+  private static BatchPreparer.PolledSlice slice(long start, long end, ConsumerRecord<byte[], byte[]>... records) {
     return new BatchPreparer.PolledSlice(P0, start, start, end, List.of(records));
   }
 
-  private static ConsumerRecord<String, byte[]> doc(long offset, String id, String text) {
-    return record(offset, id, ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
+  private static ConsumerRecord<byte[], byte[]> doc(long offset, String id, String text) {
+    return record(offset, id.getBytes(StandardCharsets.UTF_8), ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
   }
 
-  private static ConsumerRecord<String, byte[]> bad(long offset) {
-    return record(offset, "bad-" + offset, "{oops".getBytes(StandardCharsets.UTF_8));
+  private static ConsumerRecord<byte[], byte[]> bad(long offset) {
+    return record(offset, ("bad-" + offset).getBytes(StandardCharsets.UTF_8), "{oops".getBytes(StandardCharsets.UTF_8));
   }
 
-  private static ConsumerRecord<String, byte[]> tombstone(long offset, String id) {
-    return record(offset, id, null);
+  private static ConsumerRecord<byte[], byte[]> tombstone(long offset, String id) {
+    return record(offset, id.getBytes(StandardCharsets.UTF_8), null);
   }
 
-  private static ConsumerRecord<String, byte[]> record(long offset, String key, byte[] value) {
+  private static ConsumerRecord<byte[], byte[]> record(long offset, byte[] key, byte[] value) {
     return new ConsumerRecord<>(P0.topic(), P0.partition(), offset, key, value);
   }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -34,8 +35,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -46,7 +45,8 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
  * Fault injection: two writer processes in one consumer group share a 3-partition topic of good documents, bad
  * records and tombstones; writers are killed with SIGKILL at random moments and restarted. Afterwards every good
  * record is in the table exactly once per Kafka offset (unless a later tombstone erased its id), every bad record
- * is in the dead-letter topic exactly once, and every tombstoned id is absent.
+ * is in the dead-letter topic exactly once with its exact key bytes (some keys are not UTF-8), and every tombstoned id
+ * is absent.
  *
  * <p>Size with {@code -Dsoak.records=N -Dsoak.kills=K} ({@code scripts/soak-writer.sh}).
  */
@@ -67,7 +67,8 @@ class ExactlyOnceIT {
   /** What was produced, by (partition, offset). */
   private final Map<TopicPartition, Map<Long, Produced>> produced = new HashMap<>();
 
-  private record Produced(String docId, Kind kind) {}
+  /** {@code key}: the record key's bytes (a bad record's key is not always UTF-8). */
+  private record Produced(String docId, byte[] key, Kind kind) {}
 
   private enum Kind {
     GOOD,
@@ -120,7 +121,7 @@ class ExactlyOnceIT {
   private void produceMixedRecords(Random random) throws Exception {
     Properties config = new Properties();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
-    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     List<String> live = new ArrayList<>();
@@ -128,22 +129,26 @@ class ExactlyOnceIT {
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     List<Produced> kinds = new ArrayList<>();
     String[] topics = {"weather", "football", "databases", "cooking", "music", "travel", "finance", "chess"};
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config)) {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
       for (int i = 0; i < RECORDS; i++) {
         int dice = random.nextInt(100);
         String id;
-        ProducerRecord<String, byte[]> record;
+        byte[] key;
+        ProducerRecord<byte[], byte[]> record;
         Kind kind;
         if (dice < 8) {
           id = "bad-" + i;
           kind = Kind.BAD;
-          String[] bad = {"{not json", "{\"doc_id\":\"" + id + "\"}", "{\"doc_id\":\"" + id + "\",\"text\":\"  \"}", "[1,2]"};
-          record = new ProducerRecord<>(TOPIC, id, bad[random.nextInt(bad.length)].getBytes(StandardCharsets.UTF_8));
+          String[] bad = {"{not json", "{\"doc_id\":\"" + id + "\"}", "{\"doc_id\":\"" + id + "\",\"text\":\"  \"}", "[1,2]", "{\"doc_id\":\"" + id + "\",\"text\":\"\u200b\"}"};
+          // some bad records have a key that is not UTF-8: its dead letter must keep the exact bytes
+          key = random.nextInt(4) == 0 ? concat(new byte[] {(byte) 0xFF}, utf8(id)) : utf8(id);
+          record = new ProducerRecord<>(TOPIC, key, bad[random.nextInt(bad.length)].getBytes(StandardCharsets.UTF_8));
         } else if (dice < 13 && !live.isEmpty()) {
           id = live.remove(random.nextInt(live.size()));
           erased.add(id);
           kind = Kind.TOMBSTONE;
-          record = new ProducerRecord<>(TOPIC, id, null);
+          key = utf8(id);
+          record = new ProducerRecord<>(TOPIC, key, null);
         } else {
           // a quarter of the good records update an id seen before
           id = dice < 30 && !live.isEmpty() ? live.get(random.nextInt(live.size())) : "doc-" + i;
@@ -152,10 +157,11 @@ class ExactlyOnceIT {
           }
           kind = Kind.GOOD;
           String text = "Document " + i + " is about " + topics[random.nextInt(topics.length)] + " and " + topics[random.nextInt(topics.length)] + ".";
-          record = new ProducerRecord<>(TOPIC, id, ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
+          key = utf8(id);
+          record = new ProducerRecord<>(TOPIC, key, ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
         }
         sends.add(producer.send(record));
-        kinds.add(new Produced(id, kind));
+        kinds.add(new Produced(id, key, kind));
       }
       producer.flush();
       for (int i = 0; i < sends.size(); i++) {
@@ -277,11 +283,11 @@ class ExactlyOnceIT {
   private void verifyDeadLetters() {
     Properties config = new Properties();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
-    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     Map<String, Integer> seen = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
       List<TopicPartition> partitions = new ArrayList<>();
       for (int p = 0; p < PARTITIONS; p++) {
         partitions.add(new TopicPartition(DLQ, p));
@@ -290,9 +296,12 @@ class ExactlyOnceIT {
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
       while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
           String source = header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION) + "@" + header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET);
           assertThat(header(record, DeadLetterChannel.HEADER_ERROR_CODE)).isNotBlank();
+          int sourcePartition = Integer.parseInt(header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION));
+          Produced original = produced.get(new TopicPartition(TOPIC, sourcePartition)).get(Long.parseLong(header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET)));
+          assertThat(record.key()).as("the dead letter's key bytes, %s", source).isEqualTo(original.key());
           seen.merge(source, 1, Integer::sum);
         }
       }
@@ -308,7 +317,17 @@ class ExactlyOnceIT {
     LOG.info("Dead letters verified: {} records, each once", expected.size());
   }
 
-  private static String header(ConsumerRecord<String, byte[]> record, String name) {
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
     return new String(record.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] joined = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, joined, a.length, b.length);
+    return joined;
   }
 }
