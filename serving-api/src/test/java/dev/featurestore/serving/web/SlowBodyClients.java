@@ -5,17 +5,24 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A slow-body attack: {@code count} connections that each send batchGet headers declaring a body of
  * {@code declaredBytes}, then one byte every {@code dripMillis}. A connection the server ends (408 or close) is
  * opened again, so {@code count} stay open for as long as this runs. One thread drips for all of them.
+ *
+ * <p>Each connection sends its byte at its own phase of the period, or all in one burst ({@code lockstep}: 1,000
+ * tiny packets in a millisecond, which the server handles first-in first-out with everyone else's requests).
+ * Opened all at once, the connections are also cut all at once (at the server's body timeout) and come back as a
+ * burst of {@code count} new connections; opened over a ramp as long as that timeout, they are cut and replaced at
+ * an even rate, as independent clients would be.
  */
 public final class SlowBodyClients implements AutoCloseable {
 
@@ -24,21 +31,39 @@ public final class SlowBodyClients implements AutoCloseable {
   private final int port;
   private final int declaredBytes;
   private final long dripMillis;
-  private final List<Socket> sockets = new ArrayList<>();
+  private final boolean lockstep;
+  // written by the ramp while the dripper reads it
+  private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final ExecutorService dripper = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "slow-body-clients"));
   private final AtomicLong ended = new AtomicLong();
   private final AtomicLong answered408 = new AtomicLong();
   private volatile boolean running = true;
   private final Future<?> dripping;
 
-  public SlowBodyClients(int port, int count, int declaredBytes, long dripMillis) throws IOException {
+  public SlowBodyClients(int port, int count, int declaredBytes, long dripMillis) throws IOException, InterruptedException {
+    this(port, count, declaredBytes, dripMillis, 0, false);
+  }
+
+  /**
+   * As above, the connections opened evenly over {@code rampMillis} (this constructor returns after it);
+   * {@code lockstep}: every connection's byte is sent in one burst per period, rather than each at its own phase.
+   */
+  public SlowBodyClients(int port, int count, int declaredBytes, long dripMillis, long rampMillis, boolean lockstep)
+      throws IOException, InterruptedException {
     this.port = port;
     this.declaredBytes = declaredBytes;
     this.dripMillis = dripMillis;
+    this.lockstep = lockstep;
+    dripping = dripper.submit(this::drip);
+    long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
+      long due = start + rampMillis * 1_000_000 * i / count;
+      long wait = (due - System.nanoTime()) / 1_000_000;
+      if (wait > 0) {
+        Thread.sleep(wait);
+      }
       sockets.add(open());
     }
-    dripping = dripper.submit(this::drip);
   }
 
   /** Connections the server ended (each was replaced by a new one). */
@@ -65,7 +90,13 @@ public final class SlowBodyClients implements AutoCloseable {
     byte[] answer = new byte[4096];
     while (running) {
       long start = System.nanoTime();
-      for (int i = 0; i < sockets.size() && running; i++) {
+      int count = sockets.size();
+      for (int i = 0; i < count && running; i++) {
+        // unless in lockstep, each connection drips at its own phase of the period, as independent clients would
+        long early = start + dripMillis * 1_000_000 * i / count - System.nanoTime();
+        if (!lockstep && early > 0) {
+          LockSupport.parkNanos(early);
+        }
         Socket socket = sockets.get(i);
         try {
           InputStream in = socket.getInputStream();
