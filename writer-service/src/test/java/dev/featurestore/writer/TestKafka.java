@@ -1,9 +1,17 @@
 package dev.featurestore.writer;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
@@ -51,5 +59,33 @@ public final class TestKafka {
     config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     return new KafkaProducer<>(config);
+  }
+
+  /** Every committed record of {@code topic} (partitions 0 to {@code partitions - 1}) up to its end now, within 60 s. */
+  public static List<ConsumerRecord<byte[], byte[]>> readCommitted(EmbeddedKafkaKraftBroker kafka, String topic, int partitions) {
+    Properties config = new Properties();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
+    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * 1024 * 1024);
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
+      List<TopicPartition> assigned = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        assigned.add(new TopicPartition(topic, p));
+      }
+      consumer.assign(assigned);
+      consumer.seekToBeginning(assigned);
+      Map<TopicPartition, Long> ends = consumer.endOffsets(assigned);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (assigned.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError(topic + " not read to its end within 60 s");
+        }
+        consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+      }
+    }
+    return records;
   }
 }

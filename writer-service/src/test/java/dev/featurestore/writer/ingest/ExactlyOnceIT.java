@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.common.FeatureTable;
+import dev.featurestore.writer.TestKafka;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,15 +26,12 @@ import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -281,30 +279,14 @@ class ExactlyOnceIT {
   }
 
   private void verifyDeadLetters() {
-    Properties config = new Properties();
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
-    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     Map<String, Integer> seen = new HashMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (int p = 0; p < PARTITIONS; p++) {
-        partitions.add(new TopicPartition(DLQ, p));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          String source = header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION) + "@" + header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET);
-          assertThat(header(record, DeadLetterChannel.HEADER_ERROR_CODE)).isNotBlank();
-          int sourcePartition = Integer.parseInt(header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION));
-          Produced original = produced.get(new TopicPartition(TOPIC, sourcePartition)).get(Long.parseLong(header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET)));
-          assertThat(record.key()).as("the dead letter's key bytes, %s", source).isEqualTo(original.key());
-          seen.merge(source, 1, Integer::sum);
-        }
-      }
+    for (ConsumerRecord<byte[], byte[]> record : TestKafka.readCommitted(kafka, DLQ, PARTITIONS)) {
+      String source = header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION) + "@" + header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET);
+      assertThat(header(record, DeadLetterChannel.HEADER_ERROR_CODE)).isNotBlank();
+      int sourcePartition = Integer.parseInt(header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION));
+      Produced original = produced.get(new TopicPartition(TOPIC, sourcePartition)).get(Long.parseLong(header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET)));
+      assertThat(record.key()).as("the dead letter's key bytes, %s", source).isEqualTo(original.key());
+      seen.merge(source, 1, Integer::sum);
     }
     Set<String> expected = new HashSet<>();
     produced.forEach((partition, records) -> records.forEach((offset, record) -> {

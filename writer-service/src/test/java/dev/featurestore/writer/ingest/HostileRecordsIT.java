@@ -31,14 +31,12 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -510,29 +508,10 @@ class HostileRecordsIT {
 
   /** Committed dead letters by source partition@offset (as our last headers say). */
   private static Map<String, List<ConsumerRecord<byte[], byte[]>>> readDeadLetters(EmbeddedKafkaKraftBroker kafka) {
-    Map<String, Object> config = new HashMap<>();
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
-    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * 1024 * 1024);
     Map<String, List<ConsumerRecord<byte[], byte[]>>> letters = new HashMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (int p = 0; p < PARTITIONS; p++) {
-        partitions.add(new TopicPartition(DLQ, p));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
-        assertThat(System.nanoTime()).as("dead letters read within 60 s").isLessThan(deadline);
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          String source = header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION) + "@" + header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET);
-          letters.computeIfAbsent(source, s -> new ArrayList<>()).add(record);
-        }
-      }
+    for (ConsumerRecord<byte[], byte[]> record : TestKafka.readCommitted(kafka, DLQ, PARTITIONS)) {
+      String source = header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION) + "@" + header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET);
+      letters.computeIfAbsent(source, s -> new ArrayList<>()).add(record);
     }
     return letters;
   }
