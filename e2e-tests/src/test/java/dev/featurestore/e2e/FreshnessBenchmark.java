@@ -1,6 +1,6 @@
 package dev.featurestore.e2e;
 
-import dev.featurestore.common.testing.BenchmarkReport;
+import dev.featurestore.testing.BenchmarkReport;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.featurestore.e2e;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.testing.MemcachedServer;
-import dev.featurestore.common.testing.PostgresServer;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.PostgresServer;
 import dev.featurestore.replicator.ReplicatorApplication;
 import dev.featurestore.serving.ServingApplication;
 import dev.featurestore.writer.WriterApplication;

@@ -1,6 +1,6 @@
 package dev.featurestore.e2e;
 
-import dev.featurestore.common.testing.Ports;
+import dev.featurestore.testing.Ports;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;

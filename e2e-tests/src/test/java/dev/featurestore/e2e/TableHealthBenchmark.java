@@ -1,9 +1,9 @@
 package dev.featurestore.e2e;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.testing.BenchmarkReport;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.Embeddings;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.testing.BenchmarkReport;
 import dev.featurestore.replicator.maintenance.MaintenanceOptions;
 import dev.featurestore.replicator.maintenance.TableHealth;
 import dev.featurestore.replicator.maintenance.TableMaintenance;

@@ -2,11 +2,11 @@ package dev.featurestore.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.testing.Readiness;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.Embeddings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.testing.Readiness;
 import dev.featurestore.writer.ingest.DeadLetterChannel;
 import java.io.IOException;
 import java.net.http.HttpResponse;

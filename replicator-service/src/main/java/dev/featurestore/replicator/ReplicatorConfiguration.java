@@ -1,6 +1,6 @@
 package dev.featurestore.replicator;
 
-import dev.featurestore.common.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import dev.featurestore.replicator.maintenance.ErasureCheck;
 import dev.featurestore.replicator.maintenance.ErasureEndpoint;
@@ -11,7 +11,13 @@ import dev.featurestore.replicator.sync.OnlineStoreSentinels;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
 import dev.featurestore.replicator.sync.ReplicationLoop;
 import dev.featurestore.replicator.sync.SnapshotFollower;
-import dev.featurestore.web.ErrorMetric;
+import dev.featurestore.spring.offline.OfflineStoreConfiguration;
+import dev.featurestore.spring.offline.OfflineStoreProperties;
+import dev.featurestore.spring.online.OnlineStoreConfiguration;
+import dev.featurestore.spring.online.OnlineStoreProperties;
+import dev.featurestore.spring.web.ErrorMetric;
+import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.Map;
@@ -22,28 +28,16 @@ import org.apache.iceberg.catalog.Catalog;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 @Configuration(proxyBeanMethods = false)
+@Import({OfflineStoreConfiguration.class, OnlineStoreConfiguration.class})
 class ReplicatorConfiguration {
 
-  @Bean
-  Catalog catalog(ReplicatorProperties properties) {
-    return properties.catalog().load(properties.stateDir());
-  }
-
-  @Bean
-  Table featureTable(Catalog catalog, ReplicatorProperties properties) {
-    return properties.catalog().featureTable(catalog);
-  }
-
-  @Bean(destroyMethod = "shutdown")
-  MemcachedClient memcachedClient(ReplicatorProperties properties) {
-    return MemcachedClients.connect(properties.memcached());
-  }
-
-  @Bean
-  JdbcReplicationState replicationState(ReplicatorProperties properties) {
-    Map<String, String> catalog = properties.catalog().resolvedProperties(properties.stateDir());
+  /** The checkpoint and lease database: by default the catalog's own (SQLite locally, PostgreSQL in compose). */
+  @Bean(destroyMethod = "close")
+  HikariDataSource replicationStateDataSource(ReplicatorProperties properties, OfflineStoreProperties offlineStore) {
+    Map<String, String> catalog = offlineStore.catalog().resolvedProperties(offlineStore.stateDir());
     String url = properties.replicator().checkpointJdbcUrl();
     if (url == null || url.isBlank()) {
       url = catalog.get(CatalogProperties.URI);
@@ -52,9 +46,19 @@ class ReplicatorConfiguration {
       throw new IllegalStateException(
           "The catalog is not a JDBC catalog (uri " + url + "): set featurestore.replicator.checkpoint-jdbc-url");
     }
+    return JdbcReplicationState.pooledDataSource(url, catalog.get("jdbc.user"), catalog.get("jdbc.password"));
+  }
+
+  @Bean
+  JdbcReplicationState replicationState(HikariDataSource replicationStateDataSource, ReplicatorProperties properties, MeterRegistry meters) {
     String owner = properties.replicator().instanceId() != null ? properties.replicator().instanceId() : defaultInstanceId();
-    return new JdbcReplicationState(
-        url, catalog.get("jdbc.user"), catalog.get("jdbc.password"), owner, properties.replicator().leaseTtl(), Clock.systemUTC());
+    JdbcReplicationState state =
+        new JdbcReplicationState(replicationStateDataSource, owner, properties.replicator().leaseTtl(), Clock.systemUTC());
+    Gauge.builder("featurestore.replicator.clock.skew", state, s -> s.clockSkew().toMillis() / 1000.0)
+        .description("this replicator's clock minus the state database's, at the last lease renewal")
+        .baseUnit("seconds")
+        .register(meters);
+    return state;
   }
 
   private static String defaultInstanceId() {
@@ -69,25 +73,31 @@ class ReplicatorConfiguration {
 
   @Bean
   SnapshotFollower snapshotFollower(
-      Table featureTable, MemcachedClient memcached, JdbcReplicationState state, ReplicatorProperties properties, MeterRegistry meters) {
+      Table featureTable,
+      MemcachedClient memcached,
+      JdbcReplicationState state,
+      ReplicatorProperties properties,
+      OfflineStoreProperties offlineStore,
+      OnlineStoreProperties onlineStore,
+      MeterRegistry meters) {
     ReplicatorProperties.Replicator settings = properties.replicator();
+    MemcachedKeyScheme keys = onlineStore.memcached().keyScheme();
     return new SnapshotFollower(
         featureTable,
-        properties.catalog().table(),
-        () ->
-            new OnlineStoreWriter(
-                memcached, properties.memcached().keyScheme(), settings.writeBatchSize(), settings.writeTimeout().toMillis()),
-        new OnlineStoreSentinels(memcached, properties.memcached().keyScheme(), settings.writeTimeout().toMillis()),
+        offlineStore.catalog().table(),
+        () -> new OnlineStoreWriter(memcached, keys, settings.writeBatchSize(), settings.writeTimeout().toMillis()),
+        new OnlineStoreSentinels(memcached, keys, settings.writeTimeout().toMillis()),
         state,
         state,
         meters);
   }
 
   @Bean
-  TableMaintenance tableMaintenance(Catalog catalog, JdbcReplicationState state, ReplicatorProperties properties, MeterRegistry meters) {
-    // a table instance of its own: Iceberg tables are not thread-safe, and the replication loop refreshes its own
+  TableMaintenance tableMaintenance(
+      Catalog catalog, JdbcReplicationState state, ReplicatorProperties properties, OfflineStoreProperties offlineStore, MeterRegistry meters) {
+    // a table instance of its own: the replication loop refreshes its own
     return new TableMaintenance(
-        properties.catalog().featureTable(catalog), properties.catalog().table(), state, state, properties.replicator().leaseTtl(),
+        offlineStore.newFeatureTable(catalog), offlineStore.catalog().table(), state, state, properties.replicator().leaseTtl(),
         Clock.systemUTC(), meters);
   }
 
@@ -103,8 +113,8 @@ class ReplicatorConfiguration {
   }
 
   @Bean
-  ErasureEndpoint erasureEndpoint(Catalog catalog, ReplicatorProperties properties, ErrorMetric errors) {
-    return new ErasureEndpoint(new ErasureCheck(properties.catalog().featureTable(catalog)), errors);
+  ErasureEndpoint erasureEndpoint(Catalog catalog, OfflineStoreProperties offlineStore, ErrorMetric errors) {
+    return new ErasureEndpoint(new ErasureCheck(offlineStore.newFeatureTable(catalog)), errors);
   }
 
   @Bean

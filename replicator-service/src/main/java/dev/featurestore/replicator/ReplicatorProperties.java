@@ -1,12 +1,9 @@
 package dev.featurestore.replicator;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.MemcachedSettings;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
-import java.nio.file.Path;
 import dev.featurestore.replicator.maintenance.MaintenanceOptions;
 import java.time.Duration;
 import org.springframework.util.unit.DataSize;
@@ -15,20 +12,17 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * Replicator configuration under {@code featurestore.*}; defaults live in {@code replicator-service.yml}.
+ * Replicator configuration under {@code featurestore.*}; defaults live in {@code replicator-service.yml}. The
+ * catalog, the state dir and memcached are the stores' ({@code OfflineStoreProperties}, {@code
+ * OnlineStoreProperties}). Its health: {@code catalog} and {@code memcached}, both in the readiness group; a
+ * standby is ready: it holds no lease but takes over within a lease TTL.
  *
- * @param stateDir local state: the default SQLite catalog and warehouse
- * @param catalog the Iceberg catalog and table to follow
- * @param memcached the online store
  * @param replicator how to follow the table
  * @param maintenance the table's upkeep (compaction, expiry, cleanup), run by the replicators
  */
 @Validated
 @ConfigurationProperties("featurestore")
 public record ReplicatorProperties(
-    @NotNull Path stateDir,
-    @DefaultValue CatalogSettings catalog,
-    @DefaultValue MemcachedSettings memcached,
     @Valid @NotNull Replicator replicator,
     @Valid @NotNull Maintenance maintenance) {
 

@@ -2,16 +2,17 @@ package dev.featurestore.replicator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.MemcachedSettings;
-import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.OnlineStoreGeneration;
-import dev.featurestore.common.testing.FeatureTables;
-import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.OnlineStoreGeneration;
+import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.memcached.testing.MemcachedServer;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ class FailoverIT {
     for (int start = 0; start < ROWS; start += 50_000) {
       List<FeatureRow> rows = new ArrayList<>();
       for (int i = start; i < start + 50_000; i++) {
-        rows.add(FeatureTables.row("f" + i, i, t0));
+        rows.add(FeatureRows.row("f" + i, i, t0));
       }
       FeatureTables.append(table, rows);
     }

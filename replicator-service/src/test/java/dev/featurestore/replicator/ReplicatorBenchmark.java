@@ -1,18 +1,18 @@
 package dev.featurestore.replicator;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.MemcachedSettings;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.OnlineStoreGeneration;
-import dev.featurestore.common.testing.BenchmarkReport;
-import dev.featurestore.common.testing.FeatureTables;
-import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.OnlineStoreGeneration;
+import dev.featurestore.testing.BenchmarkReport;
+import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.memcached.testing.MemcachedServer;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import dev.featurestore.replicator.sync.OnlineStoreSentinels;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
@@ -58,7 +58,7 @@ class ReplicatorBenchmark {
       for (int start = 0; start < ROWS; start += FILE_ROWS) {
         List<FeatureRow> rows = new ArrayList<>(FILE_ROWS);
         for (int i = start; i < Math.min(ROWS, start + FILE_ROWS); i++) {
-          rows.add(FeatureTables.row("doc-" + i, i, t0));
+          rows.add(FeatureRows.row("doc-" + i, i, t0));
         }
         FeatureTables.append(table, rows);
       }
@@ -67,7 +67,8 @@ class ReplicatorBenchmark {
       double rawSetsPerSecond = rawSets(client, MemcachedKeyScheme.withNamespace("raw"), t0);
 
       String url = settings.resolvedProperties(stateDir).get(CatalogProperties.URI);
-      JdbcReplicationState state = new JdbcReplicationState(url, null, null, "bench", Duration.ofSeconds(30), Clock.systemUTC());
+      com.zaxxer.hikari.HikariDataSource statePool = JdbcReplicationState.pooledDataSource(url, null, null);
+      JdbcReplicationState state = new JdbcReplicationState(statePool, "bench", Duration.ofSeconds(30), Clock.systemUTC());
       MemcachedKeyScheme keys = MemcachedKeyScheme.withNamespace("bench");
       SnapshotFollower follower =
           new SnapshotFollower(
@@ -87,7 +88,7 @@ class ReplicatorBenchmark {
 
   /** N pipelined sets of feature-sized values, in batches of 1000: the raw client's ceiling. */
   private static double rawSets(MemcachedClient client, MemcachedKeyScheme keys, Instant t0) throws Exception {
-    byte[] value = OnlineFeatureCodec.encode(OnlineFeature.of(FeatureTables.row("raw", 1, t0), FeatureVersion.of(1, 1)));
+    byte[] value = OnlineFeatureCodec.encode(OnlineFeature.of(FeatureRows.row("raw", 1, t0), FeatureVersion.of(1, 1)));
     long start = System.nanoTime();
     List<OperationFuture<Boolean>> batch = new ArrayList<>(1000);
     for (int i = 0; i < ROWS; i++) {
@@ -113,7 +114,7 @@ class ReplicatorBenchmark {
     for (int c = 0; c < STREAM_COMMITS; c++) {
       List<FeatureRow> rows = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
-        rows.add(FeatureTables.row("stream-" + c + "-" + i, c * 10L + i, t0.plusSeconds(c)));
+        rows.add(FeatureRows.row("stream-" + c + "-" + i, c * 10L + i, t0.plusSeconds(c)));
       }
       long snapshotId = FeatureTables.append(table, rows);
       long committedAt = table.snapshot(snapshotId).timestampMillis();

@@ -2,9 +2,9 @@ package dev.featurestore.replicator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.testing.MemcachedServer;
-import dev.featurestore.common.testing.PostgresServer;
-import dev.featurestore.common.testing.Readiness;
+import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.PostgresServer;
+import dev.featurestore.testing.Readiness;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,17 +1,21 @@
 package dev.featurestore.serving;
 
-import dev.featurestore.common.MemcachedClients;
-import net.spy.memcached.MemcachedClient;
+import dev.featurestore.spring.online.OnlineStoreConfiguration;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
 import tools.jackson.core.StreamWriteFeature;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 
-/** Serves embeddings from memcached over HTTP. */
+/**
+ * Serves embeddings from memcached over HTTP. Its health: {@code memcached} (from {@code OnlineStoreConfiguration}),
+ * in the readiness group.
+ */
 @SpringBootApplication
 @EnableConfigurationProperties(ServingProperties.class)
+@Import(OnlineStoreConfiguration.class)
 public class ServingApplication {
 
   /** Each service reads its own {@code <name>.yml}, so all three can share one classpath (as in e2e tests). */
@@ -31,10 +35,5 @@ public class ServingApplication {
   @Bean
   JsonMapperBuilderCustomizer fastFloats() {
     return builder -> builder.enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER);
-  }
-
-  @Bean(destroyMethod = "shutdown")
-  MemcachedClient memcachedClient(ServingProperties properties) {
-    return MemcachedClients.connect(properties.memcached());
   }
 }

@@ -1,7 +1,6 @@
 package dev.featurestore.serving;
 
-import dev.featurestore.common.MemcachedSettings;
-import dev.featurestore.common.Preconditions;
+import dev.featurestore.api.Preconditions;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -11,7 +10,6 @@ import org.springframework.util.unit.DataSize;
 /**
  * Serving configuration under {@code featurestore.*}; defaults live in {@code serving-api.yml}.
  *
- * @param memcached the online store to read
  * @param generationRefresh how often the served key generation is re-read (a full resync switches it)
  * @param lookups limits of one lookup
  * @param hotCache the in-process cache of popular ids
@@ -22,7 +20,6 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties("featurestore")
 public record ServingProperties(
-    @DefaultValue MemcachedSettings memcached,
     @DefaultValue("100ms") Duration generationRefresh,
     @DefaultValue Lookups lookups,
     @DefaultValue HotCache hotCache,
@@ -56,7 +53,7 @@ public record ServingProperties(
    * @param staleness how long a value read from memcached may be served from memory; 0 disables the cache
    * @param maxEntries most ids kept (popular ones win: W-TinyLFU admission)
    */
-  public record HotCache(@DefaultValue("0ms") Duration staleness, @DefaultValue("10000") long maxEntries) {
+  public record HotCache(@DefaultValue("100ms") Duration staleness, @DefaultValue("10000") long maxEntries) {
     public HotCache {
       Preconditions.checkArgument(!staleness.isNegative(), "Invalid hot cache staleness: %s", staleness);
       Preconditions.checkArgument(maxEntries >= 1, "Invalid hot cache size: %s", maxEntries);

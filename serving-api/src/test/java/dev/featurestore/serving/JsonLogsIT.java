@@ -2,7 +2,7 @@ package dev.featurestore.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.memcached.testing.MemcachedServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

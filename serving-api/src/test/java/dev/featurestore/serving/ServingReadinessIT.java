@@ -2,8 +2,8 @@ package dev.featurestore.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.testing.MemcachedServer;
-import dev.featurestore.common.testing.Readiness;
+import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.Readiness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;

@@ -1,5 +1,7 @@
 package dev.featurestore.writer;
 
+import dev.featurestore.spring.offline.OfflineStoreConfiguration;
+import dev.featurestore.spring.offline.OfflineStoreProperties;
 import dev.featurestore.writer.embedding.SentenceEmbedder;
 import dev.featurestore.writer.ingest.CommitPacing;
 import dev.featurestore.writer.ingest.IngestLoop;
@@ -11,27 +13,19 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.kafka.config.TopicBuilder;
 
 @Configuration(proxyBeanMethods = false)
+@Import(OfflineStoreConfiguration.class)
 class WriterConfiguration {
 
-  @Bean
-  Catalog catalog(WriterProperties properties) {
-    return properties.catalog().load(properties.stateDir());
-  }
-
-  @Bean
-  Table featureTable(Catalog catalog, WriterProperties properties) {
-    return properties.catalog().featureTable(catalog);
-  }
-
   @Bean(destroyMethod = "close")
-  SentenceEmbedder sentenceEmbedder(WriterProperties properties) {
+  SentenceEmbedder sentenceEmbedder(WriterProperties properties, OfflineStoreProperties offlineStore) {
     WriterProperties.Embedding embedding = properties.embedding();
     return SentenceEmbedder.builder()
         .engine(embedding.engine())
-        .cacheDir(properties.modelCacheDir())
+        .cacheDir(properties.modelCacheDir(offlineStore.stateDir()))
         .maxBatchSize(embedding.maxBatchSize())
         .intraOpThreads(embedding.intraOpThreads())
         .modelUrl(embedding.modelUrl())
@@ -47,11 +41,12 @@ class WriterConfiguration {
       SentenceEmbedder embedder,
       KafkaProperties kafka,
       WriterProperties properties,
+      OfflineStoreProperties offlineStore,
       MeterRegistry meters) {
     WriterProperties.Writer writer = properties.writer();
     return Ingestion.builder()
         .table(featureTable)
-        .ledgerTable(properties.catalog().featureTable(catalog))
+        .ledgerTable(offlineStore.newFeatureTable(catalog))
         .embedder(embedder)
         .consumerConfig(kafka.buildConsumerProperties())
         .producerConfig(kafka.buildProducerProperties())

@@ -1,10 +1,8 @@
 package dev.featurestore.writer;
 
-import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.writer.ingest.IngestLoop;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
@@ -16,8 +14,8 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.core.KafkaAdmin;
 
 /**
- * The writer's health: {@code kafka} (the brokers answer), {@code catalog} (the feature table loads) and
- * {@code ingest} (the pipeline runs and its last batch committed). All three are in the readiness group
+ * The writer's health: {@code kafka} (the brokers answer), {@code catalog} (the feature table loads, from
+ * {@code OfflineStoreConfiguration}) and {@code ingest} (the pipeline runs and its last batch committed). All three are in the readiness group
  * ({@code /actuator/health/readiness}), which compose's health check and other services' start-up wait on.
  */
 @Configuration(proxyBeanMethods = false)
@@ -48,14 +46,6 @@ class WriterHealth {
       } catch (Exception e) {
         return Health.down().withDetail("error", "Kafka did not answer within " + KAFKA_TIMEOUT.toSeconds() + " s: " + e).build();
       }
-    };
-  }
-
-  @Bean
-  HealthIndicator catalogHealthIndicator(Catalog catalog, WriterProperties properties) {
-    return () -> {
-      CatalogSettings.TableProbe probe = properties.catalog().probe(catalog);
-      return (probe.reachable() ? Health.up() : Health.down()).withDetails(probe.details()).build();
     };
   }
 

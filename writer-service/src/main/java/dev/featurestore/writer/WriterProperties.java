@@ -1,6 +1,5 @@
 package dev.featurestore.writer;
 
-import dev.featurestore.common.CatalogSettings;
 import dev.featurestore.writer.embedding.EmbeddingEngine;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -14,18 +13,15 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * Writer configuration under {@code featurestore.*}; defaults live in {@code writer-service.yml}.
+ * Writer configuration under {@code featurestore.*}; defaults live in {@code writer-service.yml}. The catalog and
+ * the state dir are the offline store's ({@code OfflineStoreProperties}).
  *
- * @param stateDir local state: SQLite catalog, warehouse and model cache unless configured elsewhere
- * @param catalog the Iceberg catalog and table
  * @param writer the Kafka side
  * @param embedding the model runtime
  */
 @Validated
 @ConfigurationProperties("featurestore")
 public record WriterProperties(
-    @NotNull Path stateDir,
-    @DefaultValue CatalogSettings catalog,
     @Valid @NotNull Writer writer,
     @Valid @NotNull Embedding embedding) {
 
@@ -66,7 +62,8 @@ public record WriterProperties(
       String modelName,
       boolean allowDownload) {}
 
-  public Path modelCacheDir() {
+  /** The configured model cache, else {@code models/} in the state dir. */
+  public Path modelCacheDir(Path stateDir) {
     return embedding.cacheDir() != null ? embedding.cacheDir() : stateDir.resolve("models");
   }
 }

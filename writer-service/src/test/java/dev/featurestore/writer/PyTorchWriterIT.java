@@ -2,8 +2,8 @@ package dev.featurestore.writer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.FeatureTable;
+import dev.featurestore.api.Embeddings;
+import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.writer.embedding.EmbeddingEngine;
 import dev.featurestore.writer.embedding.SentenceEmbedder;
 import java.nio.charset.StandardCharsets;

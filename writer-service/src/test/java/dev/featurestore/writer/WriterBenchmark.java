@@ -1,8 +1,6 @@
 package dev.featurestore.writer;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.testing.BenchmarkReport;
+import dev.featurestore.testing.BenchmarkReport;
 import dev.featurestore.writer.embedding.SentenceEmbedder;
 import dev.featurestore.writer.ingest.OffsetLedger;
 import java.nio.charset.StandardCharsets;

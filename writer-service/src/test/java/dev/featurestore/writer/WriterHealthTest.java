@@ -2,7 +2,7 @@ package dev.featurestore.writer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.testing.Ports;
+import dev.featurestore.testing.Ports;
 import java.util.Map;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;

@@ -2,8 +2,8 @@ package dev.featurestore.writer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.testing.PostgresServer;
-import dev.featurestore.common.testing.Readiness;
+import dev.featurestore.testing.PostgresServer;
+import dev.featurestore.testing.Readiness;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

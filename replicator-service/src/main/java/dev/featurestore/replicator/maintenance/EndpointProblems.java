@@ -1,7 +1,7 @@
 package dev.featurestore.replicator.maintenance;
 
-import dev.featurestore.web.ErrorMetric;
-import dev.featurestore.web.ProblemJson;
+import dev.featurestore.spring.web.ErrorMetric;
+import dev.featurestore.spring.web.ProblemJson;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;

@@ -1,7 +1,7 @@
 package dev.featurestore.replicator.maintenance;
 
-import dev.featurestore.common.DocIds;
-import dev.featurestore.common.FeatureTable;
+import dev.featurestore.api.DocIds;
+import dev.featurestore.iceberg.FeatureTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package dev.featurestore.replicator.maintenance;
 
-import dev.featurestore.web.ErrorMetric;
+import dev.featurestore.spring.web.ErrorMetric;
 import java.time.Duration;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;

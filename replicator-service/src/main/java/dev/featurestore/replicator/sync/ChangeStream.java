@@ -1,7 +1,7 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.api.OnlineFeature;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;

@@ -1,11 +1,11 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.ModelId;
-import dev.featurestore.common.Preconditions;
-import dev.featurestore.common.Timestamps;
+import dev.featurestore.api.Embeddings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.ModelId;
+import dev.featurestore.api.Preconditions;
+import dev.featurestore.api.Timestamps;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

@@ -1,7 +1,7 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.OnlineStoreGeneration;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.memcached.OnlineStoreGeneration;
 import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.HashSet;

@@ -1,9 +1,9 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.ModelId;
+import dev.featurestore.api.Embeddings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.ModelId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.api.OnlineFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

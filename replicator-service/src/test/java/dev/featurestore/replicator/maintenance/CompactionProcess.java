@@ -1,7 +1,7 @@
 package dev.featurestore.replicator.maintenance;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureTable;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.iceberg.FeatureTable;
 import java.nio.file.Path;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;

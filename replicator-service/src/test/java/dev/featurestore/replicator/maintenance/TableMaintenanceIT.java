@@ -3,10 +3,11 @@ package dev.featurestore.replicator.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.iceberg.testing.FeatureTables;
 import dev.featurestore.replicator.checkpoint.CheckpointStore.Checkpoint;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -53,6 +54,7 @@ class TableMaintenanceIT {
   private Catalog catalog;
   private Table table;
   private JdbcReplicationState state;
+  private final java.util.List<com.zaxxer.hikari.HikariDataSource> statePools = new java.util.ArrayList<>();
   private TableMaintenance maintenance;
   private final Instant t0 = Instant.parse("2026-12-01T10:00:00Z");
 
@@ -67,6 +69,8 @@ class TableMaintenanceIT {
 
   @AfterEach
   void close() {
+    statePools.forEach(com.zaxxer.hikari.HikariDataSource::close);
+    statePools.clear();
     maintenance.close();
   }
 
@@ -87,7 +91,7 @@ class TableMaintenanceIT {
             String id = "doc-" + n;
             // every tenth commit also tombstones an earlier id, as Kafka tombstones do
             List<String> erased = n % 10 == 0 ? List.of("doc-" + (n - 7)) : List.of();
-            FeatureTables.eraseAndAppend(writerTable, erased, List.of(FeatureTables.row(id, n, t0.plusMillis(n))));
+            FeatureTables.eraseAndAppend(writerTable, erased, List.of(FeatureRows.row(id, n, t0.plusMillis(n))));
             synchronized (expected) {
               erased.forEach(expected::remove);
               expected.put(id, (long) n);
@@ -113,11 +117,11 @@ class TableMaintenanceIT {
 
   @Test
   void expiryKeepsTaggedSnapshotsAndTheReplicatorCheckpointUntilItsMaxAge() {
-    long tagged = FeatureTables.append(table, List.of(FeatureTables.row("tagged", 1, t0)));
+    long tagged = FeatureTables.append(table, List.of(FeatureRows.row("tagged", 1, t0)));
     table.manageSnapshots().createTag("dataset-2026-12", tagged).commit();
-    long expired = FeatureTables.append(table, List.of(FeatureTables.row("old", 2, t0)));
-    long checkpoint = FeatureTables.append(table, List.of(FeatureTables.row("checkpoint", 3, t0)));
-    long after = FeatureTables.append(table, List.of(FeatureTables.row("after", 4, t0)));
+    long expired = FeatureTables.append(table, List.of(FeatureRows.row("old", 2, t0)));
+    long checkpoint = FeatureTables.append(table, List.of(FeatureRows.row("checkpoint", 3, t0)));
+    long after = FeatureTables.append(table, List.of(FeatureRows.row("after", 4, t0)));
     saveCheckpoint(checkpoint);
 
     MaintenanceReport report = maintenance.run(KEEP_NOTHING_OLD);
@@ -144,11 +148,11 @@ class TableMaintenanceIT {
 
   @Test
   void expiryKeepsAtMostMaxSnapshotsHoweverYoungButStillTheTaggedOnes() {
-    long tagged = FeatureTables.append(table, List.of(FeatureTables.row("tagged", 1, t0)));
+    long tagged = FeatureTables.append(table, List.of(FeatureRows.row("tagged", 1, t0)));
     table.manageSnapshots().createTag("pinned", tagged).commit();
     List<Long> ids = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
-      ids.add(FeatureTables.append(table, List.of(FeatureTables.row("doc-" + i, 1, t0))));
+      ids.add(FeatureTables.append(table, List.of(FeatureRows.row("doc-" + i, 1, t0))));
     }
     MaintenanceOptions dayLongRetention = new MaintenanceOptions(Duration.ofDays(1), 10, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
 
@@ -171,11 +175,11 @@ class TableMaintenanceIT {
   void anErasedIdIsInNoFileAfterMaintenance() throws IOException {
     List<FeatureRow> big = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      big.add(FeatureTables.row("bulk-" + i, i, t0));
+      big.add(FeatureRows.row("bulk-" + i, i, t0));
     }
-    big.add(FeatureTables.row("victim", 999, t0));
+    big.add(FeatureRows.row("victim", 999, t0));
     FeatureTables.append(table, big);
-    FeatureTables.append(table, List.of(FeatureTables.row("victim", 1000, t0.plusSeconds(1)), FeatureTables.row("other", 1001, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("victim", 1000, t0.plusSeconds(1)), FeatureRows.row("other", 1001, t0)));
     FeatureTables.eraseAndAppend(table, List.of("victim"), List.of());
     assertThat(idsInFiles(true)).contains("victim");
     ErasureCheck erasure = new ErasureCheck(freshTable());
@@ -199,7 +203,7 @@ class TableMaintenanceIT {
     assertThat(erased.toText()).contains("victim: erased");
 
     // the compacted file is not rewritten again for a tombstone that is gone
-    FeatureTables.append(table, List.of(FeatureTables.row("later", 1002, t0.plusSeconds(2))));
+    FeatureTables.append(table, List.of(FeatureRows.row("later", 1002, t0.plusSeconds(2))));
     MaintenanceReport later = maintenance.run(KEEP_NOTHING_OLD.withOrphanMinAge(Duration.ZERO));
     assertThat(later.compaction().filesBefore()).as("the new small file and the compacted one, once").isEqualTo(2);
     assertThat(maintenance.run(KEEP_NOTHING_OLD).compaction().groups()).as("nothing left to compact").isZero();
@@ -209,11 +213,11 @@ class TableMaintenanceIT {
   void aBigFileIsLeftAloneUntilTheNewerSmallFilesReachATenthOfIt() {
     List<FeatureRow> big = new ArrayList<>();
     for (int i = 0; i < 3000; i++) {
-      big.add(FeatureTables.row("big-" + i, i, t0));
+      big.add(FeatureRows.row("big-" + i, i, t0));
     }
     FeatureTables.append(table, big);
     for (int i = 0; i < 3; i++) {
-      FeatureTables.append(table, List.of(FeatureTables.row("small-" + i, 10_000 + i, t0)));
+      FeatureTables.append(table, List.of(FeatureRows.row("small-" + i, 10_000 + i, t0)));
     }
 
     MaintenanceReport report = maintenance.run(KEEP_NOTHING_OLD);
@@ -225,7 +229,7 @@ class TableMaintenanceIT {
 
   @Test
   void orphanFilesGoOnlyOnceOlderThanTheSafetyAge() throws IOException {
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0)));
     Path dataDir = Path.of(table.location(), "data");
     Path stray = dataDir.resolve("stray-from-a-killed-commit.parquet");
     Files.createDirectories(dataDir);
@@ -264,7 +268,7 @@ class TableMaintenanceIT {
         .isInstanceOf(TableMaintenance.LeaseUnavailableException.class)
         .hasMessageContaining("Another process is maintaining");
     other.release(table.name() + "#maintenance");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0)));
     assertThat(maintenance.run(KEEP_NOTHING_OLD).health().snapshots()).isGreaterThanOrEqualTo(1);
   }
 
@@ -273,7 +277,7 @@ class TableMaintenanceIT {
     for (int i = 0; i < 400; i++) {
       List<FeatureRow> rows = new ArrayList<>();
       for (int j = 0; j < 5; j++) {
-        rows.add(FeatureTables.row("doc-" + i + "-" + j, i * 10L + j, t0));
+        rows.add(FeatureRows.row("doc-" + i + "-" + j, i * 10L + j, t0));
       }
       FeatureTables.append(table, rows);
     }
@@ -346,7 +350,7 @@ class TableMaintenanceIT {
   }
 
   private void appendOne(int n, Map<String, Long> expected) {
-    FeatureTables.append(table, List.of(FeatureTables.row("doc-" + n, n, t0.plusMillis(n))));
+    FeatureTables.append(table, List.of(FeatureRows.row("doc-" + n, n, t0.plusMillis(n))));
     expected.put("doc-" + n, (long) n);
   }
 
@@ -356,7 +360,9 @@ class TableMaintenanceIT {
 
   private JdbcReplicationState state(String owner) {
     Map<String, String> properties = settings.resolvedProperties(stateDir);
-    return new JdbcReplicationState(properties.get("uri"), null, null, owner, Duration.ofSeconds(30), Clock.systemUTC());
+    com.zaxxer.hikari.HikariDataSource pool = JdbcReplicationState.pooledDataSource(properties.get("uri"), null, null);
+    statePools.add(pool);
+    return new JdbcReplicationState(pool, owner, Duration.ofSeconds(30), Clock.systemUTC());
   }
 
   private void saveCheckpoint(long snapshotId) {

@@ -1,10 +1,11 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.KafkaSource;
-import dev.featurestore.common.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.KafkaSource;
+import dev.featurestore.iceberg.testing.FeatureTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -56,7 +57,7 @@ class FeatureRowDecodeBenchmark {
     for (int start = 0; start < ROWS; start += FILE_ROWS) {
       List<FeatureRow> rows = new ArrayList<>(FILE_ROWS);
       for (int i = start; i < Math.min(ROWS, start + FILE_ROWS); i++) {
-        rows.add(FeatureTables.row("doc-" + i, i, t0));
+        rows.add(FeatureRows.row("doc-" + i, i, t0));
       }
       append(table, rows);
     }

@@ -3,12 +3,13 @@ package dev.featurestore.replicator.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.KafkaSource;
-import dev.featurestore.common.ModelId;
-import dev.featurestore.common.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.KafkaSource;
+import dev.featurestore.api.ModelId;
+import dev.featurestore.iceberg.testing.FeatureTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -226,7 +227,7 @@ class FeatureRowReadersTest {
   private static List<FeatureRow> rows(int from, int count) {
     List<FeatureRow> rows = new ArrayList<>(count);
     for (int i = from; i < from + count; i++) {
-      FeatureRow row = FeatureTables.row("doc-" + i, i, T0.plusMillis(i));
+      FeatureRow row = FeatureRows.row("doc-" + i, i, T0.plusMillis(i));
       rows.add(i % 7 == 0 ? new FeatureRow(row.docId(), row.embedding(), OTHER_MODEL, row.eventTime(), row.processedAt()) : row);
     }
     return rows;

@@ -2,21 +2,22 @@ package dev.featurestore.replicator.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.MemcachedSettings;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.OnlineStoreGeneration;
-import dev.featurestore.common.testing.FeatureTables;
-import dev.featurestore.common.testing.MemcachedServer;
-import dev.featurestore.common.testing.Ports;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.OnlineStoreGeneration;
+import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.Ports;
 import dev.featurestore.replicator.checkpoint.CheckpointStore.Checkpoint;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -53,6 +54,7 @@ class SnapshotFollowerIT {
   @TempDir Path stateDir;
   private Table table;
   private JdbcReplicationState checkpoints;
+  private final List<com.zaxxer.hikari.HikariDataSource> statePools = new java.util.ArrayList<>();
   private Map<String, String> stateProperties;
   private SimpleMeterRegistry meters;
   private final MemcachedKeyScheme keys = MemcachedKeyScheme.withNamespace("it" + System.nanoTime());
@@ -87,6 +89,8 @@ class SnapshotFollowerIT {
   @AfterEach
   void closeMeters() {
     meters.close();
+    statePools.forEach(com.zaxxer.hikari.HikariDataSource::close);
+    statePools.clear();
   }
 
   @Test
@@ -104,17 +108,17 @@ class SnapshotFollowerIT {
   @Test
   void appendsAreMirroredAndTheNewestRowOfARepeatedIdWins() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 3, t0.plusSeconds(1)), FeatureTables.row("c", 4, t0.plusSeconds(1))));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 3, t0.plusSeconds(1)), FeatureRows.row("c", 4, t0.plusSeconds(1))));
     // the same id twice in one file: the later row of the file wins
-    FeatureTables.append(table, List.of(FeatureTables.row("d", 5, t0.plusSeconds(2)), FeatureTables.row("d", 6, t0.plusSeconds(2))));
+    FeatureTables.append(table, List.of(FeatureRows.row("d", 5, t0.plusSeconds(2)), FeatureRows.row("d", 6, t0.plusSeconds(2))));
 
     assertThat(follower().runOnce()).as("4 keys; the older rows of a and d are superseded in their batch").isEqualTo(4);
     assertThat(meters.counter("featurestore.replicator.rows.skipped").count()).isEqualTo(2);
 
     assertOnlineStoreEqualsTable();
-    assertThat(online("a").row().embedding()).containsExactly(FeatureTables.row("a", 3, t0).embedding());
-    assertThat(online("d").row().embedding()).containsExactly(FeatureTables.row("d", 6, t0).embedding());
+    assertThat(online("a").row().embedding()).containsExactly(FeatureRows.row("a", 3, t0).embedding());
+    assertThat(online("d").row().embedding()).containsExactly(FeatureRows.row("d", 6, t0).embedding());
     assertThat(online("a").version().sequenceNumber()).isGreaterThan(online("b").version().sequenceNumber());
     assertThat(checkpoints.load(table.name()).snapshotId()).hasValue(table.currentSnapshot().snapshotId());
   }
@@ -122,7 +126,7 @@ class SnapshotFollowerIT {
   @Test
   void lagKeepsGrowingWhileCyclesFailAndAStandbyReportsNoLagOfItsOwn() throws Exception {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0)));
     // one follower throughout: a registry's gauge stays bound to the follower that registered it first
     SnapshotFollower primary = follower();
     primary.runOnce();
@@ -136,7 +140,7 @@ class SnapshotFollowerIT {
           new SnapshotFollower(
               table, table.name(), () -> new OnlineStoreWriter(unreachable, keys, 100, 100), new OnlineStoreSentinels(unreachable, keys, 100),
               checkpoints, checkpoints, failingMeters);
-      FeatureTables.append(table, List.of(FeatureTables.row("b", 2, t0)));
+      FeatureTables.append(table, List.of(FeatureRows.row("b", 2, t0)));
       assertThat(failing.runOnce()).isZero();
       assertThat(failingMeters.counter("featurestore.replicator.cycle.failures").count()).isEqualTo(1);
       assertThat(gauge(failingMeters, "featurestore.replicator.lag.snapshots")).isEqualTo(1);
@@ -171,28 +175,28 @@ class SnapshotFollowerIT {
   @Test
   void tombstonesAndOverwritesAreMirrored() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0), FeatureTables.row("c", 3, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0), FeatureRows.row("c", 3, t0)));
     follower().runOnce();
     assertThat(online("b")).isNotNull();
 
     // what the writer commits for a batch with tombstones: one RowDelta (an overwrite snapshot)
-    FeatureTables.eraseAndAppend(table, List.of("b"), List.of(FeatureTables.row("d", 4, t0.plusSeconds(1))));
+    FeatureTables.eraseAndAppend(table, List.of("b"), List.of(FeatureRows.row("d", 4, t0.plusSeconds(1))));
     // a delete-only snapshot, then an id erased and re-added in the same snapshot (the new row survives)
     FeatureTables.eraseAndAppend(table, List.of("c"), List.of());
-    FeatureTables.eraseAndAppend(table, List.of("a"), List.of(FeatureTables.row("a", 5, t0.plusSeconds(2))));
+    FeatureTables.eraseAndAppend(table, List.of("a"), List.of(FeatureRows.row("a", 5, t0.plusSeconds(2))));
 
     assertThat(follower().runOnce()).as("2 deletes + 2 sets; the erasure of a is superseded by its new row").isEqualTo(4);
     assertOnlineStoreEqualsTable("b", "c");
-    assertThat(online("a").row().embedding()).containsExactly(FeatureTables.row("a", 5, t0).embedding());
+    assertThat(online("a").row().embedding()).containsExactly(FeatureRows.row("a", 5, t0).embedding());
     assertThat(meters.counter("featurestore.replicator.rows.deleted").count()).isEqualTo(2);
   }
 
   @Test
   void anOlderValueNeverReplacesANewerOne() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    OnlineFeature v5 = OnlineFeature.of(FeatureTables.row("k", 5, t0), FeatureVersion.of(55, 5));
-    OnlineFeature v3 = OnlineFeature.of(FeatureTables.row("k", 3, t0), FeatureVersion.of(33, 3));
-    OnlineFeature v7 = OnlineFeature.of(FeatureTables.row("k", 7, t0), FeatureVersion.of(77, 7));
+    OnlineFeature v5 = OnlineFeature.of(FeatureRows.row("k", 5, t0), FeatureVersion.of(55, 5));
+    OnlineFeature v3 = OnlineFeature.of(FeatureRows.row("k", 3, t0), FeatureVersion.of(33, 3));
+    OnlineFeature v7 = OnlineFeature.of(FeatureRows.row("k", 7, t0), FeatureVersion.of(77, 7));
     OnlineStoreWriter writer = new OnlineStoreWriter(client, keys, 100, 2000);
 
     writer.set(v5);
@@ -214,42 +218,42 @@ class SnapshotFollowerIT {
 
     // repeats of one key in one batch apply in order: the last one wins
     OnlineStoreWriter batch = new OnlineStoreWriter(client, keys, 100, 2000);
-    batch.set(OnlineFeature.of(FeatureTables.row("r", 1, t0), FeatureVersion.of(90, 9)));
-    batch.set(OnlineFeature.of(FeatureTables.row("r", 2, t0), FeatureVersion.of(90, 9)));
-    batch.set(OnlineFeature.of(FeatureTables.row("r", 3, t0), FeatureVersion.of(90, 9)));
+    batch.set(OnlineFeature.of(FeatureRows.row("r", 1, t0), FeatureVersion.of(90, 9)));
+    batch.set(OnlineFeature.of(FeatureRows.row("r", 2, t0), FeatureVersion.of(90, 9)));
+    batch.set(OnlineFeature.of(FeatureRows.row("r", 3, t0), FeatureVersion.of(90, 9)));
     batch.flush();
-    assertThat(online("r").row()).isEqualTo(FeatureTables.row("r", 3, t0));
+    assertThat(online("r").row()).isEqualTo(FeatureRows.row("r", 3, t0));
 
     // and across pipelined batches (one in flight while the next is sent): still the last one wins
     OnlineStoreWriter pipelined = new OnlineStoreWriter(client, keys, 2, 2000);
     for (int i = 1; i <= 9; i++) {
-      pipelined.set(OnlineFeature.of(FeatureTables.row("p", i, t0), FeatureVersion.of(95, 9)));
-      pipelined.set(OnlineFeature.of(FeatureTables.row("q" + i, i, t0), FeatureVersion.of(95, 9)));
-      pipelined.set(OnlineFeature.of(FeatureTables.row("p", 10 + i, t0), FeatureVersion.of(95, 9)));
+      pipelined.set(OnlineFeature.of(FeatureRows.row("p", i, t0), FeatureVersion.of(95, 9)));
+      pipelined.set(OnlineFeature.of(FeatureRows.row("q" + i, i, t0), FeatureVersion.of(95, 9)));
+      pipelined.set(OnlineFeature.of(FeatureRows.row("p", 10 + i, t0), FeatureVersion.of(95, 9)));
     }
     pipelined.flush();
-    assertThat(online("p").row()).isEqualTo(FeatureTables.row("p", 19, t0));
-    assertThat(online("q9").row()).isEqualTo(FeatureTables.row("q9", 9, t0));
+    assertThat(online("p").row()).isEqualTo(FeatureRows.row("p", 19, t0));
+    assertThat(online("q9").row()).isEqualTo(FeatureRows.row("q9", 9, t0));
     assertThat(pipelined.written() + pipelined.skipped()).as("applied or superseded within its batch").isEqualTo(27);
   }
 
   @Test
   void positionDeletesAndCopyOnWriteRestoreTheSurvivingRowOrErase() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    long first = FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0), FeatureTables.row("c", 3, t0)));
-    long second = FeatureTables.append(table, List.of(FeatureTables.row("a", 4, t0.plusSeconds(1))));
+    long first = FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0), FeatureRows.row("c", 3, t0)));
+    long second = FeatureTables.append(table, List.of(FeatureRows.row("a", 4, t0.plusSeconds(1))));
     follower().runOnce();
-    assertThat(online("a").row().embedding()).containsExactly(FeatureTables.row("a", 4, t0).embedding());
+    assertThat(online("a").row().embedding()).containsExactly(FeatureRows.row("a", 4, t0).embedding());
 
     // a position delete removes the newest row of "a" (the older one survives) and the only row of "b"
     FeatureTables.deletePositions(table, FeatureTables.fileOf(table, second), 0);
     FeatureTables.deletePositions(table, FeatureTables.fileOf(table, first), 1);
     follower().runOnce();
-    assertThat(online("a").row().embedding()).as("restored older row").containsExactly(FeatureTables.row("a", 1, t0).embedding());
+    assertThat(online("a").row().embedding()).as("restored older row").containsExactly(FeatureRows.row("a", 1, t0).embedding());
     assertThat(online("b")).isNull();
 
     // copy-on-write: the first file is rewritten without "c"
-    FeatureTables.overwrite(table, FeatureTables.fileOf(table, first), List.of(FeatureTables.row("a", 1, t0)));
+    FeatureTables.overwrite(table, FeatureTables.fileOf(table, first), List.of(FeatureRows.row("a", 1, t0)));
     follower().runOnce();
     assertThat(online("c")).isNull();
     assertOnlineStoreEqualsTable("b", "c");
@@ -258,15 +262,15 @@ class SnapshotFollowerIT {
   @Test
   void compactionSnapshotsChangeNothing() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
-    FeatureTables.append(table, List.of(FeatureTables.row("b", 2, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("b", 2, t0)));
     follower().runOnce();
     // rewrite both files into one, as a compaction job would (operation "replace")
     table.refresh();
     List<org.apache.iceberg.DataFile> old = new ArrayList<>();
     SnapshotChanges.builderFor(table).snapshot(table.currentSnapshot()).build().addedDataFiles().forEach(old::add);
     SnapshotChanges.builderFor(table).snapshot(table.snapshot(table.currentSnapshot().parentId())).build().addedDataFiles().forEach(old::add);
-    long compactedSnapshot = FeatureTables.rewrite(table, old, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
+    long compactedSnapshot = FeatureTables.rewrite(table, old, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0)));
     assertThat(table.snapshot(compactedSnapshot).operation()).isEqualTo("replace");
 
     assertThat(follower().runOnce()).as("a replace snapshot changes no row").isZero();
@@ -279,7 +283,7 @@ class SnapshotFollowerIT {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     List<FeatureRow> rows = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
-      rows.add(FeatureTables.row("w" + i, i, t0));
+      rows.add(FeatureRows.row("w" + i, i, t0));
     }
     FeatureTables.append(table, rows);
     follower().runOnce();
@@ -306,11 +310,11 @@ class SnapshotFollowerIT {
     SnapshotFollower active = follower(state("active", ttl), activeMeters);
     SnapshotFollower standby = follower(state("standby", ttl), standbyMeters);
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0)));
 
     assertThat(active.runOnce()).isEqualTo(2);
     assertThat(active.isLeader()).isTrue();
-    FeatureTables.append(table, List.of(FeatureTables.row("c", 3, t0.plusSeconds(1))));
+    FeatureTables.append(table, List.of(FeatureRows.row("c", 3, t0.plusSeconds(1))));
     assertThat(standby.runOnce()).as("a standby writes nothing").isZero();
     assertThat(standby.isLeader()).isFalse();
     assertThat(online("c")).isNull();
@@ -336,7 +340,7 @@ class SnapshotFollowerIT {
 
     // a graceful stop hands over at once
     standby.release();
-    FeatureTables.append(table, List.of(FeatureTables.row("d", 4, t0.plusSeconds(2))));
+    FeatureTables.append(table, List.of(FeatureRows.row("d", 4, t0.plusSeconds(2))));
     assertThat(active.runOnce()).isEqualTo(1);
     assertOnlineStoreEqualsTable();
 
@@ -360,7 +364,7 @@ class SnapshotFollowerIT {
         Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
         List<FeatureRow> rows = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
-          rows.add(FeatureTables.row("s" + i, i, t0));
+          rows.add(FeatureRows.row("s" + i, i, t0));
         }
         FeatureTables.append(table, rows);
         assertThat(follower.runOnce()).isEqualTo(300);
@@ -390,11 +394,11 @@ class SnapshotFollowerIT {
   @Test
   void checkpointSurvivesARestartAndOnlyNewSnapshotsAreRead() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0), FeatureTables.row("b", 2, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0)));
     assertThat(follower().runOnce()).isEqualTo(2);
     assertThat(follower().runOnce()).as("nothing new").isZero();
 
-    FeatureTables.append(table, List.of(FeatureTables.row("c", 3, t0.plusSeconds(1))));
+    FeatureTables.append(table, List.of(FeatureRows.row("c", 3, t0.plusSeconds(1))));
     SnapshotFollower restarted = follower();
     assertThat(restarted.runOnce()).as("only the new snapshot").isEqualTo(1);
     assertOnlineStoreEqualsTable();
@@ -403,10 +407,10 @@ class SnapshotFollowerIT {
   @Test
   void checkpointExpiredFromHistoryTriggersAFullResync() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0)));
     follower().runOnce();
     for (int i = 0; i < 3; i++) {
-      FeatureTables.append(table, List.of(FeatureTables.row("n" + i, 10 + i, t0.plusSeconds(i + 1))));
+      FeatureTables.append(table, List.of(FeatureRows.row("n" + i, 10 + i, t0.plusSeconds(i + 1))));
     }
     table.expireSnapshots().retainLast(1).expireOlderThan(System.currentTimeMillis() + 1000).commit();
     table.refresh();
@@ -421,15 +425,15 @@ class SnapshotFollowerIT {
   @Test
   void idsErasedInSnapshotsThatExpiredUnreadAreNotServedAfterTheResync() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("kept", 1, t0), FeatureTables.row("erased", 2, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("kept", 1, t0), FeatureRows.row("erased", 2, t0)));
     SnapshotFollower follower = follower();
     follower.runOnce();
     long before = new OnlineStoreGeneration(client, keys, 2000).published().orElseThrow();
     assertThat(online("erased")).isNotNull();
 
     // while the replicator is away: a tombstone, then its snapshot (and the checkpoint's) expire
-    FeatureTables.eraseAndAppend(table, List.of("erased"), List.of(FeatureTables.row("new", 3, t0.plusSeconds(1))));
-    FeatureTables.append(table, List.of(FeatureTables.row("later", 4, t0.plusSeconds(2))));
+    FeatureTables.eraseAndAppend(table, List.of("erased"), List.of(FeatureRows.row("new", 3, t0.plusSeconds(1))));
+    FeatureTables.append(table, List.of(FeatureRows.row("later", 4, t0.plusSeconds(2))));
     table.expireSnapshots().retainLast(1).expireOlderThan(System.currentTimeMillis() + 1000).commit();
 
     assertThat(follower.runOnce()).as("every live row, into a new generation").isEqualTo(3);
@@ -444,7 +448,7 @@ class SnapshotFollowerIT {
 
   @Test
   void aFullResyncRetriedAfterMemcachedFailedRefillsTheSameGeneration() {
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
     SnapshotFollower follower = follower();
     memcached.stop();
     try {
@@ -472,7 +476,7 @@ class SnapshotFollowerIT {
 
     // a publish that failed half-way leaves an older generation in the sentinel: the next cycle repairs it
     generation.publish(generation.servers(), first - 1);
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
     assertThat(follower().runOnce()).isEqualTo(1);
     assertThat(generation.published()).hasValue(first);
     assertThat(meters.counter("featurestore.replicator.full.resyncs").count()).isEqualTo(1);
@@ -482,10 +486,10 @@ class SnapshotFollowerIT {
   @Test
   void failedWritesLeaveTheCheckpointSoTheRangeIsRetried() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureTables.row("a", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0)));
     follower().runOnce();
     Checkpoint before = checkpoints.load(table.name());
-    FeatureTables.append(table, List.of(FeatureTables.row("b", 2, t0.plusSeconds(1))));
+    FeatureTables.append(table, List.of(FeatureRows.row("b", 2, t0.plusSeconds(1))));
 
     memcached.stop();
     try {
@@ -524,8 +528,10 @@ class SnapshotFollowerIT {
   }
 
   private JdbcReplicationState state(String owner, Duration leaseTtl) {
-    return new JdbcReplicationState(
-        stateProperties.get(CatalogProperties.URI), stateProperties.get("jdbc.user"), stateProperties.get("jdbc.password"), owner, leaseTtl, java.time.Clock.systemUTC());
+    com.zaxxer.hikari.HikariDataSource pool = JdbcReplicationState.pooledDataSource(
+        stateProperties.get(CatalogProperties.URI), stateProperties.get("jdbc.user"), stateProperties.get("jdbc.password"));
+    statePools.add(pool);
+    return new JdbcReplicationState(pool, owner, leaseTtl, java.time.Clock.systemUTC());
   }
 
   /** The keys of the generation readers use (generation 0 when the test wrote without a replicator). */

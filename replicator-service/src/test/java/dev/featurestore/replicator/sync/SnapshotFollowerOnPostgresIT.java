@@ -1,7 +1,7 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.testing.PostgresServer;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.testing.PostgresServer;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

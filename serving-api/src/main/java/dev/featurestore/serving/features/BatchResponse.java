@@ -2,7 +2,7 @@ package dev.featurestore.serving.features;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.api.OnlineFeature;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

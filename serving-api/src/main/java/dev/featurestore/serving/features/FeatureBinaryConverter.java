@@ -1,6 +1,6 @@
 package dev.featurestore.serving.features;
 
-import dev.featurestore.common.Embeddings;
+import dev.featurestore.api.Embeddings;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;

@@ -1,10 +1,10 @@
 package dev.featurestore.serving.features;
 
-import dev.featurestore.common.DocIds;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.OnlineFeatureCodec;
+import dev.featurestore.api.DocIds;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.OnlineFeatureCodec;
 import dev.featurestore.serving.ServingProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -21,6 +21,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import dev.featurestore.spring.online.OnlineStoreProperties;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.NodeLocator;
 import org.springframework.stereotype.Service;
@@ -45,14 +46,19 @@ public class FeatureLookup {
   private final DistributionSummary batchSizes;
 
   public FeatureLookup(
-      MemcachedClient memcached, ServedGeneration generation, HotFeatureCache hotCache, ServingProperties properties, MeterRegistry meters) {
+      MemcachedClient memcached,
+      ServedGeneration generation,
+      HotFeatureCache hotCache,
+      ServingProperties properties,
+      OnlineStoreProperties onlineStore,
+      MeterRegistry meters) {
     this.memcached = memcached;
     // getNodeLocator() copies the whole ketama ring on every call (~10 KB): take the copy once. Its nodes report the
     // live connection state, and the server list never changes while the app runs.
     this.nodes = memcached.getNodeLocator();
     this.generation = generation;
     this.hotCache = hotCache;
-    this.timeoutMillis = properties.memcached().operationTimeout().toMillis();
+    this.timeoutMillis = onlineStore.memcached().operationTimeout().toMillis();
     this.maxBatchSize = properties.lookups().maxBatchSize();
     this.inFlight = new Semaphore(properties.lookups().maxInFlight());
     this.found = meters.counter("featurestore.serving.lookups", "result", "found");

@@ -1,8 +1,8 @@
 package dev.featurestore.serving.features;
 
-import dev.featurestore.common.DocIds;
-import dev.featurestore.web.ErrorMetric;
-import dev.featurestore.web.ProblemJson;
+import dev.featurestore.api.DocIds;
+import dev.featurestore.spring.web.ErrorMetric;
+import dev.featurestore.spring.web.ProblemJson;
 import java.net.URI;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;

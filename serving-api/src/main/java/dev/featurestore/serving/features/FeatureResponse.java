@@ -2,9 +2,9 @@ package dev.featurestore.serving.features;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.Timestamps;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.Timestamps;
 import tools.jackson.databind.annotation.JsonSerialize;
 
 /**

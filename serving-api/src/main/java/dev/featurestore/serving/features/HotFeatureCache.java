@@ -2,7 +2,7 @@ package dev.featurestore.serving.features;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.featurestore.common.OnlineFeature;
+import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.serving.ServingProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Optional;

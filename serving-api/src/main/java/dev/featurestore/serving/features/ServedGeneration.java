@@ -1,12 +1,13 @@
 package dev.featurestore.serving.features;
 
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.OnlineStoreGeneration;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.memcached.OnlineStoreGeneration;
 import dev.featurestore.serving.ServingProperties;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import dev.featurestore.spring.online.OnlineStoreProperties;
 import net.spy.memcached.MemcachedClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,10 +29,10 @@ public class ServedGeneration implements DisposableBean {
   private final ScheduledExecutorService refresher;
   private volatile MemcachedKeyScheme keys;
 
-  public ServedGeneration(MemcachedClient memcached, ServingProperties properties) {
-    this.baseKeys = properties.memcached().keyScheme();
+  public ServedGeneration(MemcachedClient memcached, ServingProperties properties, OnlineStoreProperties onlineStore) {
+    this.baseKeys = onlineStore.memcached().keyScheme();
     // no request waits for this background read: it may take longer than a lookup may
-    long timeoutMillis = Math.max(1000, properties.memcached().operationTimeout().toMillis());
+    long timeoutMillis = Math.max(1000, onlineStore.memcached().operationTimeout().toMillis());
     this.sentinels = new OnlineStoreGeneration(memcached, baseKeys, timeoutMillis);
     refresh();
     this.refresher =

@@ -1,7 +1,7 @@
 package dev.featurestore.serving.web;
 
-import dev.featurestore.web.ErrorMetric;
-import dev.featurestore.web.ProblemJson;
+import dev.featurestore.spring.web.ErrorMetric;
+import dev.featurestore.spring.web.ProblemJson;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;

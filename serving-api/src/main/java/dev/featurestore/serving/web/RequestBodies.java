@@ -1,8 +1,8 @@
 package dev.featurestore.serving.web;
 
 import dev.featurestore.serving.ServingProperties;
-import dev.featurestore.web.ErrorMetric;
-import dev.featurestore.web.ProblemJson;
+import dev.featurestore.spring.web.ErrorMetric;
+import dev.featurestore.spring.web.ProblemJson;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;

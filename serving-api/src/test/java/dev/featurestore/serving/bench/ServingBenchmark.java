@@ -1,14 +1,14 @@
 package dev.featurestore.serving.bench;
 
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.MemcachedSettings;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.testing.BenchmarkReport;
-import dev.featurestore.common.testing.FeatureTables;
-import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.testing.BenchmarkReport;
+import dev.featurestore.memcached.testing.MemcachedServer;
 import dev.featurestore.serving.ServingApplication;
 import dev.featurestore.serving.features.FeatureBinaryConverter;
 import dev.featurestore.serving.web.SlowBodyClients;
@@ -185,7 +185,7 @@ class ServingBenchmark {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     List<String> allKeys = new ArrayList<>(DOCS);
     for (int i = 0; i < DOCS; i++) {
-      OnlineFeature feature = OnlineFeature.of(FeatureTables.row(id(i), i, t0), FeatureVersion.of(1, 1));
+      OnlineFeature feature = OnlineFeature.of(FeatureRows.row(id(i), i, t0), FeatureVersion.of(1, 1));
       client.set(keys.keyFor(id(i)), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES);
       allKeys.add(keys.keyFor(id(i)));
     }

@@ -1,10 +1,10 @@
 package dev.featurestore.serving.features;
 
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.ModelId;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.Timestamps;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.api.ModelId;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.Timestamps;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

@@ -2,14 +2,14 @@ package dev.featurestore.serving.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.OnlineStoreGeneration;
-import dev.featurestore.common.testing.FeatureTables;
-import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.OnlineStoreGeneration;
+import dev.featurestore.memcached.testing.MemcachedServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -85,7 +85,7 @@ class FeatureApiIT {
     assertThat(response.statusCode()).isEqualTo(200);
     JsonNode body = JSON.readTree(response.body());
     assertThat(body.get("doc_id").stringValue()).isEqualTo("doc-1");
-    assertThat(body.get("model").stringValue()).isEqualTo(FeatureTables.TEST_MODEL.name());
+    assertThat(body.get("model").stringValue()).isEqualTo(FeatureRows.TEST_MODEL.name());
     assertThat(body.get("sequence_number").asLong()).isEqualTo(7);
     assertThat(body.get("processed_at").stringValue()).isEqualTo(feature.row().processedAt().toString());
     float[] served = new float[body.get("embedding").size()];
@@ -325,7 +325,7 @@ class FeatureApiIT {
 
   /** Stores a feature in the published generation (publishing generation 1 if memcached has none, as after a restart). */
   private OnlineFeature store(String docId) throws Exception {
-    OnlineFeature feature = OnlineFeature.of(FeatureTables.row(docId, docId.hashCode(), Instant.parse("2026-11-25T10:00:00.123456Z")), FeatureVersion.of(42, 7));
+    OnlineFeature feature = OnlineFeature.of(FeatureRows.row(docId, docId.hashCode(), Instant.parse("2026-11-25T10:00:00.123456Z")), FeatureVersion.of(42, 7));
     String key = publishedKeys().keyFor(docId);
     assertThat(memcached.set(key, 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
     return feature;

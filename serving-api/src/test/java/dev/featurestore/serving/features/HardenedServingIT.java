@@ -2,13 +2,13 @@ package dev.featurestore.serving.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.testing.FeatureTables;
-import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.testing.MemcachedServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -157,7 +157,7 @@ class HardenedServingIT {
   }
 
   private void store(String docId, long sequenceNumber) throws Exception {
-    OnlineFeature feature = OnlineFeature.of(FeatureTables.row(docId, sequenceNumber, Instant.parse("2026-11-25T10:00:00Z")), FeatureVersion.of(100 + sequenceNumber, sequenceNumber));
+    OnlineFeature feature = OnlineFeature.of(FeatureRows.row(docId, sequenceNumber, Instant.parse("2026-11-25T10:00:00Z")), FeatureVersion.of(100 + sequenceNumber, sequenceNumber));
     assertThat(memcached.set(keys.keyFor(docId), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
   }
 

@@ -2,13 +2,13 @@ package dev.featurestore.serving.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.FeatureVersion;
-import dev.featurestore.common.MemcachedClients;
-import dev.featurestore.common.MemcachedKeyScheme;
-import dev.featurestore.common.OnlineFeature;
-import dev.featurestore.common.OnlineFeatureCodec;
-import dev.featurestore.common.testing.FeatureTables;
-import dev.featurestore.common.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.api.FeatureVersion;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.testing.MemcachedServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
@@ -67,7 +67,7 @@ class HostileRequestsIT {
   void store() throws Exception {
     MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
     for (String id : STORED) {
-      OnlineFeature feature = OnlineFeature.of(FeatureTables.row(id, id.hashCode(), Instant.parse("2026-11-25T10:00:00Z")), FeatureVersion.of(1, 1));
+      OnlineFeature feature = OnlineFeature.of(FeatureRows.row(id, id.hashCode(), Instant.parse("2026-11-25T10:00:00Z")), FeatureVersion.of(1, 1));
       assertThat(memcached.set(keys.keyFor(id), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
     }
   }

@@ -1,6 +1,6 @@
 package dev.featurestore.writer.embedding;
 
-import dev.featurestore.common.ModelId;
+import dev.featurestore.api.ModelId;
 import java.util.List;
 
 /** Turns texts into sentence embeddings; the i-th vector belongs to the i-th text. */

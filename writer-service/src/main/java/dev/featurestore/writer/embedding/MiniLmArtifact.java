@@ -1,6 +1,6 @@
 package dev.featurestore.writer.embedding;
 
-import dev.featurestore.common.ModelId;
+import dev.featurestore.api.ModelId;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.featurestore.writer.embedding;
 
+import dev.featurestore.api.Embeddings;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

@@ -1,8 +1,8 @@
 package dev.featurestore.writer.ingest;
 
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.KafkaSource;
-import dev.featurestore.common.Timestamps;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.api.KafkaSource;
+import dev.featurestore.api.Timestamps;
 import dev.featurestore.writer.embedding.Embedder;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;

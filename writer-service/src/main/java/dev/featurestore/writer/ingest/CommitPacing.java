@@ -1,6 +1,6 @@
 package dev.featurestore.writer.ingest;
 
-import dev.featurestore.common.Preconditions;
+import dev.featurestore.api.Preconditions;
 import java.time.Duration;
 
 /**

@@ -1,7 +1,7 @@
 package dev.featurestore.writer.ingest;
 
-import dev.featurestore.common.DocIds;
-import dev.featurestore.common.Timestamps;
+import dev.featurestore.api.DocIds;
+import dev.featurestore.api.Timestamps;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

@@ -1,6 +1,6 @@
 package dev.featurestore.writer.ingest;
 
-import dev.featurestore.common.FeatureTable;
+import dev.featurestore.iceberg.FeatureTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Collection;

@@ -1,7 +1,7 @@
 package dev.featurestore.writer.ingest;
 
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.KafkaSource;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.api.KafkaSource;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

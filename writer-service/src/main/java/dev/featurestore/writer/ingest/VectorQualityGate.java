@@ -1,6 +1,6 @@
 package dev.featurestore.writer.ingest;
 
-import dev.featurestore.common.Embeddings;
+import dev.featurestore.api.Embeddings;
 
 /** A vector that is not 384 finite floats of unit length never reaches the table. */
 final class VectorQualityGate {

@@ -1,6 +1,6 @@
 package dev.featurestore.writer.embedding;
 
-import dev.featurestore.common.testing.BenchmarkReport;
+import dev.featurestore.testing.BenchmarkReport;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;

@@ -3,7 +3,7 @@ package dev.featurestore.writer.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import dev.featurestore.common.Embeddings;
+import dev.featurestore.api.Embeddings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

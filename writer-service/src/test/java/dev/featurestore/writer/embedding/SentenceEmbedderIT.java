@@ -3,7 +3,7 @@ package dev.featurestore.writer.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.featurestore.common.Embeddings;
+import dev.featurestore.api.Embeddings;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;

@@ -2,10 +2,10 @@ package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureTable;
-import dev.featurestore.common.KafkaSource;
-import dev.featurestore.common.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.api.KafkaSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -122,7 +122,7 @@ class BatchCommitterTest {
     List<PreparedBatch.SourcedRow> rows = new ArrayList<>();
     for (long offset = start; offset < end; offset++) {
       rows.add(new PreparedBatch.SourcedRow(
-          FeatureTables.row("d" + partition.partition() + "-" + offset, offset, now), KafkaSource.of(partition.topic(), partition.partition(), offset)));
+          FeatureRows.row("d" + partition.partition() + "-" + offset, offset, now), KafkaSource.of(partition.topic(), partition.partition(), offset)));
     }
     return new PreparedBatch.Slice(partition, resumedAt, start, end, rows, Set.of(), List.of(), 0);
   }

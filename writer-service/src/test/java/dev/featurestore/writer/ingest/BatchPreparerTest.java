@@ -3,8 +3,8 @@ package dev.featurestore.writer.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
-import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.ModelId;
+import dev.featurestore.api.Embeddings;
+import dev.featurestore.api.ModelId;
 import dev.featurestore.writer.embedding.Embedder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;

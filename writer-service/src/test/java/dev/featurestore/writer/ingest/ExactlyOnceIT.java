@@ -2,8 +2,8 @@ package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.FeatureTable;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.writer.TestKafka;
 import java.io.File;
 import java.io.IOException;

@@ -2,10 +2,10 @@ package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.CatalogSettings;
-import dev.featurestore.common.Embeddings;
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.FeatureTable;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.api.Embeddings;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.writer.TestKafka;
 import dev.featurestore.writer.WriterApplication;
 import dev.featurestore.writer.embedding.SentenceEmbedder;

@@ -2,8 +2,8 @@ package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.KafkaSource;
-import dev.featurestore.common.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.api.KafkaSource;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +63,7 @@ class PreparedBatchTest {
   private static PreparedBatch.Slice slice(TopicPartition partition, long start, long end, Set<String> tombstones, String... ids) {
     List<PreparedBatch.SourcedRow> rows = new java.util.ArrayList<>();
     for (int i = 0; i < ids.length; i++) {
-      rows.add(new PreparedBatch.SourcedRow(FeatureTables.row(ids[i], i, FIRST), KafkaSource.of(partition.topic(), partition.partition(), start + i)));
+      rows.add(new PreparedBatch.SourcedRow(FeatureRows.row(ids[i], i, FIRST), KafkaSource.of(partition.topic(), partition.partition(), start + i)));
     }
     return new PreparedBatch.Slice(partition, 0, start, end, rows, tombstones, List.of(), 0);
   }

@@ -2,7 +2,7 @@ package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.common.Embeddings;
+import dev.featurestore.api.Embeddings;
 import org.junit.jupiter.api.Test;
 
 class VectorQualityTest {
