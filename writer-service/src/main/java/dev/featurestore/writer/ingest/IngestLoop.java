@@ -1,12 +1,8 @@
 package dev.featurestore.writer.ingest;
 
-import dev.featurestore.common.FeatureRow;
-import dev.featurestore.common.KafkaSource;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
+import dev.featurestore.api.FeatureRow;
+import dev.featurestore.api.KafkaSource;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,13 +14,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.iceberg.Table;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -39,9 +36,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * The writer's pipeline: a consumer thread polls, validates and embeds batch N+1 while a commit thread dead-letters
- * and commits batch N. The hand-off queue holds one batch, so memory is bounded and a slow commit simply delays
- * the next poll (back-pressure; the consumer's fetch buffer is bounded by {@code fetch.max.bytes}).
+ * The writer's pipeline: a consumer thread polls, validates and embeds batch N+1 while a single-thread commit
+ * executor dead-letters and commits batch N. At most one batch is in flight (its future) and one waits, so memory is
+ * bounded and a slow commit simply delays the next hand-off (back-pressure; the consumer's fetch buffer is bounded by
+ * {@code fetch.max.bytes}). This class coordinates; validation and embedding are {@link BatchPreparer}'s, the commit
+ * {@link BatchCommitter}'s, the meters {@link IngestMetrics}' and the lag {@link ConsumerLag}'s.
  *
  * <p>Commits are paced ({@link CommitPacing}): a prepared batch waits until the interval since the previous commit
  * has passed (or it reaches the size bound) and while the committer is busy; newly prepared batches join it (group
@@ -51,13 +50,13 @@ import org.springframework.context.SmartLifecycle;
  * positioned at the offset in the table's {@link OffsetLedger}. The consumer thread chains each batch's start to the
  * previous batch's end; if a batch fails or is fenced, the ones behind it no longer start where the table ends, so
  * the committer fences them too, and the consumer thread rewinds every affected partition to the ledger. A failure
- * therefore never skips a record: the writer replays from the table's truth, after a back-off. Kafka's committed
+ * therefore never skips a record: the writer replays from the table's truth, after a back-off (the partitions stay
+ * paused meanwhile; the others go on). Kafka's committed
  * offsets are written after each table commit, for lag monitoring only.
  */
 public final class IngestLoop implements SmartLifecycle {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestLoop.class);
-  private static final PreparedBatch STOP = new PreparedBatch(Instant.EPOCH, Map.of());
   private static final Duration LOG_END_REFRESH = Duration.ofSeconds(5);
   // short: these calls run on the poll thread, and a slow broker must not hold up commits for long
   private static final Duration LOG_END_TIMEOUT = Duration.ofMillis(500);
@@ -69,13 +68,7 @@ public final class IngestLoop implements SmartLifecycle {
   private final BatchCommitter committer;
   private final Table ledgerTable;
   private final String group;
-  private final MeterRegistry meters;
-  private final Counter recordsIn;
-  private final Counter rowsCommitted;
-  private final Counter tombstonesCommitted;
-  private final Counter batchFailures;
-  private final DistributionSummary batchSize;
-  private final Timer freshness;
+  private final IngestMetrics metrics;
   private final ConsumerLag lag;
   private final CommitPacing pacing;
 
@@ -84,14 +77,14 @@ public final class IngestLoop implements SmartLifecycle {
   private final Map<TopicPartition, Long> resumedAt = new HashMap<>();
   private final Set<TopicPartition> pendingInit = ConcurrentHashMap.newKeySet();
   private int consecutiveFailures;
+  // partitions waiting in pendingInit are re-read from the ledger no earlier than this (a failed batch's back-off)
+  private long ledgerRetryAtNanos = System.nanoTime();
+  // the batch prepared and waiting for its commit, and the one being committed (null: the committer is idle)
   private PreparedBatch pending;
+  private CompletableFuture<Result> inFlight;
   private long lastHandOffNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
-  // shared between the two threads
+  // shared with the commit executor
   private final Map<TopicPartition, Set<Long>> alreadyDeadLettered = new ConcurrentHashMap<>();
-  private final BlockingQueue<PreparedBatch> handOff = new ArrayBlockingQueue<>(1);
-  private final ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger inFlight = new AtomicInteger();
-  private final ConcurrentLinkedQueue<Map<TopicPartition, OffsetAndMetadata>> committedKafkaOffsets = new ConcurrentLinkedQueue<>();
 
   private volatile boolean running;
   private volatile boolean assignedOnce;
@@ -101,12 +94,18 @@ public final class IngestLoop implements SmartLifecycle {
   // an error of the loop itself (ledger, dead-letter producers, broker), cleared by the next pass that succeeds
   private volatile String loopError;
   private long nextLogEndRefresh;
-  private Thread pollThread;
-  private Thread commitThread;
-  private CountDownLatch stopped;
+  private ExecutorService pollExecutor;
+  private ExecutorService commitExecutor;
+  private Future<?> polling;
 
-  /** What the commit thread made of a batch. */
-  private record Result(PreparedBatch batch, BatchCommitter.Outcome outcome, RuntimeException failure) {}
+  /** What the commit executor made of a batch: its outcome and the Kafka offsets to mirror, or its failure. */
+  private record Result(
+      PreparedBatch batch, BatchCommitter.Outcome outcome, Map<TopicPartition, OffsetAndMetadata> kafkaOffsets, RuntimeException failure) {
+
+    static Result failed(PreparedBatch batch, RuntimeException failure) {
+      return new Result(batch, null, Map.of(), failure);
+    }
+  }
 
   IngestLoop(
       Supplier<KafkaConsumer<byte[], byte[]>> consumers,
@@ -126,39 +125,17 @@ public final class IngestLoop implements SmartLifecycle {
     this.committer = committer;
     this.ledgerTable = ledgerTable;
     this.group = group;
-    this.meters = meters;
-    this.recordsIn = meters.counter("featurestore.writer.records.in");
-    this.rowsCommitted = meters.counter("featurestore.writer.rows.committed");
-    this.tombstonesCommitted = meters.counter("featurestore.writer.tombstones.committed");
-    this.batchFailures = meters.counter("featurestore.writer.batch.failures");
-    this.batchSize = DistributionSummary.builder("featurestore.writer.batch.size").baseUnit("records").register(meters);
-    this.freshness =
-        Timer.builder("featurestore.writer.freshness")
-            .description("Iceberg commit time minus Kafka record time, per committed row")
-            // buckets, so dashboards take quantiles over any window and across writers; the freshness targets
-            // (p50 0.5 s, p99 1.5 s) are bucket bounds, so their quantiles are exact there
-            .publishPercentileHistogram()
-            .serviceLevelObjectives(Duration.ofMillis(500), Duration.ofMillis(1500))
-            .minimumExpectedValue(Duration.ofMillis(10))
-            .maximumExpectedValue(Duration.ofMinutes(10))
-            .register(meters);
     this.lag = new ConsumerLag();
-    Gauge.builder("featurestore.writer.consumer.lag", lag, ConsumerLag::total)
-        .description("Records in the topic's partitions this writer owns that are not committed to the table yet")
-        .baseUnit("records")
-        .tag("topic", topic)
-        .register(meters);
+    this.metrics = new IngestMetrics(meters, topic, lag);
   }
 
   @Override
   public synchronized void start() {
     warmUp();
     running = true;
-    stopped = new CountDownLatch(2);
-    pollThread = new Thread(this::pollLoop, "featurestore-ingest");
-    commitThread = new Thread(this::commitLoop, "featurestore-commit");
-    commitThread.start();
-    pollThread.start();
+    commitExecutor = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "featurestore-commit"));
+    pollExecutor = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "featurestore-ingest"));
+    polling = pollExecutor.submit(this::pollLoop);
   }
 
   /**
@@ -190,13 +167,20 @@ public final class IngestLoop implements SmartLifecycle {
     if (current != null) {
       current.wakeup();
     }
+    if (polling == null) {
+      return;
+    }
     try {
       // batches in flight are committed before the consumer leaves the group
-      if (stopped != null && !stopped.await(120, TimeUnit.SECONDS)) {
-        LOG.warn("Ingest pipeline did not stop within 120 s");
-      }
+      polling.get(120, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn("Ingest pipeline did not stop within 120 s");
+    } catch (ExecutionException e) {
+      // pollLoop reports its own failures
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      pollExecutor.shutdown();
     }
   }
 
@@ -217,7 +201,7 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   public boolean isAlive() {
-    return pollThread != null && pollThread.isAlive() && commitThread.isAlive();
+    return polling != null && !polling.isDone();
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -225,9 +209,9 @@ public final class IngestLoop implements SmartLifecycle {
 
   private void pollLoop() {
     try (KafkaConsumer<byte[], byte[]> kafka = consumers.get();
-        KafkaClientMetrics metrics = new KafkaClientMetrics(kafka)) {
+        KafkaClientMetrics kafkaMetrics = new KafkaClientMetrics(kafka)) {
       consumer = kafka;
-      metrics.bindTo(meters);
+      kafkaMetrics.bindTo(metrics.registry());
       kafka.subscribe(List.of(topic), new Rebalance());
       while (running) {
         try {
@@ -257,13 +241,22 @@ public final class IngestLoop implements SmartLifecycle {
       lastError = e.toString();
       LOG.error("Ingest loop stopped", e);
     } finally {
-      try {
-        handOff.offer(STOP, 120, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      shutDownCommits();
       consumer = null;
-      stopped.countDown();
+    }
+  }
+
+  /** The commit executor finishes what it holds; the dead-letter producers close after it. */
+  private void shutDownCommits() {
+    commitExecutor.shutdown();
+    try {
+      if (!commitExecutor.awaitTermination(120, TimeUnit.SECONDS)) {
+        LOG.warn("The commit in flight did not end within 120 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      deadLetters.close();
     }
   }
 
@@ -283,8 +276,7 @@ public final class IngestLoop implements SmartLifecycle {
     if (polled.isEmpty()) {
       return;
     }
-    recordsIn.increment(records.count());
-    batchSize.record(records.count());
+    metrics.polled(records.count());
     PreparedBatch batch;
     try {
       batch = preparer.prepare(polled, alreadyDeadLettered);
@@ -307,69 +299,67 @@ public final class IngestLoop implements SmartLifecycle {
 
   /**
    * Group commit: a prepared batch waits until it is due ({@link CommitPacing}) and while the committer is busy, and
-   * the next polls join it. Hands off when it is due and the committer is idle, or, with {@code force}, at once once
-   * the committer is idle, waiting for it (bounding the batch).
+   * the next polls join it. Hands off when it is due and the committer is idle, or, with {@code force}, at once,
+   * waiting for the batch in flight first (bounding the batch).
    */
   private void handOffPending(KafkaConsumer<byte[], byte[]> kafka, boolean force) {
-    while (pending != null) {
-      if (!force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos)) {
-        return;
-      }
-      if (inFlight.get() == 0) {
-        inFlight.incrementAndGet();
-        if (!handOff.offer(pending)) {
-          inFlight.decrementAndGet();
-          throw new IllegalStateException("Hand-off queue full while the committer is idle");
-        }
-        lastHandOffNanos = System.nanoTime();
-        pending = null;
-        return;
-      }
-      if (!force) {
-        return;
-      }
-      if (!commitThread.isAlive() || !running) {
-        throw new IllegalStateException("Commit thread is gone; batch not handed off");
-      }
-      sleep(2);
-      applyResults(kafka);
+    if (pending == null || !force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos)) {
+      return;
     }
+    if (inFlight != null) {
+      if (!force && !inFlight.isDone()) {
+        return;
+      }
+      awaitIdle();
+      applyResults(kafka);
+      if (inFlight != null || pending == null) {
+        return;
+      }
+    }
+    PreparedBatch batch = pending;
+    pending = null;
+    lastHandOffNanos = System.nanoTime();
+    inFlight = CompletableFuture.supplyAsync(() -> commit(batch), commitExecutor);
   }
 
-  /** Applies what the commit thread reported: positions of fenced or failed partitions go back to the ledger. */
+  /**
+   * Applies what the commit executor made of the batch in flight, once it is done: Kafka's offsets follow the table,
+   * and positions of fenced or failed partitions go back to the ledger.
+   */
   private void applyResults(KafkaConsumer<byte[], byte[]> kafka) {
-    Map<TopicPartition, OffsetAndMetadata> offsets;
-    while ((offsets = committedKafkaOffsets.poll()) != null) {
-      lag.committed(offsets);
-      kafka.commitAsync(offsets, (committed, e) -> {
+    if (inFlight == null || !inFlight.isDone()) {
+      return;
+    }
+    Result result = inFlight.join();
+    inFlight = null;
+    if (!result.kafkaOffsets().isEmpty()) {
+      lag.committed(result.kafkaOffsets());
+      kafka.commitAsync(result.kafkaOffsets(), (committed, e) -> {
         if (e != null) {
           LOG.debug("Kafka offset commit failed (monitoring only; the table is the source of truth): {}", e.toString());
         }
       });
     }
-    Result result;
-    while ((result = results.poll()) != null) {
-      if (result.failure() != null) {
-        replayAfterFailure(kafka, List.copyOf(result.batch().slices().keySet()), result.failure());
-        continue;
-      }
-      consecutiveFailures = 0;
-      lastError = null;
-      result.outcome().fencedAt().forEach(
-          (partition, ledgerNext) -> {
-            LOG.info("{}: the table ends at offset {}, not where this writer's batch started; resuming there", partition, ledgerNext);
-            seek(kafka, partition, ledgerNext);
-          });
+    if (result.failure() != null) {
+      replayAfterFailure(kafka, List.copyOf(result.batch().slices().keySet()), result.failure());
+      return;
     }
+    consecutiveFailures = 0;
+    lastError = null;
+    result.outcome().fencedAt().forEach(
+        (partition, ledgerNext) -> {
+          LOG.info("{}: the table ends at offset {}, not where this writer's batch started; resuming there", partition, ledgerNext);
+          seek(kafka, partition, ledgerNext);
+        });
   }
 
   /**
    * A failed batch's partitions start over from the table's truth: paused, re-positioned at the ledger, their
    * dead-letter producer reopened (which settles a transaction in doubt) and the dead-letter topic re-read, after a
-   * back-off.
+   * back-off during which they stay paused while the other partitions go on.
    */
   private void replayAfterFailure(KafkaConsumer<byte[], byte[]> kafka, List<TopicPartition> partitions, RuntimeException failure) {
-    batchFailures.increment();
+    metrics.batchFailed();
     lastError = failure.toString();
     long backOffMillis = Math.min(500L << Math.min(consecutiveFailures, 6), 30_000);
     consecutiveFailures++;
@@ -381,7 +371,7 @@ public final class IngestLoop implements SmartLifecycle {
         deadLetters.close(partition);
       }
     }
-    sleep(backOffMillis);
+    ledgerRetryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backOffMillis);
   }
 
   private void seek(KafkaConsumer<byte[], byte[]> kafka, TopicPartition partition, long offset) {
@@ -398,7 +388,7 @@ public final class IngestLoop implements SmartLifecycle {
    */
   private void resumeFromLedger(KafkaConsumer<byte[], byte[]> kafka) {
     pendingInit.retainAll(kafka.assignment());
-    if (pendingInit.isEmpty()) {
+    if (pendingInit.isEmpty() || System.nanoTime() - ledgerRetryAtNanos < 0) {
       return;
     }
     ledgerTable.refresh();
@@ -465,7 +455,7 @@ public final class IngestLoop implements SmartLifecycle {
    * (transaction markers, aborted records), which no commit would ever move the table's position past.
    */
   private void observeLogEnds(KafkaConsumer<byte[], byte[]> kafka) {
-    boolean drained = pending == null && inFlight.get() == 0 && results.isEmpty();
+    boolean drained = pending == null && inFlight == null;
     for (TopicPartition partition : positions.keySet()) {
       if (!pendingInit.contains(partition)) {
         long position = kafka.position(partition);
@@ -480,41 +470,32 @@ public final class IngestLoop implements SmartLifecycle {
     }
   }
 
+  /** Waits for the batch in flight to end (it reports its own failure), for at most 120 s. */
   private void awaitIdle() {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (inFlight.get() > 0 && System.nanoTime() < deadline && commitThread.isAlive()) {
-      sleep(10);
+    if (inFlight == null) {
+      return;
+    }
+    try {
+      inFlight.get(120, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn("The commit in flight did not end within 120 s");
+    } catch (ExecutionException e) {
+      // commit() turns every failure into a Result: only an Error gets here, and the executor thread reports it
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // commit thread
+  // commit executor
 
-  private void commitLoop() {
+  private Result commit(PreparedBatch batch) {
+    BatchCommitter.Outcome outcome;
     try {
-      while (true) {
-        PreparedBatch batch = handOff.take();
-        if (batch == STOP) {
-          return;
-        }
-        try {
-          results.add(new Result(batch, commit(batch), null));
-        } catch (RuntimeException e) {
-          results.add(new Result(batch, null, e));
-        } finally {
-          inFlight.decrementAndGet();
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      deadLetters.close();
-      stopped.countDown();
+      outcome = committer.commit(batch, this::publishDeadLetters);
+    } catch (RuntimeException e) {
+      return Result.failed(batch, e);
     }
-  }
-
-  private BatchCommitter.Outcome commit(PreparedBatch batch) {
-    BatchCommitter.Outcome outcome = committer.commit(batch, this::publishDeadLetters);
     Instant committedAt = Instant.now();
     Map<TopicPartition, OffsetAndMetadata> kafkaOffsets = new HashMap<>();
     for (TopicPartition partition : outcome.committed()) {
@@ -524,22 +505,17 @@ public final class IngestLoop implements SmartLifecycle {
         done.removeIf(offset -> offset < slice.endOffset());
       }
       kafkaOffsets.put(partition, new OffsetAndMetadata(slice.endOffset()));
-      rowsCommitted.increment(slice.rows().size());
-      tombstonesCommitted.increment(slice.tombstones().size());
-      slice.deadLetters().forEach(
-          letter -> meters.counter("featurestore.writer.records.dead.lettered", "reason", letter.rejection().code().name()).increment());
-      slice.rows().forEach(row -> freshness.record(Duration.between(row.row().eventTime(), committedAt)));
+      metrics.committed(slice, committedAt);
     }
     if (!kafkaOffsets.isEmpty()) {
       lastBatchCommitted = committedAt;
-      committedKafkaOffsets.add(kafkaOffsets);
     }
-    return outcome;
+    return new Result(batch, outcome, kafkaOffsets, null);
   }
 
   /**
    * Dead letters of accepted slices, one Kafka transaction per source partition. The producer was opened when the
-   * partition was assigned (fencing any previous owner); the commit thread never opens one itself, or a zombie could
+   * partition was assigned (fencing any previous owner); the commit executor never opens one itself, or a zombie could
    * fence the rightful owner back.
    */
   private Map<TopicPartition, Long> publishDeadLetters(List<PreparedBatch.Slice> accepted) {
