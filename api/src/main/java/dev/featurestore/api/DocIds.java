@@ -3,12 +3,14 @@ package dev.featurestore.api;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The rules every document id must follow, shared by the writer (which rejects bad ids to the dead-letter topic)
- * and the serving API (which answers 400), so that an id accepted at one end is servable at the other.
+ * The rules every document id must follow, shared by the writer (which rejects bad ids to the
+ * dead-letter topic) and the serving API (which answers 400), so that an id accepted at one end is
+ * servable at the other.
  *
- * <p>An id is 1 to {@value #MAX_UTF8_BYTES} bytes of UTF-8, contains no control character (C0, DEL, C1, line or
- * paragraph separator), no unpaired surrogate, and is not only whitespace. Anything else, including spaces,
- * slashes and non-ASCII letters, is allowed: {@link MemcachedKeyScheme} hashes ids that are not safe as raw keys.
+ * <p>An id is 1 to {@value #MAX_UTF8_BYTES} bytes of UTF-8, contains no control character (C0, DEL,
+ * C1, line or paragraph separator), no unpaired surrogate, and is not only whitespace. Anything
+ * else, including spaces, slashes and non-ASCII letters, is allowed: {@link MemcachedKeyScheme}
+ * hashes ids that are not safe as raw keys.
  */
 public final class DocIds {
 
@@ -43,7 +45,8 @@ public final class DocIds {
     }
     int bytes = docId.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_UTF8_BYTES) {
-      return String.format("doc id is %d bytes of UTF-8, more than the limit of %d", bytes, MAX_UTF8_BYTES);
+      return String.format(
+          "doc id is %d bytes of UTF-8, more than the limit of %d", bytes, MAX_UTF8_BYTES);
     }
     return null;
   }
@@ -52,7 +55,10 @@ public final class DocIds {
     return violation(docId) == null;
   }
 
-  /** Returns {@code docId} if valid; otherwise throws {@link InvalidDocIdException} naming the problem. */
+  /**
+   * Returns {@code docId} if valid; otherwise throws {@link InvalidDocIdException} naming the
+   * problem.
+   */
   public static String checkValid(String docId) {
     String violation = violation(docId);
     if (violation != null) {

@@ -19,7 +19,8 @@ public final class Embeddings {
   }
 
   public static double cosine(float[] a, float[] b) {
-    Preconditions.checkArgument(a.length == b.length, "Invalid vectors: lengths %s and %s", a.length, b.length);
+    Preconditions.checkArgument(
+        a.length == b.length, "Invalid vectors: lengths %s and %s", a.length, b.length);
     double dot = 0;
     double na = 0;
     double nb = 0;

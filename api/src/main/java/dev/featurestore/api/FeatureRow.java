@@ -13,14 +13,16 @@ import java.util.Objects;
  * @param eventTime the Kafka record's timestamp
  * @param processedAt when the writer computed it; the table is partitioned by its day
  */
-public record FeatureRow(String docId, float[] embedding, ModelId model, Instant eventTime, Instant processedAt) {
+public record FeatureRow(
+    String docId, float[] embedding, ModelId model, Instant eventTime, Instant processedAt) {
 
   public FeatureRow {
     DocIds.checkValid(docId);
     Embeddings.checkDimension(embedding);
     Preconditions.checkArgument(model != null, "Invalid model: null for doc id %s", docId);
     Preconditions.checkArgument(eventTime != null, "Invalid event time: null for doc id %s", docId);
-    Preconditions.checkArgument(processedAt != null, "Invalid processing time: null for doc id %s", docId);
+    Preconditions.checkArgument(
+        processedAt != null, "Invalid processing time: null for doc id %s", docId);
   }
 
   @Override

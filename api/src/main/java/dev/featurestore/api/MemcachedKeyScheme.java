@@ -6,18 +6,20 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 
 /**
- * Maps a document id to its Memcached key in one generation of the online store. No id can break out of its key:
- * memcached's text protocol ends a key at whitespace and limits it to 250 bytes, so ids that are not short printable
- * ASCII are replaced by a SHA-256 digest.
+ * Maps a document id to its Memcached key in one generation of the online store. No id can break
+ * out of its key: memcached's text protocol ends a key at whitespace and limits it to 250 bytes, so
+ * ids that are not short printable ASCII are replaced by a SHA-256 digest.
  *
- * <p>Raw keys look like {@code fs1:7:doc-42}, hashed keys like {@code fs1#7:<43 base64url chars>} (namespace,
- * generation, id); the different separators mean a raw id can never collide with a hashed one. The value carries
- * the doc id, so a reader can check that a hashed key really belongs to the id it asked for.
+ * <p>Raw keys look like {@code fs1:7:doc-42}, hashed keys like {@code fs1#7:<43 base64url chars>}
+ * (namespace, generation, id); the different separators mean a raw id can never collide with a
+ * hashed one. The value carries the doc id, so a reader can check that a hashed key really belongs
+ * to the id it asked for.
  *
- * <p>A generation is one complete copy of the table's state. The replicator fills a new generation on a full resync
- * and switches readers to it only once it is complete (see {@code dev.featurestore.memcached.OnlineStoreGeneration}), so ids deleted while the
- * replicator could not follow the table's history are not served from the old copy. Keys outside any generation
- * ({@link #markerKey}) start with {@code <namespace>!}, which no feature key does.
+ * <p>A generation is one complete copy of the table's state. The replicator fills a new generation
+ * on a full resync and switches readers to it only once it is complete (see {@code
+ * dev.featurestore.memcached.OnlineStoreGeneration}), so ids deleted while the replicator could not
+ * follow the table's history are not served from the old copy. Keys outside any generation ({@link
+ * #markerKey}) start with {@code <namespace>!}, which no feature key does.
  */
 public final class MemcachedKeyScheme {
 
@@ -31,7 +33,9 @@ public final class MemcachedKeyScheme {
 
   private MemcachedKeyScheme(String namespace, long generation) {
     Preconditions.checkArgument(
-        namespace != null && namespace.matches("[A-Za-z0-9_.-]{1,32}"), "Invalid key namespace: %s", namespace);
+        namespace != null && namespace.matches("[A-Za-z0-9_.-]{1,32}"),
+        "Invalid key namespace: %s",
+        namespace);
     Preconditions.checkArgument(generation >= 0, "Invalid generation: %s", generation);
     this.namespace = namespace;
     this.generation = generation;
@@ -71,11 +75,12 @@ public final class MemcachedKeyScheme {
   }
 
   /**
-   * A bookkeeping key of the online store itself (sentinels, markers), shared by all generations: {@code
-   * <namespace>!<name>}.
+   * A bookkeeping key of the online store itself (sentinels, markers), shared by all generations:
+   * {@code <namespace>!<name>}.
    */
   public String markerKey(String name) {
-    Preconditions.checkArgument(name != null && name.matches("[A-Za-z0-9_.:-]{1,64}"), "Invalid marker name: %s", name);
+    Preconditions.checkArgument(
+        name != null && name.matches("[A-Za-z0-9_.:-]{1,64}"), "Invalid marker name: %s", name);
     return namespace + '!' + name;
   }
 
@@ -91,7 +96,8 @@ public final class MemcachedKeyScheme {
 
   private static String sha256(String docId) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(docId.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(docId.getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every Java runtime", e);

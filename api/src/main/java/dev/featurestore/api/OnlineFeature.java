@@ -5,7 +5,8 @@ public record OnlineFeature(FeatureRow row, FeatureVersion version) {
 
   public OnlineFeature {
     Preconditions.checkArgument(row != null, "Invalid row: null");
-    Preconditions.checkArgument(version != null, "Invalid version: null for doc id %s", row.docId());
+    Preconditions.checkArgument(
+        version != null, "Invalid version: null for doc id %s", row.docId());
   }
 
   public static OnlineFeature of(FeatureRow row, FeatureVersion version) {

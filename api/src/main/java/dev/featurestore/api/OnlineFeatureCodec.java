@@ -6,8 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
- * The Memcached value format of an {@link OnlineFeature}: compact, little-endian, versioned by a leading format
- * byte so that a reader can refuse values it does not understand instead of misreading them.
+ * The Memcached value format of an {@link OnlineFeature}: compact, little-endian, versioned by a
+ * leading format byte so that a reader can refuse values it does not understand instead of
+ * misreading them.
  *
  * <pre>
  * byte    format (1)
@@ -19,8 +20,9 @@ import java.time.Instant;
  *
  * Floats are copied bit for bit, so what the writer computed is exactly what is served.
  *
- * <p>An erased doc id is kept as a small marker (format 2: snapshot id, sequence number, doc id) rather than a
- * missing key, so that the version guard can refuse an older value that arrives after the erasure.
+ * <p>An erased doc id is kept as a small marker (format 2: snapshot id, sequence number, doc id)
+ * rather than a missing key, so that the version guard can refuse an older value that arrives after
+ * the erasure.
  */
 public final class OnlineFeatureCodec {
 
@@ -39,7 +41,11 @@ public final class OnlineFeatureCodec {
     float[] embedding = row.embedding();
     ByteBuffer buffer =
         ByteBuffer.allocate(
-                FIXED_BYTES + docId.length + modelName.length + modelDigest.length + embedding.length * Float.BYTES)
+                FIXED_BYTES
+                    + docId.length
+                    + modelName.length
+                    + modelDigest.length
+                    + embedding.length * Float.BYTES)
             .order(ByteOrder.LITTLE_ENDIAN);
     buffer.put(FORMAT_V1);
     buffer.putLong(feature.version().snapshotId());
@@ -57,7 +63,9 @@ public final class OnlineFeatureCodec {
   /** The marker of a doc id erased at {@code version}. */
   public static byte[] encodeErased(String docId, FeatureVersion version) {
     byte[] id = docId.getBytes(StandardCharsets.UTF_8);
-    ByteBuffer buffer = ByteBuffer.allocate(1 + 2 * Long.BYTES + Short.BYTES + id.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buffer =
+        ByteBuffer.allocate(1 + 2 * Long.BYTES + Short.BYTES + id.length)
+            .order(ByteOrder.LITTLE_ENDIAN);
     buffer.put(FORMAT_ERASED);
     buffer.putLong(version.snapshotId());
     buffer.putLong(version.sequenceNumber());
@@ -73,18 +81,23 @@ public final class OnlineFeatureCodec {
   /** The version of any value (feature or erasure marker), read without decoding the rest. */
   public static FeatureVersion versionOf(byte[] bytes) {
     Preconditions.checkArgument(
-        bytes != null && bytes.length >= VERSION_OFFSET + 2 * Long.BYTES && (bytes[0] == FORMAT_V1 || bytes[0] == FORMAT_ERASED),
+        bytes != null
+            && bytes.length >= VERSION_OFFSET + 2 * Long.BYTES
+            && (bytes[0] == FORMAT_V1 || bytes[0] == FORMAT_ERASED),
         "Invalid feature value: no version");
     ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    return FeatureVersion.of(buffer.getLong(VERSION_OFFSET), buffer.getLong(VERSION_OFFSET + Long.BYTES));
+    return FeatureVersion.of(
+        buffer.getLong(VERSION_OFFSET), buffer.getLong(VERSION_OFFSET + Long.BYTES));
   }
 
   public static OnlineFeature decode(byte[] bytes) {
-    Preconditions.checkArgument(bytes != null && bytes.length >= FIXED_BYTES, "Invalid feature value: too short");
+    Preconditions.checkArgument(
+        bytes != null && bytes.length >= FIXED_BYTES, "Invalid feature value: too short");
     try {
       return decodeChecked(bytes);
     } catch (java.nio.BufferUnderflowException e) {
-      throw new IllegalArgumentException("Invalid feature value: truncated (" + bytes.length + " bytes)", e);
+      throw new IllegalArgumentException(
+          "Invalid feature value: truncated (" + bytes.length + " bytes)", e);
     }
   }
 
@@ -108,7 +121,8 @@ public final class OnlineFeatureCodec {
     float[] embedding = new float[dimension];
     buffer.asFloatBuffer().get(embedding);
     return OnlineFeature.of(
-        new FeatureRow(docId, embedding, ModelId.of(modelName, modelDigest), eventTime, processedAt),
+        new FeatureRow(
+            docId, embedding, ModelId.of(modelName, modelDigest), eventTime, processedAt),
         FeatureVersion.of(snapshotId, sequenceNumber));
   }
 
@@ -120,7 +134,8 @@ public final class OnlineFeatureCodec {
 
   private static String getString(ByteBuffer buffer) {
     int length = Short.toUnsignedInt(buffer.getShort());
-    Preconditions.checkArgument(length <= buffer.remaining(), "Invalid feature value: string of %s bytes", length);
+    Preconditions.checkArgument(
+        length <= buffer.remaining(), "Invalid feature value: string of %s bytes", length);
     return new String(bytes(buffer, length), StandardCharsets.UTF_8);
   }
 

@@ -64,11 +64,17 @@ class DocIdsTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"\u0000", "\u0001", "\t", "\n", "\r", "\u001b", "\u007f", "\u0080", "\u0085", "\u009f", "\u2028", "\u2029"})
+  @ValueSource(
+      strings = {
+        "\u0000", "\u0001", "\t", "\n", "\r", "\u001b", "\u007f", "\u0080", "\u0085", "\u009f",
+        "\u2028", "\u2029"
+      })
   void rejectsEveryControlCharacterClassNamingItsCodePointAndIndex(String control) {
     String docId = "ab" + control + "cd";
     assertThat(DocIds.violation(docId))
-        .isEqualTo(String.format("doc id contains control character U+%04X at index 2", (int) control.charAt(0)));
+        .isEqualTo(
+            String.format(
+                "doc id contains control character U+%04X at index 2", (int) control.charAt(0)));
     assertThat(DocIds.isValid(docId)).isFalse();
   }
 
@@ -80,19 +86,24 @@ class DocIdsTest {
 
   @Test
   void rejectsLoneHighSurrogateInTheMiddleAndAtTheEnd() {
-    assertThat(DocIds.violation("a\uD83Db")).isEqualTo("doc id contains an unpaired surrogate at index 1");
-    assertThat(DocIds.violation("ab\uD83D")).isEqualTo("doc id contains an unpaired surrogate at index 2");
+    assertThat(DocIds.violation("a\uD83Db"))
+        .isEqualTo("doc id contains an unpaired surrogate at index 1");
+    assertThat(DocIds.violation("ab\uD83D"))
+        .isEqualTo("doc id contains an unpaired surrogate at index 2");
   }
 
   @Test
   void rejectsLoneLowSurrogateAndReversedPair() {
-    assertThat(DocIds.violation("a\uDE00")).isEqualTo("doc id contains an unpaired surrogate at index 1");
-    assertThat(DocIds.violation("\uDE00\uD83D")).isEqualTo("doc id contains an unpaired surrogate at index 0");
+    assertThat(DocIds.violation("a\uDE00"))
+        .isEqualTo("doc id contains an unpaired surrogate at index 1");
+    assertThat(DocIds.violation("\uDE00\uD83D"))
+        .isEqualTo("doc id contains an unpaired surrogate at index 0");
   }
 
   @Test
   void rejectsLoneSurrogateAfterAValidPair() {
-    assertThat(DocIds.violation("\uD83D\uDE00\uDE00")).isEqualTo("doc id contains an unpaired surrogate at index 2");
+    assertThat(DocIds.violation("\uD83D\uDE00\uDE00"))
+        .isEqualTo("doc id contains an unpaired surrogate at index 2");
   }
 
   @Test
@@ -102,9 +113,12 @@ class DocIdsTest {
         .isInstanceOfSatisfying(
             InvalidDocIdException.class,
             e -> {
-              assertThat(e.reason()).isEqualTo("doc id contains control character U+000A at index 3");
+              assertThat(e.reason())
+                  .isEqualTo("doc id contains control character U+000A at index 3");
               assertThat(e.docId()).isEqualTo(docId);
-              assertThat(e).hasMessage("Invalid doc id: doc id contains control character U+000A at index 3");
+              assertThat(e)
+                  .hasMessage(
+                      "Invalid doc id: doc id contains control character U+000A at index 3");
             })
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -112,10 +126,12 @@ class DocIdsTest {
   @Test
   void checkValidOnNullAndTooLongNamesTheProblem() {
     assertThatThrownBy(() -> DocIds.checkValid(null))
-        .isInstanceOfSatisfying(InvalidDocIdException.class, e -> assertThat(e.reason()).isEqualTo("doc id is missing"))
+        .isInstanceOfSatisfying(
+            InvalidDocIdException.class, e -> assertThat(e.reason()).isEqualTo("doc id is missing"))
         .hasMessage("Invalid doc id: doc id is missing");
     assertThatThrownBy(() -> DocIds.checkValid("z".repeat(600)))
-        .isInstanceOfSatisfying(InvalidDocIdException.class, e -> assertThat(e.reason()).contains("600 bytes"))
+        .isInstanceOfSatisfying(
+            InvalidDocIdException.class, e -> assertThat(e.reason()).contains("600 bytes"))
         .hasMessageContaining("more than the limit of 512");
   }
 }

@@ -30,7 +30,15 @@ class MemcachedKeySchemeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"doc-42", "a", "tenant/doc:7", "#not-a-hash", "fs1#lookalike", "~!@$%^&*()_+{}|\"<>?"})
+  @ValueSource(
+      strings = {
+        "doc-42",
+        "a",
+        "tenant/doc:7",
+        "#not-a-hash",
+        "fs1#lookalike",
+        "~!@$%^&*()_+{}|\"<>?"
+      })
   void printableAsciiIdsAreUsedAsTheyAre(String docId) {
     assertThat(scheme.keyFor(docId)).isEqualTo("fs1:0:" + docId);
   }
@@ -41,7 +49,16 @@ class MemcachedKeySchemeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"doc 42", " doc", "Grüße", "文档", "\uD83D\uDE00", "no-break\u00A0space", "tab-less\u3000ideographic"})
+  @ValueSource(
+      strings = {
+        "doc 42",
+        " doc",
+        "Grüße",
+        "文档",
+        "\uD83D\uDE00",
+        "no-break\u00A0space",
+        "tab-less\u3000ideographic"
+      })
   void idsWithSpacesOrNonAsciiAreHashed(String docId) {
     String key = scheme.keyFor(docId);
     assertThat(key).matches(HASHED_KEY).isEqualTo("fs1#0:" + sha256Base64Url(docId));
@@ -50,18 +67,26 @@ class MemcachedKeySchemeTest {
   @Test
   void longestRawIdFillsExactly250BytesAndOneMoreCharIsHashed() {
     String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - "fs1:0:".length());
-    assertThat(scheme.keyFor(longestRaw)).isEqualTo("fs1:0:" + longestRaw).hasSize(MemcachedKeyScheme.MAX_KEY_BYTES);
+    assertThat(scheme.keyFor(longestRaw))
+        .isEqualTo("fs1:0:" + longestRaw)
+        .hasSize(MemcachedKeyScheme.MAX_KEY_BYTES);
 
     String tooLong = longestRaw + "r";
-    assertThat(scheme.keyFor(tooLong)).matches(HASHED_KEY).isEqualTo("fs1#0:" + sha256Base64Url(tooLong));
+    assertThat(scheme.keyFor(tooLong))
+        .matches(HASHED_KEY)
+        .isEqualTo("fs1#0:" + sha256Base64Url(tooLong));
   }
 
   @Test
   void rawLengthLimitDependsOnTheNamespaceLength() {
     MemcachedKeyScheme wide = MemcachedKeyScheme.withNamespace("n".repeat(32));
     String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - 35);
-    assertThat(wide.keyFor(longestRaw)).hasSize(MemcachedKeyScheme.MAX_KEY_BYTES).endsWith(":" + longestRaw);
-    assertThat(wide.keyFor(longestRaw + "r")).startsWith("n".repeat(32) + "#0:").hasSize(32 + 3 + 43);
+    assertThat(wide.keyFor(longestRaw))
+        .hasSize(MemcachedKeyScheme.MAX_KEY_BYTES)
+        .endsWith(":" + longestRaw);
+    assertThat(wide.keyFor(longestRaw + "r"))
+        .startsWith("n".repeat(32) + "#0:")
+        .hasSize(32 + 3 + 43);
   }
 
   @Test
@@ -87,21 +112,31 @@ class MemcachedKeySchemeTest {
     assertThat(seventh.generation()).isEqualTo(7);
     assertThat(seventh.keyFor("doc-42")).isEqualTo("fs1:7:doc-42");
     assertThat(seventh.keyFor("doc 42")).isEqualTo("fs1#7:" + sha256Base64Url("doc 42"));
-    assertThat(scheme.inGeneration(1).keyFor("7:doc-42")).as("generation and id cannot blur").isNotEqualTo(seventh.keyFor("doc-42"));
+    assertThat(scheme.inGeneration(1).keyFor("7:doc-42"))
+        .as("generation and id cannot blur")
+        .isNotEqualTo(seventh.keyFor("doc-42"));
     assertThat(seventh.inGeneration(7)).isSameAs(seventh);
-    assertThat(seventh.markerKey("sentinel:0")).isEqualTo(scheme.markerKey("sentinel:0")).isEqualTo("fs1!sentinel:0");
+    assertThat(seventh.markerKey("sentinel:0"))
+        .isEqualTo(scheme.markerKey("sentinel:0"))
+        .isEqualTo("fs1!sentinel:0");
     String longestRaw = "r".repeat(MemcachedKeyScheme.MAX_KEY_BYTES - "fs1:1234567:".length());
-    assertThat(scheme.inGeneration(1234567).keyFor(longestRaw)).hasSize(MemcachedKeyScheme.MAX_KEY_BYTES);
+    assertThat(scheme.inGeneration(1234567).keyFor(longestRaw))
+        .hasSize(MemcachedKeyScheme.MAX_KEY_BYTES);
     assertThat(scheme.inGeneration(1234567).keyFor(longestRaw + "r")).startsWith("fs1#1234567:");
-    assertThatThrownBy(() -> scheme.inGeneration(-1)).isInstanceOf(IllegalArgumentException.class).hasMessage("Invalid generation: -1");
-    assertThatThrownBy(() -> scheme.markerKey("a b")).isInstanceOf(IllegalArgumentException.class).hasMessage("Invalid marker name: a b");
+    assertThatThrownBy(() -> scheme.inGeneration(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Invalid generation: -1");
+    assertThatThrownBy(() -> scheme.markerKey("a b"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Invalid marker name: a b");
   }
 
   @Test
   void differentIdsAndNamespacesGiveDifferentKeys() {
     assertThat(scheme.keyFor("doc 1")).isNotEqualTo(scheme.keyFor("doc 2"));
     assertThat(scheme.keyFor("doc 1")).isNotEqualTo(scheme.keyFor("doc  1"));
-    assertThat(MemcachedKeyScheme.withNamespace("fs2").keyFor("doc 1")).isNotEqualTo(scheme.keyFor("doc 1"));
+    assertThat(MemcachedKeyScheme.withNamespace("fs2").keyFor("doc 1"))
+        .isNotEqualTo(scheme.keyFor("doc 1"));
     assertThat(MemcachedKeyScheme.withNamespace("fs2").keyFor("doc-1")).isEqualTo("fs2:0:doc-1");
   }
 
@@ -110,14 +145,19 @@ class MemcachedKeySchemeTest {
     String hashed = scheme.keyFor("doc 42");
     // an id spelling out the hashed key, or its tail, stays in the raw key space
     assertThat(scheme.keyFor(hashed)).isEqualTo("fs1:0:" + hashed).isNotEqualTo(hashed);
-    assertThat(scheme.keyFor(hashed.substring(4))).isEqualTo("fs1:0:" + hashed.substring(4)).isNotEqualTo(hashed);
+    assertThat(scheme.keyFor(hashed.substring(4)))
+        .isEqualTo("fs1:0:" + hashed.substring(4))
+        .isNotEqualTo(hashed);
     assertThat(scheme.keyFor("#" + hashed.substring(4))).isNotEqualTo(hashed);
 
     for (String docId : adversarialIds()) {
       if (DocIds.isValid(docId)) {
         String key = scheme.keyFor(docId);
         if (key.startsWith("fs1:")) {
-          assertThat(key).as("raw key of %s", docId).doesNotStartWith("fs1#").isEqualTo("fs1:0:" + docId);
+          assertThat(key)
+              .as("raw key of %s", docId)
+              .doesNotStartWith("fs1#")
+              .isEqualTo("fs1:0:" + docId);
         } else {
           assertThat(key).as("hashed key of %s", docId).matches(HASHED_KEY);
         }
@@ -144,7 +184,8 @@ class MemcachedKeySchemeTest {
       assertSafeMemcachedKey(docId, key);
       String previous = idByKey.put(key, docId);
       if (previous != null && !previous.equals(docId)) {
-        throw new AssertionError(String.format("%s and %s share key %s", escape(previous), escape(docId), key));
+        throw new AssertionError(
+            String.format("%s and %s share key %s", escape(previous), escape(docId), key));
       }
     }
     assertThat(valid).as("enough valid ids among %s", ids.size()).isGreaterThan(800);
@@ -152,17 +193,38 @@ class MemcachedKeySchemeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"a\r\nset x 0 0 1", "doc\n", "doc\u0000", "\u007f", "x\u0085y", "x\u2028y", "x\u2029y", "\uD800", "\uDC00x"})
+  @ValueSource(
+      strings = {
+        "a\r\nset x 0 0 1",
+        "doc\n",
+        "doc\u0000",
+        "\u007f",
+        "x\u0085y",
+        "x\u2028y",
+        "x\u2029y",
+        "\uD800",
+        "\uDC00x"
+      })
   void invalidIdsAreRejectedBeforeTheyReachAKey(String docId) {
-    assertThatThrownBy(() -> scheme.keyFor(docId)).isInstanceOf(InvalidDocIdException.class).hasMessageStartingWith("Invalid doc id: ");
+    assertThatThrownBy(() -> scheme.keyFor(docId))
+        .isInstanceOf(InvalidDocIdException.class)
+        .hasMessageStartingWith("Invalid doc id: ");
   }
 
   @Test
   void missingEmptyBlankAndOversizedIdsAreRejected() {
-    assertThatThrownBy(() -> scheme.keyFor(null)).isInstanceOf(InvalidDocIdException.class).hasMessageContaining("missing");
-    assertThatThrownBy(() -> scheme.keyFor("")).isInstanceOf(InvalidDocIdException.class).hasMessageContaining("empty");
-    assertThatThrownBy(() -> scheme.keyFor("  ")).isInstanceOf(InvalidDocIdException.class).hasMessageContaining("whitespace");
-    assertThatThrownBy(() -> scheme.keyFor("x".repeat(513))).isInstanceOf(InvalidDocIdException.class).hasMessageContaining("513 bytes");
+    assertThatThrownBy(() -> scheme.keyFor(null))
+        .isInstanceOf(InvalidDocIdException.class)
+        .hasMessageContaining("missing");
+    assertThatThrownBy(() -> scheme.keyFor(""))
+        .isInstanceOf(InvalidDocIdException.class)
+        .hasMessageContaining("empty");
+    assertThatThrownBy(() -> scheme.keyFor("  "))
+        .isInstanceOf(InvalidDocIdException.class)
+        .hasMessageContaining("whitespace");
+    assertThatThrownBy(() -> scheme.keyFor("x".repeat(513)))
+        .isInstanceOf(InvalidDocIdException.class)
+        .hasMessageContaining("513 bytes");
   }
 
   @ParameterizedTest
@@ -175,7 +237,8 @@ class MemcachedKeySchemeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "a b", "a:b", "a#b", "fs1:", "ü", "a\n", "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"})
+  @ValueSource(
+      strings = {"", "a b", "a:b", "a#b", "fs1:", "ü", "a\n", "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"})
   void rejectsNamespacesThatCouldBlurTheKeySpaces(String namespace) {
     assertThatThrownBy(() -> MemcachedKeyScheme.withNamespace(namespace))
         .isInstanceOf(IllegalArgumentException.class)
@@ -191,10 +254,13 @@ class MemcachedKeySchemeTest {
 
   private static void assertSafeMemcachedKey(String docId, String key) {
     byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
-    assertThat(bytes.length).as("bytes of key for %s", escape(docId)).isBetween(5, MemcachedKeyScheme.MAX_KEY_BYTES);
+    assertThat(bytes.length)
+        .as("bytes of key for %s", escape(docId))
+        .isBetween(5, MemcachedKeyScheme.MAX_KEY_BYTES);
     for (byte b : bytes) {
       if (b <= 0x20 || b >= 0x7f) {
-        throw new AssertionError(String.format("byte 0x%02x in key %s for id %s", b, key, escape(docId)));
+        throw new AssertionError(
+            String.format("byte 0x%02x in key %s for id %s", b, key, escape(docId)));
       }
     }
   }
@@ -228,7 +294,10 @@ class MemcachedKeySchemeTest {
     return ids;
   }
 
-  /** Mostly printable ASCII, salted with spaces, controls, lone and paired surrogates and other planes. */
+  /**
+   * Mostly printable ASCII, salted with spaces, controls, lone and paired surrogates and other
+   * planes.
+   */
   private static String randomId(Random random) {
     int length = random.nextInt(4) == 0 ? 200 + random.nextInt(400) : 1 + random.nextInt(40);
     StringBuilder id = new StringBuilder(length);
@@ -256,7 +325,8 @@ class MemcachedKeySchemeTest {
 
   private static String sha256Base64Url(String docId) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(docId.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(docId.getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
     } catch (Exception e) {
       throw new AssertionError(e);
@@ -268,7 +338,13 @@ class MemcachedKeySchemeTest {
       return "null";
     }
     StringBuilder out = new StringBuilder();
-    s.chars().forEach(c -> out.append(c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\u%04x", c)));
+    s.chars()
+        .forEach(
+            c ->
+                out.append(
+                    c >= 0x20 && c < 0x7f
+                        ? String.valueOf((char) c)
+                        : String.format("\\u%04x", c)));
     return out.length() > 80 ? out.substring(0, 80) + "..." : out.toString();
   }
 }

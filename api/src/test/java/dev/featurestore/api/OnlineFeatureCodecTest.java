@@ -43,7 +43,9 @@ class OnlineFeatureCodecTest {
     String docId = "文档 Grüße \uD83D\uDE00 / 42";
     ModelId model = ModelId.of("MiniLM-ü-模型 \uD83E\uDD16", "sha256:" + "ab".repeat(32));
     OnlineFeature feature =
-        OnlineFeature.of(new FeatureRow(docId, embedding(), model, EVENT_TIME, PROCESSED_AT), FeatureVersion.of(1, 1));
+        OnlineFeature.of(
+            new FeatureRow(docId, embedding(), model, EVENT_TIME, PROCESSED_AT),
+            FeatureVersion.of(1, 1));
 
     OnlineFeature decoded = OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature));
 
@@ -56,7 +58,8 @@ class OnlineFeatureCodecTest {
   void roundTripKeepsTheLongestValidDocId() {
     String docId = "\uD83D\uDE00".repeat(DocIds.MAX_UTF8_BYTES / 4);
     OnlineFeature feature = feature(docId, embedding(), FeatureVersion.of(1, 1));
-    assertThat(OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature)).docId()).isEqualTo(docId);
+    assertThat(OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature)).docId())
+        .isEqualTo(docId);
   }
 
   @Test
@@ -64,24 +67,33 @@ class OnlineFeatureCodecTest {
     Instant beforeEpoch = Instant.parse("1969-12-31T23:59:59.999999Z");
     Instant farFuture = Instant.parse("2262-04-11T23:47:16.854775Z");
     OnlineFeature feature =
-        OnlineFeature.of(new FeatureRow("doc-1", embedding(), MODEL, beforeEpoch, farFuture), FeatureVersion.of(1, 1));
+        OnlineFeature.of(
+            new FeatureRow("doc-1", embedding(), MODEL, beforeEpoch, farFuture),
+            FeatureVersion.of(1, 1));
 
     FeatureRow decoded = OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature)).row();
 
     assertThat(decoded.eventTime()).isEqualTo(beforeEpoch);
     assertThat(decoded.processedAt()).isEqualTo(farFuture);
-    FeatureRow typical = OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1)))).row();
+    FeatureRow typical =
+        OnlineFeatureCodec.decode(
+                OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1))))
+            .row();
     assertThat(typical.eventTime()).isEqualTo(EVENT_TIME);
     assertThat(typical.processedAt()).isEqualTo(PROCESSED_AT);
   }
 
   @Test
   void roundTripKeepsTimestampsThatIcebergStoresButThatOverflowALongOfNanos() {
-    // Kafka record timestamps are any epoch millis; the writer stores them in Iceberg (whose micros reach year
-    // 294247), so the replicator must be able to encode them too. Nanos since the epoch overflow after 2262-04-11.
+    // Kafka record timestamps are any epoch millis; the writer stores them in Iceberg (whose micros
+    // reach year
+    // 294247), so the replicator must be able to encode them too. Nanos since the epoch overflow
+    // after 2262-04-11.
     Instant year3000 = Instant.parse("3000-01-01T00:00:00.000001Z");
     OnlineFeature feature =
-        OnlineFeature.of(new FeatureRow("doc-1", embedding(), MODEL, year3000, PROCESSED_AT), FeatureVersion.of(1, 1));
+        OnlineFeature.of(
+            new FeatureRow("doc-1", embedding(), MODEL, year3000, PROCESSED_AT),
+            FeatureVersion.of(1, 1));
 
     FeatureRow decoded = OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature)).row();
 
@@ -92,18 +104,28 @@ class OnlineFeatureCodecTest {
   void nanosecondsBeyondMicrosAreDropped() {
     Instant withNanos = Instant.parse("2026-11-25T10:15:30.123456789Z");
     OnlineFeature feature =
-        OnlineFeature.of(new FeatureRow("doc-1", embedding(), MODEL, withNanos, withNanos), FeatureVersion.of(1, 1));
+        OnlineFeature.of(
+            new FeatureRow("doc-1", embedding(), MODEL, withNanos, withNanos),
+            FeatureVersion.of(1, 1));
 
     FeatureRow decoded = OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature)).row();
 
-    assertThat(decoded.eventTime()).isEqualTo(Instant.parse("2026-11-25T10:15:30.123456Z")).isEqualTo(Timestamps.truncate(withNanos));
+    assertThat(decoded.eventTime())
+        .isEqualTo(Instant.parse("2026-11-25T10:15:30.123456Z"))
+        .isEqualTo(Timestamps.truncate(withNanos));
   }
 
   @Test
   void roundTripKeepsExtremeVersions() {
     for (FeatureVersion version :
-        new FeatureVersion[] {FeatureVersion.of(0, 0), FeatureVersion.of(Long.MAX_VALUE, Long.MAX_VALUE), FeatureVersion.of(-1L, 5L)}) {
-      OnlineFeature decoded = OnlineFeatureCodec.decode(OnlineFeatureCodec.encode(feature("doc-1", embedding(), version)));
+        new FeatureVersion[] {
+          FeatureVersion.of(0, 0),
+          FeatureVersion.of(Long.MAX_VALUE, Long.MAX_VALUE),
+          FeatureVersion.of(-1L, 5L)
+        }) {
+      OnlineFeature decoded =
+          OnlineFeatureCodec.decode(
+              OnlineFeatureCodec.encode(feature("doc-1", embedding(), version)));
       assertThat(decoded.version()).isEqualTo(version);
     }
   }
@@ -114,7 +136,10 @@ class OnlineFeatureCodecTest {
 
     byte[] bytes = OnlineFeatureCodec.encode(feature);
 
-    int strings = "dé".getBytes(StandardCharsets.UTF_8).length + MODEL.name().length() + MODEL.digest().length();
+    int strings =
+        "dé".getBytes(StandardCharsets.UTF_8).length
+            + MODEL.name().length()
+            + MODEL.digest().length();
     assertThat(bytes).hasSize(1 + 4 * 8 + 3 * 2 + strings + 2 + Embeddings.DIMENSION * 4);
     ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     assertThat(buffer.get()).isEqualTo(OnlineFeatureCodec.FORMAT_V1);
@@ -124,20 +149,23 @@ class OnlineFeatureCodecTest {
     assertThat(buffer.getLong()).isEqualTo(Timestamps.toMicros(EVENT_TIME));
     assertThat(buffer.getLong()).isEqualTo(Timestamps.toMicros(PROCESSED_AT));
     assertThat(buffer.getShort()).isEqualTo((short) 3);
-    buffer.position(buffer.position() + 3 + 2 + MODEL.name().length() + 2 + MODEL.digest().length());
+    buffer.position(
+        buffer.position() + 3 + 2 + MODEL.name().length() + 2 + MODEL.digest().length());
     assertThat(buffer.getShort()).isEqualTo((short) Embeddings.DIMENSION);
     assertThat(buffer.getFloat()).isEqualTo(feature.row().embedding()[0]);
   }
 
   @Test
   void rejectsUnknownFormatByte() {
-    byte[] bytes = OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1)));
+    byte[] bytes =
+        OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1)));
     bytes[0] = 2;
     assertThatThrownBy(() -> OnlineFeatureCodec.decode(bytes))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Invalid feature value format: 2");
     bytes[0] = 0;
-    assertThatThrownBy(() -> OnlineFeatureCodec.decode(bytes)).hasMessage("Invalid feature value format: 0");
+    assertThatThrownBy(() -> OnlineFeatureCodec.decode(bytes))
+        .hasMessage("Invalid feature value format: 0");
   }
 
   @Test
@@ -145,14 +173,16 @@ class OnlineFeatureCodecTest {
     assertThatThrownBy(() -> OnlineFeatureCodec.decode(null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Invalid feature value: too short");
-    assertThatThrownBy(() -> OnlineFeatureCodec.decode(new byte[0])).hasMessage("Invalid feature value: too short");
+    assertThatThrownBy(() -> OnlineFeatureCodec.decode(new byte[0]))
+        .hasMessage("Invalid feature value: too short");
     assertThatThrownBy(() -> OnlineFeatureCodec.decode(new byte[] {OnlineFeatureCodec.FORMAT_V1}))
         .hasMessage("Invalid feature value: too short");
   }
 
   @Test
   void rejectsValueTruncatedInsideTheEmbedding() {
-    byte[] bytes = OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1)));
+    byte[] bytes =
+        OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1)));
     byte[] truncated = Arrays.copyOf(bytes, bytes.length - 1);
     assertThatThrownBy(() -> OnlineFeatureCodec.decode(truncated))
         .isInstanceOf(IllegalArgumentException.class)
@@ -161,7 +191,8 @@ class OnlineFeatureCodecTest {
 
   @Test
   void rejectsValueTruncatedInsideAString() {
-    byte[] bytes = OnlineFeatureCodec.encode(feature("d".repeat(100), embedding(), FeatureVersion.of(1, 1)));
+    byte[] bytes =
+        OnlineFeatureCodec.encode(feature("d".repeat(100), embedding(), FeatureVersion.of(1, 1)));
     byte[] truncated = Arrays.copyOf(bytes, 1 + 4 * 8 + 2 + 50);
     assertThatThrownBy(() -> OnlineFeatureCodec.decode(truncated))
         .isInstanceOf(IllegalArgumentException.class)
@@ -170,7 +201,8 @@ class OnlineFeatureCodecTest {
 
   @Test
   void rejectsEveryTruncationWithAnIllegalArgumentNamingTheProblem() {
-    byte[] bytes = OnlineFeatureCodec.encode(feature("doc-42", embedding(), FeatureVersion.of(1, 1)));
+    byte[] bytes =
+        OnlineFeatureCodec.encode(feature("doc-42", embedding(), FeatureVersion.of(1, 1)));
     for (int length = 0; length < bytes.length; length++) {
       byte[] truncated = Arrays.copyOf(bytes, length);
       assertThatThrownBy(() -> OnlineFeatureCodec.decode(truncated))
@@ -182,7 +214,8 @@ class OnlineFeatureCodecTest {
 
   @Test
   void rejectsTrailingGarbage() {
-    byte[] bytes = OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1)));
+    byte[] bytes =
+        OnlineFeatureCodec.encode(feature("doc-1", embedding(), FeatureVersion.of(1, 1)));
     assertThatThrownBy(() -> OnlineFeatureCodec.decode(Arrays.copyOf(bytes, bytes.length + 1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Invalid feature value: 1537 bytes left for 384 floats");
@@ -196,12 +229,26 @@ class OnlineFeatureCodecTest {
     ModelId model = MODEL;
     byte[] docId = "doc-1".getBytes(StandardCharsets.UTF_8);
     ByteBuffer buffer =
-        ByteBuffer.allocate(1 + 32 + 2 + docId.length + 2 + model.name().length() + 2 + model.digest().length() + 2 + 4 * 2)
+        ByteBuffer.allocate(
+                1
+                    + 32
+                    + 2
+                    + docId.length
+                    + 2
+                    + model.name().length()
+                    + 2
+                    + model.digest().length()
+                    + 2
+                    + 4 * 2)
             .order(ByteOrder.LITTLE_ENDIAN);
     buffer.put(OnlineFeatureCodec.FORMAT_V1).putLong(1).putLong(1).putLong(0).putLong(0);
     buffer.putShort((short) docId.length).put(docId);
-    buffer.putShort((short) model.name().length()).put(model.name().getBytes(StandardCharsets.US_ASCII));
-    buffer.putShort((short) model.digest().length()).put(model.digest().getBytes(StandardCharsets.US_ASCII));
+    buffer
+        .putShort((short) model.name().length())
+        .put(model.name().getBytes(StandardCharsets.US_ASCII));
+    buffer
+        .putShort((short) model.digest().length())
+        .put(model.digest().getBytes(StandardCharsets.US_ASCII));
     buffer.putShort((short) 2).putFloat(0.6f).putFloat(0.8f);
 
     assertThatThrownBy(() -> OnlineFeatureCodec.decode(buffer.array()))
@@ -210,7 +257,8 @@ class OnlineFeatureCodecTest {
   }
 
   private static OnlineFeature feature(String docId, float[] embedding, FeatureVersion version) {
-    return OnlineFeature.of(new FeatureRow(docId, embedding, MODEL, EVENT_TIME, PROCESSED_AT), version);
+    return OnlineFeature.of(
+        new FeatureRow(docId, embedding, MODEL, EVENT_TIME, PROCESSED_AT), version);
   }
 
   private static float[] embedding() {

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The Prometheus alert rules are valid ({@code promtool check rules}) and fire exactly when their unit tests say
- * ({@code promtool test rules ops/prometheus/alerts.test.yml}). promtool comes from Debian's {@code prometheus}
- * package, which {@code ./featurestore test} installs.
+ * The Prometheus alert rules are valid ({@code promtool check rules}) and fire exactly when their
+ * unit tests say ({@code promtool test rules ops/prometheus/alerts.test.yml}). promtool comes from
+ * Debian's {@code prometheus} package, which {@code ./featurestore test} installs.
  */
 class AlertRulesTest {
 
@@ -35,11 +35,18 @@ class AlertRulesTest {
   void everyRuleQueriesMetricsThisRepositoryExports() throws Exception {
     assertThat(expressions().keySet())
         .contains(
-            "FeaturestoreReplicationLagHigh", "FeaturestoreReplicatorWithoutLeader", "FeaturestoreDeadLetterSpike",
-            "FeaturestoreServingP99OverBudget", "FeaturestoreMemcachedUnreachable", "FeaturestoreWriterStalled");
+            "FeaturestoreReplicationLagHigh",
+            "FeaturestoreReplicatorWithoutLeader",
+            "FeaturestoreDeadLetterSpike",
+            "FeaturestoreServingP99OverBudget",
+            "FeaturestoreMemcachedUnreachable",
+            "FeaturestoreWriterStalled");
     assertThat(metricNames())
         .isNotEmpty()
-        .allSatisfy(name -> assertThat(name).matches("featurestore_[a-z_]+|http_server_requests_seconds_(bucket|count)"));
+        .allSatisfy(
+            name ->
+                assertThat(name)
+                    .matches("featurestore_[a-z_]+|http_server_requests_seconds_(bucket|count)"));
   }
 
   @Test
@@ -52,11 +59,14 @@ class AlertRulesTest {
   @SuppressWarnings("unchecked")
   static Map<String, String> expressions() throws IOException {
     Map<String, String> expressions = new LinkedHashMap<>();
-    try (Reader reader = Files.newBufferedReader(RULES_DIR.resolve("alerts.yml"), StandardCharsets.UTF_8)) {
+    try (Reader reader =
+        Files.newBufferedReader(RULES_DIR.resolve("alerts.yml"), StandardCharsets.UTF_8)) {
       Map<String, Object> file = new Yaml().load(reader);
       for (Map<String, Object> group : (List<Map<String, Object>>) file.get("groups")) {
         for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
-          expressions.put(String.valueOf(rule.getOrDefault("alert", rule.get("record"))), String.valueOf(rule.get("expr")));
+          expressions.put(
+              String.valueOf(rule.getOrDefault("alert", rule.get("record"))),
+              String.valueOf(rule.get("expr")));
         }
       }
     }
@@ -73,7 +83,8 @@ class AlertRulesTest {
   static String promtool(String... args) throws IOException, InterruptedException {
     List<String> command = new java.util.ArrayList<>(List.of("promtool"));
     command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).directory(RULES_DIR.toFile()).redirectErrorStream(true).start();
+    Process process =
+        new ProcessBuilder(command).directory(RULES_DIR.toFile()).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("promtool finished").isTrue();
     assertThat(process.exitValue()).as("promtool %s:%n%s", String.join(" ", args), output).isZero();

@@ -10,10 +10,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
- * End-to-end freshness at a sustained ingest rate: documents are produced to Kafka at a fixed rate, and for every
- * fifth one the time from its Kafka timestamp until {@code GET /v1/features/{id}} answers 200 is measured, through
- * the writer (MiniLM), the Iceberg table, the replicator and memcached. Run with {@code ./featurestore bench
- * freshness}; figures go to docs/BENCHMARKS.md. Nothing is asserted.
+ * End-to-end freshness at a sustained ingest rate: documents are produced to Kafka at a fixed rate,
+ * and for every fifth one the time from its Kafka timestamp until {@code GET /v1/features/{id}}
+ * answers 200 is measured, through the writer (MiniLM), the Iceberg table, the replicator and
+ * memcached. Run with {@code ./featurestore bench freshness}; figures go to docs/BENCHMARKS.md.
+ * Nothing is asserted.
  */
 class FreshnessBenchmark {
 
@@ -47,14 +48,18 @@ class FreshnessBenchmark {
       }
       producer.join();
       long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-      report(sorted, expected, String.format(
-          "writer embed %.0f ms, writer commit %.0f ms (table refresh %.0f, Parquet files %.0f, metadata commit %.0f), "
-              + "replicator cycle %.0f ms (means per batch / cycle)",
-          suite.meanMillis("featurestore.writer.embed.time"), suite.meanMillis("featurestore.writer.commit.time"),
-          suite.meanMillis("featurestore.writer.commit.phase", "phase", "refresh"),
-          suite.meanMillis("featurestore.writer.commit.phase", "phase", "files"),
-          suite.meanMillis("featurestore.writer.commit.phase", "phase", "metadata"),
-          suite.meanMillis("featurestore.replicator.cycle.time")));
+      report(
+          sorted,
+          expected,
+          String.format(
+              "writer embed %.0f ms, writer commit %.0f ms (table refresh %.0f, Parquet files %.0f, metadata commit %.0f), "
+                  + "replicator cycle %.0f ms (means per batch / cycle)",
+              suite.meanMillis("featurestore.writer.embed.time"),
+              suite.meanMillis("featurestore.writer.commit.time"),
+              suite.meanMillis("featurestore.writer.commit.phase", "phase", "refresh"),
+              suite.meanMillis("featurestore.writer.commit.phase", "phase", "files"),
+              suite.meanMillis("featurestore.writer.commit.phase", "phase", "metadata"),
+              suite.meanMillis("featurestore.replicator.cycle.time")));
     }
   }
 
@@ -69,7 +74,12 @@ class FreshnessBenchmark {
       next += intervalNanos;
       String id = "fresh-" + i;
       long producedAt = System.currentTimeMillis();
-      suite.producer.send(new ProducerRecord<>("documents", id, LocalSuite.document(id, "Sustained document " + i + " about the state of the market today.")));
+      suite.producer.send(
+          new ProducerRecord<>(
+              "documents",
+              id,
+              LocalSuite.document(
+                  id, "Sustained document " + i + " about the state of the market today.")));
       if (i % 5 == 0) {
         probes.add(new Probe(id, producedAt));
       }
@@ -78,7 +88,8 @@ class FreshnessBenchmark {
   }
 
   private static void warmUp(LocalSuite suite) throws Exception {
-    suite.producer.send(new ProducerRecord<>("documents", "warm-up", LocalSuite.document("warm-up", "warm up")));
+    suite.producer.send(
+        new ProducerRecord<>("documents", "warm-up", LocalSuite.document("warm-up", "warm up")));
     suite.producer.flush();
     while (suite.get("warm-up").statusCode() != 200) {
       Thread.sleep(50);
@@ -103,9 +114,14 @@ class FreshnessBenchmark {
             | freshness max | %d ms |
             | where the time goes | %s |
             """,
-            RATE, SECONDS, millis.length, expected,
+            RATE,
+            SECONDS,
+            millis.length,
+            expected,
             millis.length == 0 ? -1 : millis[millis.length / 2],
-            millis.length == 0 ? -1 : millis[Math.min(millis.length - 1, (int) Math.ceil(millis.length * 0.99) - 1)],
+            millis.length == 0
+                ? -1
+                : millis[Math.min(millis.length - 1, (int) Math.ceil(millis.length * 0.99) - 1)],
             millis.length == 0 ? -1 : millis[millis.length - 1],
             breakdown);
     BenchmarkReport.record("freshness", body);

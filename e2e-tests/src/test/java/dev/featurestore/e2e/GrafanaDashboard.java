@@ -9,13 +9,19 @@ import java.util.Set;
 import java.util.TreeSet;
 import tools.jackson.databind.JsonNode;
 
-/** The provisioned Grafana dashboard (ops/grafana/dashboards/featurestore.json) and the queries of its panels. */
+/**
+ * The provisioned Grafana dashboard (ops/grafana/dashboards/featurestore.json) and the queries of
+ * its panels.
+ */
 final class GrafanaDashboard {
 
   static final Path GRAFANA_DIR = Path.of("..", "ops", "grafana");
   static final Path FILE = GRAFANA_DIR.resolve("dashboards").resolve("featurestore.json");
 
-  /** One panel query; {@code expression} as Prometheus evaluates it once Grafana filled in its variables. */
+  /**
+   * One panel query; {@code expression} as Prometheus evaluates it once Grafana filled in its
+   * variables.
+   */
   record Query(String panel, String expression) {}
 
   private GrafanaDashboard() {}
@@ -36,14 +42,16 @@ final class GrafanaDashboard {
   }
 
   /**
-   * The queries of every panel, with Grafana's variables replaced as Grafana would for "All tables" and a short
-   * dashboard range: {@code $table} by {@code .*}, {@code $__rate_interval} by {@code 1m}.
+   * The queries of every panel, with Grafana's variables replaced as Grafana would for "All tables"
+   * and a short dashboard range: {@code $table} by {@code .*}, {@code $__rate_interval} by {@code
+   * 1m}.
    */
   static List<Query> queries() throws IOException {
     List<Query> queries = new ArrayList<>();
     for (JsonNode panel : panels()) {
       for (JsonNode target : panel.get("targets")) {
-        String expression = target.get("expr").asString().replace("$table", ".*").replace("$__rate_interval", "1m");
+        String expression =
+            target.get("expr").asString().replace("$table", ".*").replace("$__rate_interval", "1m");
         queries.add(new Query(panel.get("title").asString(), expression));
       }
     }

@@ -18,14 +18,16 @@ import org.yaml.snakeyaml.Yaml;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Static checks of the dashboard and Grafana's provisioning files (Grafana itself is not installable here): the
- * panels the operations guide promises exist, every query uses the provisioned datasource and only defined
- * variables, and the layout fits the grid. That Prometheus has data for every query is {@code WalkingSkeletonIT}'s.
+ * Static checks of the dashboard and Grafana's provisioning files (Grafana itself is not
+ * installable here): the panels the operations guide promises exist, every query uses the
+ * provisioned datasource and only defined variables, and the layout fits the grid. That Prometheus
+ * has data for every query is {@code WalkingSkeletonIT}'s.
  */
 class GrafanaDashboardTest {
 
   private static final Pattern VARIABLE = Pattern.compile("\\$(\\w+)|\\$\\{(\\w+)}");
-  private static final Set<String> GRAFANA_VARIABLES = Set.of("__rate_interval", "__interval", "__range");
+  private static final Set<String> GRAFANA_VARIABLES =
+      Set.of("__rate_interval", "__interval", "__range");
 
   @Test
   void coversWhatOperatorsWatch() throws IOException {
@@ -44,24 +46,35 @@ class GrafanaDashboardTest {
             "featurestore_memcached_available",
             "featurestore_replicator_rewarms_total",
             "featurestore_replicator_leader");
-    String expressions = String.join("\n", GrafanaDashboard.queries().stream().map(GrafanaDashboard.Query::expression).toList());
-    assertThat(expressions).contains("histogram_quantile(0.5,", "histogram_quantile(0.99,", "histogram_quantile(0.999,");
+    String expressions =
+        String.join(
+            "\n",
+            GrafanaDashboard.queries().stream().map(GrafanaDashboard.Query::expression).toList());
+    assertThat(expressions)
+        .contains(
+            "histogram_quantile(0.5,", "histogram_quantile(0.99,", "histogram_quantile(0.999,");
   }
 
   @Test
   void everyPanelQueriesTheProvisionedDatasourceWithDefinedVariables() throws IOException {
     String datasource = provisionedDatasourceUid();
     Set<String> defined = new HashSet<>(GRAFANA_VARIABLES);
-    GrafanaDashboard.json().at("/templating/list").forEach(variable -> defined.add(variable.get("name").asString()));
+    GrafanaDashboard.json()
+        .at("/templating/list")
+        .forEach(variable -> defined.add(variable.get("name").asString()));
     List<JsonNode> panels = GrafanaDashboard.panels();
     assertThat(panels).hasSizeGreaterThanOrEqualTo(12);
     for (JsonNode panel : panels) {
       String title = panel.get("title").asString();
-      assertThat(panel.at("/datasource/uid").asString()).as("datasource of panel %s", title).isEqualTo(datasource);
+      assertThat(panel.at("/datasource/uid").asString())
+          .as("datasource of panel %s", title)
+          .isEqualTo(datasource);
       assertThat(panel.get("targets")).as("targets of panel %s", title).isNotEmpty();
       Set<String> refIds = new HashSet<>();
       for (JsonNode target : panel.get("targets")) {
-        assertThat(refIds.add(target.get("refId").asString())).as("refIds of panel %s are unique", title).isTrue();
+        assertThat(refIds.add(target.get("refId").asString()))
+            .as("refIds of panel %s are unique", title)
+            .isTrue();
         String expression = target.get("expr").asString();
         assertThat(expression).as("query of panel %s", title).isNotBlank();
         Matcher variable = VARIABLE.matcher(expression);
@@ -72,7 +85,9 @@ class GrafanaDashboardTest {
       }
     }
     for (JsonNode variable : GrafanaDashboard.json().at("/templating/list")) {
-      assertThat(variable.at("/datasource/uid").asString()).as("datasource of variable %s", variable.get("name")).isEqualTo(datasource);
+      assertThat(variable.at("/datasource/uid").asString())
+          .as("datasource of variable %s", variable.get("name"))
+          .isEqualTo(datasource);
     }
   }
 
@@ -81,15 +96,23 @@ class GrafanaDashboardTest {
     Set<Integer> ids = new HashSet<>();
     List<int[]> boxes = new ArrayList<>();
     for (JsonNode panel : GrafanaDashboard.json().get("panels")) {
-      assertThat(ids.add(panel.get("id").asInt())).as("panel id %s is unique", panel.get("id")).isTrue();
+      assertThat(ids.add(panel.get("id").asInt()))
+          .as("panel id %s is unique", panel.get("id"))
+          .isTrue();
       JsonNode grid = panel.get("gridPos");
       int x = grid.get("x").asInt();
       int y = grid.get("y").asInt();
       int w = grid.get("w").asInt();
       int h = grid.get("h").asInt();
-      assertThat(x + w).as("panel %s fits the 24 columns", panel.get("title")).isLessThanOrEqualTo(24);
+      assertThat(x + w)
+          .as("panel %s fits the 24 columns", panel.get("title"))
+          .isLessThanOrEqualTo(24);
       for (int[] other : boxes) {
-        boolean overlaps = x < other[0] + other[2] && other[0] < x + w && y < other[1] + other[3] && other[1] < y + h;
+        boolean overlaps =
+            x < other[0] + other[2]
+                && other[0] < x + w
+                && y < other[1] + other[3]
+                && other[1] < y + h;
         assertThat(overlaps).as("panel %s overlaps another", panel.get("title")).isFalse();
       }
       boxes.add(new int[] {x, y, w, h});
@@ -98,16 +121,26 @@ class GrafanaDashboardTest {
 
   @Test
   void theDashboardProviderLoadsFromWhereComposeMountsTheDashboards() throws IOException {
-    Map<String, Object> provider = firstOf(yaml(GrafanaDashboard.GRAFANA_DIR.resolve("provisioning/dashboards/featurestore.yml")), "providers");
+    Map<String, Object> provider =
+        firstOf(
+            yaml(GrafanaDashboard.GRAFANA_DIR.resolve("provisioning/dashboards/featurestore.yml")),
+            "providers");
     @SuppressWarnings("unchecked")
     String path = String.valueOf(((Map<String, Object>) provider.get("options")).get("path"));
-    assertThat(DockerComposeFileTest.mountsOf("grafana")).containsEntry(path, "./ops/grafana/dashboards");
+    assertThat(DockerComposeFileTest.mountsOf("grafana"))
+        .containsEntry(path, "./ops/grafana/dashboards");
     assertThat(GrafanaDashboard.json().get("uid").asString()).isNotBlank();
   }
 
-  /** The uid of the provisioned Prometheus datasource; its URL names the compose service that runs Prometheus. */
+  /**
+   * The uid of the provisioned Prometheus datasource; its URL names the compose service that runs
+   * Prometheus.
+   */
   static String provisionedDatasourceUid() throws IOException {
-    Map<String, Object> datasource = firstOf(yaml(GrafanaDashboard.GRAFANA_DIR.resolve("provisioning/datasources/prometheus.yml")), "datasources");
+    Map<String, Object> datasource =
+        firstOf(
+            yaml(GrafanaDashboard.GRAFANA_DIR.resolve("provisioning/datasources/prometheus.yml")),
+            "datasources");
     assertThat(datasource).containsEntry("type", "prometheus");
     assertThat(String.valueOf(datasource.get("url"))).isEqualTo("http://prometheus:9090");
     return String.valueOf(datasource.get("uid"));

@@ -2,9 +2,9 @@ package dev.featurestore.e2e;
 
 import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.memcached.testing.MemcachedServer;
-import dev.featurestore.testing.PostgresServer;
 import dev.featurestore.replicator.ReplicatorApplication;
 import dev.featurestore.serving.ServingApplication;
+import dev.featurestore.testing.PostgresServer;
 import dev.featurestore.writer.WriterApplication;
 import java.io.IOException;
 import java.net.URI;
@@ -28,10 +28,11 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The whole product in one JVM, through real parts only: an embedded KRaft Kafka broker, memcached processes, an
- * Iceberg table (JdbcCatalog, Parquet files), the real MiniLM weights, and the three services. Either as
- * {@code ./featurestore up} runs it (one memcached, SQLite catalog) or as docker-compose.yml deploys it (two memcached
- * servers, the catalog and the replicator's lease in PostgreSQL).
+ * The whole product in one JVM, through real parts only: an embedded KRaft Kafka broker, memcached
+ * processes, an Iceberg table (JdbcCatalog, Parquet files), the real MiniLM weights, and the three
+ * services. Either as {@code ./featurestore up} runs it (one memcached, SQLite catalog) or as
+ * docker-compose.yml deploys it (two memcached servers, the catalog and the replicator's lease in
+ * PostgreSQL).
  */
 final class LocalSuite implements AutoCloseable {
 
@@ -54,32 +55,65 @@ final class LocalSuite implements AutoCloseable {
     this(likeCompose, new String[0], new String[0]);
   }
 
-  private LocalSuite(boolean likeCompose, String[] writerSettings, String[] replicatorSettings) throws IOException {
+  private LocalSuite(boolean likeCompose, String[] writerSettings, String[] replicatorSettings)
+      throws IOException {
     kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
-    // a single broker: the writer's transactional dead-letter producers need a replication factor it can meet
-    kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
+    // a single broker: the writer's transactional dead-letter producers need a replication factor
+    // it can meet
+    kafka.brokerProperties(
+        Map.of(
+            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
     kafka.afterPropertiesSet();
     memcached = MemcachedServer.start();
     secondMemcached = likeCompose ? MemcachedServer.start() : null;
     postgres = likeCompose ? PostgresServer.start() : null;
     catalog =
         likeCompose
-            ? new CatalogSettings(null, null, Map.of("uri", postgres.createDatabase(), "jdbc.user", PostgresServer.USER, "jdbc.password", PostgresServer.PASSWORD))
+            ? new CatalogSettings(
+                null,
+                null,
+                Map.of(
+                    "uri",
+                    postgres.createDatabase(),
+                    "jdbc.user",
+                    PostgresServer.USER,
+                    "jdbc.password",
+                    PostgresServer.PASSWORD))
             : CatalogSettings.defaults();
     stateDir = Files.createTempDirectory(Path.of("target"), "e2e-state-");
     String[] shared = {
       "--server.port=0",
       "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
       "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
-      "--featurestore.memcached.servers=" + memcached.address() + (likeCompose ? "," + secondMemcached.address() : ""),
+      "--featurestore.memcached.servers="
+          + memcached.address()
+          + (likeCompose ? "," + secondMemcached.address() : ""),
     };
     for (Map.Entry<String, String> property : catalog.properties().entrySet()) {
-      shared = with(shared, "--featurestore.catalog.properties." + property.getKey() + "=" + property.getValue());
+      shared =
+          with(
+              shared,
+              "--featurestore.catalog.properties." + property.getKey() + "=" + property.getValue());
     }
-    writer = WriterApplication.builder().run(with(with(shared, "--featurestore.embedding.cache-dir=target/model-cache", "--featurestore.embedding.intra-op-threads=" + Integer.getInteger("bench.intra-op-threads", 0)), writerSettings));
-    replicator = ReplicatorApplication.builder().run(with(with(shared, "--featurestore.replicator.poll-interval=100ms"), replicatorSettings));
+    writer =
+        WriterApplication.builder()
+            .run(
+                with(
+                    with(
+                        shared,
+                        "--featurestore.embedding.cache-dir=target/model-cache",
+                        "--featurestore.embedding.intra-op-threads="
+                            + Integer.getInteger("bench.intra-op-threads", 0)),
+                    writerSettings));
+    replicator =
+        ReplicatorApplication.builder()
+            .run(
+                with(
+                    with(shared, "--featurestore.replicator.poll-interval=100ms"),
+                    replicatorSettings));
     serving = ServingApplication.builder().run(shared);
-    servingUrl = "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
+    servingUrl =
+        "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
     Properties producerConfig = new Properties();
     producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
     producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
@@ -91,7 +125,8 @@ final class LocalSuite implements AutoCloseable {
   /** The {@code host:port} of each service's HTTP server (actuator included). */
   List<String> actuatorTargets() {
     List<String> targets = new java.util.ArrayList<>();
-    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
+    for (ConfigurableApplicationContext context :
+        new ConfigurableApplicationContext[] {writer, replicator, serving}) {
       targets.add("127.0.0.1:" + ((WebServerApplicationContext) context).getWebServer().getPort());
     }
     return targets;
@@ -110,8 +145,14 @@ final class LocalSuite implements AutoCloseable {
   }
 
   private io.micrometer.core.instrument.Timer timer(String timer, String... tags) {
-    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
-      io.micrometer.core.instrument.Timer found = context.getBean(io.micrometer.core.instrument.MeterRegistry.class).find(timer).tags(tags).timer();
+    for (ConfigurableApplicationContext context :
+        new ConfigurableApplicationContext[] {writer, replicator, serving}) {
+      io.micrometer.core.instrument.Timer found =
+          context
+              .getBean(io.micrometer.core.instrument.MeterRegistry.class)
+              .find(timer)
+              .tags(tags)
+              .timer();
       if (found != null) {
         return found;
       }
@@ -124,14 +165,18 @@ final class LocalSuite implements AutoCloseable {
     return new LocalSuite(false);
   }
 
-  /** As {@code ./featurestore up} runs it, with extra {@code --name=value} settings for the writer and the replicator. */
+  /**
+   * As {@code ./featurestore up} runs it, with extra {@code --name=value} settings for the writer
+   * and the replicator.
+   */
   static LocalSuite start(String[] writerSettings, String[] replicatorSettings) throws IOException {
     return new LocalSuite(false, writerSettings, replicatorSettings);
   }
 
   /** A bean of one of the services. */
   <T> T bean(Class<T> type) {
-    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {writer, replicator, serving}) {
+    for (ConfigurableApplicationContext context :
+        new ConfigurableApplicationContext[] {writer, replicator, serving}) {
       java.util.Map<String, T> beans = context.getBeansOfType(type);
       if (!beans.isEmpty()) {
         return beans.values().iterator().next();
@@ -140,7 +185,10 @@ final class LocalSuite implements AutoCloseable {
     throw new IllegalArgumentException("No bean of " + type);
   }
 
-  /** As docker-compose.yml deploys it: two memcached servers, the catalog and the replicator's lease in PostgreSQL. */
+  /**
+   * As docker-compose.yml deploys it: two memcached servers, the catalog and the replicator's lease
+   * in PostgreSQL.
+   */
   static LocalSuite likeCompose() throws IOException {
     return new LocalSuite(true);
   }
@@ -151,7 +199,9 @@ final class LocalSuite implements AutoCloseable {
 
   HttpResponse<String> get(String docId) throws IOException, InterruptedException {
     String path = URLEncoder.encode(docId, StandardCharsets.UTF_8).replace("+", "%20");
-    return http.send(HttpRequest.newBuilder(URI.create(servingUrl + "/v1/features/" + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(servingUrl + "/v1/features/" + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static String[] with(String[] shared, String... more) {
@@ -164,7 +214,8 @@ final class LocalSuite implements AutoCloseable {
   @Override
   public void close() {
     producer.close();
-    for (ConfigurableApplicationContext context : new ConfigurableApplicationContext[] {serving, replicator, writer}) {
+    for (ConfigurableApplicationContext context :
+        new ConfigurableApplicationContext[] {serving, replicator, writer}) {
       context.close();
     }
     memcached.close();

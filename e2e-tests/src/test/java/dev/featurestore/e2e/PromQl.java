@@ -6,18 +6,35 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The metric names a PromQL expression selects, without a PromQL parser: string literals, label matchers
- * ({@code {...}}), ranges ({@code [...]}) and label lists of {@code by}, {@code without}, {@code on},
- * {@code ignoring} and {@code group_left/right} are removed, then every identifier that is not a function call, a
- * keyword or a number is a metric name.
+ * The metric names a PromQL expression selects, without a PromQL parser: string literals, label
+ * matchers ({@code {...}}), ranges ({@code [...]}) and label lists of {@code by}, {@code without},
+ * {@code on}, {@code ignoring} and {@code group_left/right} are removed, then every identifier that
+ * is not a function call, a keyword or a number is a metric name.
  */
 final class PromQl {
 
-  private static final Pattern STRING = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
+  private static final Pattern STRING =
+      Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'");
   private static final Pattern BRACES = Pattern.compile("\\{[^{}]*}|\\[[^\\[\\]]*]");
-  private static final Pattern LABEL_LIST = Pattern.compile("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^()]*\\)");
-  private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w:.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?");
-  private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right", "inf", "nan");
+  private static final Pattern LABEL_LIST =
+      Pattern.compile("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^()]*\\)");
+  private static final Pattern IDENTIFIER =
+      Pattern.compile("(?<![\\w:.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?");
+  private static final Set<String> KEYWORDS =
+      Set.of(
+          "and",
+          "or",
+          "unless",
+          "bool",
+          "offset",
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "inf",
+          "nan");
 
   private PromQl() {}
 

@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A real Prometheus (Debian's {@code prometheus} binary) on a free loopback port, scraping the given targets every
- * second with the alert rules of ops/prometheus loaded; owned by the test and stopped with it.
+ * A real Prometheus (Debian's {@code prometheus} binary) on a free loopback port, scraping the
+ * given targets every second with the alert rules of ops/prometheus loaded; owned by the test and
+ * stopped with it.
  */
 final class PrometheusServer implements AutoCloseable {
 
@@ -38,7 +39,9 @@ final class PrometheusServer implements AutoCloseable {
     for (String target : targets) {
       targetList.append(targetList.isEmpty() ? "" : ", ").append('\'').append(target).append('\'');
     }
-    Files.writeString(dir.resolve("prometheus.yml"), """
+    Files.writeString(
+        dir.resolve("prometheus.yml"),
+        """
         global:
           scrape_interval: 1s
           evaluation_interval: 1s
@@ -49,16 +52,18 @@ final class PrometheusServer implements AutoCloseable {
             metrics_path: /actuator/prometheus
             static_configs:
               - targets: [%s]
-        """.formatted(rules, targetList));
+        """
+            .formatted(rules, targetList));
     int port = Ports.free();
-    Process process = new ProcessBuilder(
-            "prometheus",
-            "--config.file=" + dir.resolve("prometheus.yml"),
-            "--storage.tsdb.path=" + dir.resolve("data"),
-            "--web.listen-address=127.0.0.1:" + port)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("prometheus.log").toFile())
-        .start();
+    Process process =
+        new ProcessBuilder(
+                "prometheus",
+                "--config.file=" + dir.resolve("prometheus.yml"),
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("prometheus.log").toFile())
+            .start();
     PrometheusServer server = new PrometheusServer(process, "http://127.0.0.1:" + port);
     server.awaitReady(dir.resolve("prometheus.log"));
     return server;
@@ -68,7 +73,8 @@ final class PrometheusServer implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("prometheus exited with " + process.exitValue() + ":\n" + Files.readString(log));
+        throw new IllegalStateException(
+            "prometheus exited with " + process.exitValue() + ":\n" + Files.readString(log));
       }
       try {
         if (get("/-/ready").statusCode() == 200) {
@@ -79,21 +85,40 @@ final class PrometheusServer implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("prometheus was not ready within 30 s:\n" + Files.readString(log));
+    throw new IllegalStateException(
+        "prometheus was not ready within 30 s:\n" + Files.readString(log));
   }
 
   /** The {@code data} of an HTTP API answer, e.g. {@code api("/api/v1/query", "up")}. */
   JsonNode api(String path, String query) throws IOException, InterruptedException {
-    HttpResponse<String> response = get(path + (query == null ? "" : "?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8)));
+    HttpResponse<String> response =
+        get(
+            path
+                + (query == null
+                    ? ""
+                    : "?query=" + URLEncoder.encode(query, StandardCharsets.UTF_8)));
     JsonNode body = LocalSuite.JSON.readTree(response.body());
     if (response.statusCode() != 200 || !"success".equals(body.path("status").asString())) {
-      throw new IllegalStateException("Prometheus " + path + " " + query + " answered " + response.statusCode() + ": " + response.body());
+      throw new IllegalStateException(
+          "Prometheus "
+              + path
+              + " "
+              + query
+              + " answered "
+              + response.statusCode()
+              + ": "
+              + response.body());
     }
     return body.get("data");
   }
 
   private HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(url + pathAndQuery)).timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url + pathAndQuery))
+            .timeout(Duration.ofSeconds(5))
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Override

@@ -1,9 +1,9 @@
 package dev.featurestore.e2e;
 
+import dev.featurestore.replicator.maintenance.ManifestFileLocations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.featurestore.replicator.maintenance.ManifestFileLocations;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -16,13 +16,19 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 
 /**
- * Where a local table's bytes are, read from the files themselves: each file under the table's location by kind
- * (metadata.json, manifest list, manifest, data or delete file) and by who needs it (the current snapshot, only
- * older snapshots still in the history, or nothing: an orphan not yet old enough to remove).
+ * Where a local table's bytes are, read from the files themselves: each file under the table's
+ * location by kind (metadata.json, manifest list, manifest, data or delete file) and by who needs
+ * it (the current snapshot, only older snapshots still in the history, or nothing: an orphan not
+ * yet old enough to remove).
  */
 record StorageBreakdown(Map<Kind, long[]> bytes) {
 
-  enum Kind { METADATA_JSON, MANIFEST_LIST, MANIFEST, DATA }
+  enum Kind {
+    METADATA_JSON,
+    MANIFEST_LIST,
+    MANIFEST,
+    DATA
+  }
 
   static final int CURRENT = 0;
   static final int OLDER_SNAPSHOTS = 1;
@@ -37,7 +43,9 @@ record StorageBreakdown(Map<Kind, long[]> bytes) {
     metadata.previousFiles().forEach(entry -> history.add(local(entry.file())));
     Set<String> manifestsRead = new HashSet<>();
     for (Snapshot snapshot : table.snapshots()) {
-      boolean isCurrent = table.currentSnapshot() != null && snapshot.snapshotId() == table.currentSnapshot().snapshotId();
+      boolean isCurrent =
+          table.currentSnapshot() != null
+              && snapshot.snapshotId() == table.currentSnapshot().snapshotId();
       Set<String> into = isCurrent ? current : history;
       into.add(local(snapshot.manifestListLocation()));
       for (ManifestFile manifest : snapshot.allManifests(table.io())) {
@@ -52,11 +60,17 @@ record StorageBreakdown(Map<Kind, long[]> bytes) {
       bytes.put(kind, new long[3]);
     }
     try (Stream<Path> files = Files.walk(Path.of(local(table.location())))) {
-      files.filter(Files::isRegularFile).forEach(path -> {
-        String name = path.normalize().toString();
-        int who = current.contains(name) ? CURRENT : history.contains(name) ? OLDER_SNAPSHOTS : UNREFERENCED;
-        bytes.get(kindOf(name))[who] += path.toFile().length();
-      });
+      files
+          .filter(Files::isRegularFile)
+          .forEach(
+              path -> {
+                String name = path.normalize().toString();
+                int who =
+                    current.contains(name)
+                        ? CURRENT
+                        : history.contains(name) ? OLDER_SNAPSHOTS : UNREFERENCED;
+                bytes.get(kindOf(name))[who] += path.toFile().length();
+              });
     }
     return new StorageBreakdown(bytes);
   }
@@ -78,16 +92,25 @@ record StorageBreakdown(Map<Kind, long[]> bytes) {
 
   /** A markdown table: rows by kind, columns by who needs the bytes. */
   String toMarkdown() {
-    StringBuilder text = new StringBuilder("| file kind | current snapshot | older snapshots only | unreferenced (younger than the orphan age) |\n|---|---|---|---|\n");
+    StringBuilder text =
+        new StringBuilder(
+            "| file kind | current snapshot | older snapshots only | unreferenced (younger than the orphan age) |\n|---|---|---|---|\n");
     long[] total = new long[3];
-    bytes.forEach((kind, values) -> {
-      text.append(String.format("| %s | %s | %s | %s |%n", kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
-          kib(values[0]), kib(values[1]), kib(values[2])));
-      for (int i = 0; i < 3; i++) {
-        total[i] += values[i];
-      }
-    });
-    text.append(String.format("| all | %s | %s | %s |%n", kib(total[0]), kib(total[1]), kib(total[2])));
+    bytes.forEach(
+        (kind, values) -> {
+          text.append(
+              String.format(
+                  "| %s | %s | %s | %s |%n",
+                  kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
+                  kib(values[0]),
+                  kib(values[1]),
+                  kib(values[2])));
+          for (int i = 0; i < 3; i++) {
+            total[i] += values[i];
+          }
+        });
+    text.append(
+        String.format("| all | %s | %s | %s |%n", kib(total[0]), kib(total[1]), kib(total[2])));
     return text.toString();
   }
 

@@ -2,9 +2,9 @@ package dev.featurestore.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.api.Embeddings;
 import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.testing.Readiness;
 import dev.featurestore.writer.ingest.DeadLetterChannel;
@@ -37,10 +37,11 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The whole product in one JVM, deployed as docker-compose.yml deploys it, through real parts only: an embedded KRaft
- * Kafka broker, two memcached servers, an Iceberg table (JdbcCatalog in PostgreSQL, Parquet files), the replicator's
- * lease in the same PostgreSQL, and the real MiniLM weights. Documents go in through Kafka and come out of the HTTP
- * API. (The SQLite catalog of {@code ./featurestore up} is what the writer's and replicator's own tests use.)
+ * The whole product in one JVM, deployed as docker-compose.yml deploys it, through real parts only:
+ * an embedded KRaft Kafka broker, two memcached servers, an Iceberg table (JdbcCatalog in
+ * PostgreSQL, Parquet files), the replicator's lease in the same PostgreSQL, and the real MiniLM
+ * weights. Documents go in through Kafka and come out of the HTTP API. (The SQLite catalog of
+ * {@code ./featurestore up} is what the writer's and replicator's own tests use.)
  */
 class WalkingSkeletonIT {
 
@@ -85,7 +86,9 @@ class WalkingSkeletonIT {
       assertThat(row).as("row of %s in the Iceberg table", id).isNotNull();
       assertThat(body.get("doc_id").stringValue()).isEqualTo(id);
       assertThat(body.get("model").stringValue()).isEqualTo(row.model().name());
-      assertThat(body.get("model_digest").stringValue()).isEqualTo(row.model().digest()).startsWith("sha256:");
+      assertThat(body.get("model_digest").stringValue())
+          .isEqualTo(row.model().digest())
+          .startsWith("sha256:");
       assertThat(body.get("event_time").stringValue()).isEqualTo(row.eventTime().toString());
       assertThat(body.get("processed_at").stringValue()).isEqualTo(row.processedAt().toString());
       float[] embedding = embedding(body);
@@ -109,20 +112,24 @@ class WalkingSkeletonIT {
     String badKey = "bad-" + run;
     String goodId = "after-bad-" + run;
     send(badKey, "{not json".getBytes(StandardCharsets.UTF_8));
-    send("missing-text-" + run, ("{\"doc_id\":\"missing-text-" + run + "\"}").getBytes(StandardCharsets.UTF_8));
+    send(
+        "missing-text-" + run,
+        ("{\"doc_id\":\"missing-text-" + run + "\"}").getBytes(StandardCharsets.UTF_8));
     send(goodId, document(goodId, "The record after a malformed one is still embedded."));
     suite.producer.flush();
 
     assertThat(awaitServed(goodId).get("doc_id").stringValue()).isEqualTo(goodId);
 
-    Map<String, ConsumerRecord<String, byte[]>> dead = awaitDeadLetters(List.of(badKey, "missing-text-" + run));
+    Map<String, ConsumerRecord<String, byte[]>> dead =
+        awaitDeadLetters(List.of(badKey, "missing-text-" + run));
     ConsumerRecord<String, byte[]> notJson = dead.get(badKey);
     assertThat(header(notJson, DeadLetterChannel.HEADER_ERROR_CODE)).isEqualTo("NOT_JSON");
     assertThat(header(notJson, DeadLetterChannel.HEADER_ERROR_MESSAGE)).contains("not JSON");
     assertThat(header(notJson, DeadLetterChannel.HEADER_SOURCE_TOPIC)).isEqualTo("documents");
     assertThat(header(notJson, DeadLetterChannel.HEADER_SOURCE_OFFSET)).matches("\\d+");
     assertThat(new String(notJson.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
-    assertThat(header(dead.get("missing-text-" + run), DeadLetterChannel.HEADER_ERROR_CODE)).isEqualTo("MISSING_FIELD");
+    assertThat(header(dead.get("missing-text-" + run), DeadLetterChannel.HEADER_ERROR_CODE))
+        .isEqualTo("MISSING_FIELD");
   }
 
   /** Each service's readiness names the dependencies it waits on, and all of them answer. */
@@ -137,23 +144,33 @@ class WalkingSkeletonIT {
             targets.get(1), List.of("readinessState", "catalog", "memcached"),
             targets.get(2), List.of("readinessState", "memcached"));
     for (Map.Entry<String, List<String>> service : expected.entrySet()) {
-      HttpResponse<String> readiness = Readiness.at(service.getKey()).get("/actuator/health/readiness");
-      assertThat(readiness.statusCode()).as("readiness of %s: %s", service.getKey(), readiness.body()).isEqualTo(200);
+      HttpResponse<String> readiness =
+          Readiness.at(service.getKey()).get("/actuator/health/readiness");
+      assertThat(readiness.statusCode())
+          .as("readiness of %s: %s", service.getKey(), readiness.body())
+          .isEqualTo(200);
       JsonNode body = JSON.readTree(readiness.body());
-      assertThat(body.get("components").propertyNames()).as("readiness of %s", service.getKey()).containsExactlyInAnyOrderElementsOf(service.getValue());
-      assertThat(body.findValues("status")).allSatisfy(status -> assertThat(status.asString()).isEqualTo("UP"));
+      assertThat(body.get("components").propertyNames())
+          .as("readiness of %s", service.getKey())
+          .containsExactlyInAnyOrderElementsOf(service.getValue());
+      assertThat(body.findValues("status"))
+          .allSatisfy(status -> assertThat(status.asString()).isEqualTo("UP"));
     }
-    JsonNode writerCatalog = Readiness.at(targets.get(0)).await(200, body -> true).at("/components/catalog/details");
+    JsonNode writerCatalog =
+        Readiness.at(targets.get(0)).await(200, body -> true).at("/components/catalog/details");
     assertThat(writerCatalog.get("table").asString()).isEqualTo("featurestore.document_embeddings");
-    assertThat(writerCatalog.get("snapshotId").isNumber()).as("catalog details %s", writerCatalog).isTrue();
+    assertThat(writerCatalog.get("snapshotId").isNumber())
+        .as("catalog details %s", writerCatalog)
+        .isTrue();
   }
 
   /**
-   * A real Prometheus scrapes the three services with the alert rules loaded. Every metric the alert rules and the
-   * Grafana dashboard query returns data through Prometheus' HTTP API once the traffic that creates it has happened
-   * (a dead letter, a lookup, a missing id); every panel query of the dashboard evaluates and returns data; every
-   * rule is healthy. The rules' logic is unit-tested by promtool ({@code AlertRulesTest}), the dashboard's form by
-   * {@code GrafanaDashboardTest}.
+   * A real Prometheus scrapes the three services with the alert rules loaded. Every metric the
+   * alert rules and the Grafana dashboard query returns data through Prometheus' HTTP API once the
+   * traffic that creates it has happened (a dead letter, a lookup, a missing id); every panel query
+   * of the dashboard evaluates and returns data; every rule is healthy. The rules' logic is
+   * unit-tested by promtool ({@code AlertRulesTest}), the dashboard's form by {@code
+   * GrafanaDashboardTest}.
    */
   @Test
   void prometheusHasDataForEveryMetricTheAlertRulesAndTheDashboardQuery() throws Exception {
@@ -162,29 +179,53 @@ class WalkingSkeletonIT {
     String goodId = "metrics-good-" + run;
     sendAndAwaitServed(goodId, "Traffic so that every alerted metric exists.");
     assertThat(get("metrics-missing-" + run).statusCode()).isEqualTo(404);
-    assertThat(get("x".repeat(600)).statusCode()).as("an id over the 512-byte limit").isEqualTo(400);
+    assertThat(get("x".repeat(600)).statusCode())
+        .as("an id over the 512-byte limit")
+        .isEqualTo(400);
 
     Set<String> alerted = AlertRulesTest.metricNames();
     Set<String> charted = GrafanaDashboard.metricNames();
-    assertThat(alerted).contains("featurestore_replicator_lag_seconds", "featurestore_writer_records_dead_lettered_total", "http_server_requests_seconds_bucket");
+    assertThat(alerted)
+        .contains(
+            "featurestore_replicator_lag_seconds",
+            "featurestore_writer_records_dead_lettered_total",
+            "http_server_requests_seconds_bucket");
     Set<String> queried = new TreeSet<>(alerted);
     queried.addAll(charted);
     try (PrometheusServer prometheus = PrometheusServer.scraping(suite.actuatorTargets())) {
       Set<String> missing = awaitData(prometheus, queried, metric -> metric);
-      assertThat(missing).as("metrics the alert rules or the dashboard query that Prometheus has no data for").isEmpty();
+      assertThat(missing)
+          .as("metrics the alert rules or the dashboard query that Prometheus has no data for")
+          .isEmpty();
       // every series carries both common tags
       for (String metric : queried) {
-        assertThat(prometheus.api("/api/v1/query", "count(" + metric + "{service=\"\"} or " + metric + "{table=\"\"})").get("result"))
+        assertThat(
+                prometheus
+                    .api(
+                        "/api/v1/query",
+                        "count(" + metric + "{service=\"\"} or " + metric + "{table=\"\"})")
+                    .get("result"))
             .as("series of %s without a service or table label", metric)
             .isEmpty();
       }
       // the serving latency rule selects on these labels
-      assertThat(prometheus.api("/api/v1/query", "http_server_requests_seconds_bucket{service=\"serving-api\", uri=~\"/v1/.*\"}").get("result"))
+      assertThat(
+              prometheus
+                  .api(
+                      "/api/v1/query",
+                      "http_server_requests_seconds_bucket{service=\"serving-api\", uri=~\"/v1/.*\"}")
+                  .get("result"))
           .isNotEmpty();
       Map<String, String> panelQueries = new java.util.LinkedHashMap<>();
-      GrafanaDashboard.queries().forEach(query -> panelQueries.put(query.expression(), query.panel()));
-      Set<String> emptyPanels = awaitData(prometheus, panelQueries.keySet(), expression -> expression);
-      assertThat(emptyPanels).as("dashboard queries without data (panels: %s)", emptyPanels.stream().map(panelQueries::get).toList()).isEmpty();
+      GrafanaDashboard.queries()
+          .forEach(query -> panelQueries.put(query.expression(), query.panel()));
+      Set<String> emptyPanels =
+          awaitData(prometheus, panelQueries.keySet(), expression -> expression);
+      assertThat(emptyPanels)
+          .as(
+              "dashboard queries without data (panels: %s)",
+              emptyPanels.stream().map(panelQueries::get).toList())
+          .isEmpty();
       // a rule is "ok" once it has been evaluated without error (every second here)
       int rules = AlertRulesTest.expressions().size();
       List<String> healthy = List.of();
@@ -200,12 +241,18 @@ class WalkingSkeletonIT {
         }
         Thread.sleep(healthy.size() < rules ? 500 : 0);
       }
-      assertThat(healthy).hasSize(rules).contains("FeaturestoreReplicationLagHigh", "FeaturestoreWriterStalled");
+      assertThat(healthy)
+          .hasSize(rules)
+          .contains("FeaturestoreReplicationLagHigh", "FeaturestoreWriterStalled");
     }
   }
 
   /** The queries that still return no data after up to a minute of scrapes. */
-  private static Set<String> awaitData(PrometheusServer prometheus, Set<String> items, java.util.function.UnaryOperator<String> query) throws Exception {
+  private static Set<String> awaitData(
+      PrometheusServer prometheus,
+      Set<String> items,
+      java.util.function.UnaryOperator<String> query)
+      throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     Set<String> missing = new TreeSet<>(items);
     while (!missing.isEmpty() && System.nanoTime() < deadline) {
@@ -238,71 +285,120 @@ class WalkingSkeletonIT {
     assertThat(status).as("after the tombstone").isEqualTo(404);
   }
 
-  /** Each service's port, the writer's and the replicator's as much as the API's, answers errors as problems. */
+  /**
+   * Each service's port, the writer's and the replicator's as much as the API's, answers errors as
+   * problems.
+   */
   @Test
   void everyPortAnswersErrorsAsCountedProblemDocuments() throws Exception {
     List<String> targets = suite.actuatorTargets();
     for (String target : targets) {
-      for (String[] request : List.of(new String[] {"GET", "/no-such-path"}, new String[] {"TRACE", "/actuator/health"}, new String[] {"GET", "/a%00b"})) {
-        HttpResponse<String> answer = suite.http.send(
-            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + target + request[1])).method(request[0], java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
-            HttpResponse.BodyHandlers.ofString());
-        String what = target + " " + request[0] + " " + request[1] + ": " + answer.statusCode() + " " + answer.body();
+      for (String[] request :
+          List.of(
+              new String[] {"GET", "/no-such-path"},
+              new String[] {"TRACE", "/actuator/health"},
+              new String[] {"GET", "/a%00b"})) {
+        HttpResponse<String> answer =
+            suite.http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://" + target + request[1]))
+                    .method(request[0], java.net.http.HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        String what =
+            target
+                + " "
+                + request[0]
+                + " "
+                + request[1]
+                + ": "
+                + answer.statusCode()
+                + " "
+                + answer.body();
         assertThat(answer.statusCode()).as(what).isBetween(400, 499);
-        assertThat(answer.headers().firstValue("Content-Type")).as(what).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(answer.headers().firstValue("Content-Type"))
+            .as(what)
+            .hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
         JsonNode problem = JSON.readTree(answer.body());
         assertThat(problem.get("status").asInt()).as(what).isEqualTo(answer.statusCode());
         assertThat(problem.get("title").asString()).as(what).isNotEmpty();
       }
     }
-    HttpResponse<String> badErasure = suite.http.send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + targets.get(1) + "/actuator/erasure?docId=%20")).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> badErasure =
+        suite.http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://" + targets.get(1) + "/actuator/erasure?docId=%20"))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(badErasure.statusCode()).isEqualTo(400);
-    assertThat(badErasure.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
-    String writerMetrics = suite.http.send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + targets.get(0) + "/actuator/prometheus")).GET().build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    assertThat(writerMetrics).contains("featurestore_http_errors_total{kind=\"not_found\"").contains("kind=\"bad_request\"");
+    assertThat(badErasure.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("application/problem+json"));
+    String writerMetrics =
+        suite
+            .http
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://" + targets.get(0) + "/actuator/prometheus"))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(writerMetrics)
+        .contains("featurestore_http_errors_total{kind=\"not_found\"")
+        .contains("kind=\"bad_request\"");
   }
 
   @Test
   void unknownIdIs404AndInvalidIdIs400WithJsonBodies() throws Exception {
     HttpResponse<String> unknown = get("never-produced-" + UUID.randomUUID());
     assertThat(unknown.statusCode()).isEqualTo(404);
-    assertThat(unknown.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).contains("json"));
+    assertThat(unknown.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).contains("json"));
     assertThat(JSON.readTree(unknown.body()).get("status").asInt()).isEqualTo(404);
 
     HttpResponse<String> tooLong = get("x".repeat(600));
     assertThat(tooLong.statusCode()).isEqualTo(400);
-    assertThat(tooLong.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).contains("json"));
-    assertThat(JSON.readTree(tooLong.body()).get("detail").stringValue()).contains("more than the limit");
+    assertThat(tooLong.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).contains("json"));
+    assertThat(JSON.readTree(tooLong.body()).get("detail").stringValue())
+        .contains("more than the limit");
 
     HttpResponse<String> control = get("bad\u0007id");
     assertThat(control.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(control.body()).get("detail").stringValue()).contains("control character");
+    assertThat(JSON.readTree(control.body()).get("detail").stringValue())
+        .contains("control character");
   }
 
   @Test
-  void maintenanceRacingTheWriterKeepsEveryKafkaOffsetOnceAndTheApiStillEqualsTheTable() throws Exception {
+  void maintenanceRacingTheWriterKeepsEveryKafkaOffsetOnceAndTheApiStillEqualsTheTable()
+      throws Exception {
     String prefix = "maint-" + System.nanoTime() + "-";
     String replicator = suite.actuatorTargets().get(1);
     Map<String, String> offsets = new HashMap<>();
-    List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new java.util.ArrayList<>();
+    List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent =
+        new java.util.ArrayList<>();
     int documents = 120;
     long commitsBefore = suite.count("featurestore.writer.commit.time");
     long started = System.nanoTime();
     java.util.concurrent.CompletableFuture<List<Integer>> maintenance =
-        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-          List<Integer> statuses = new java.util.ArrayList<>();
-          for (int run = 0; run < 3; run++) {
-            statuses.add(postMaintenance(replicator, "{\"expireOlderThan\":\"0s\"}").statusCode());
-          }
-          return statuses;
-        });
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              List<Integer> statuses = new java.util.ArrayList<>();
+              for (int run = 0; run < 3; run++) {
+                statuses.add(
+                    postMaintenance(replicator, "{\"expireOlderThan\":\"0s\"}").statusCode());
+              }
+              return statuses;
+            });
     for (int i = 0; i < documents; i++) {
       String id = prefix + i;
-      sent.add(suite.producer.send(new ProducerRecord<>("documents", id, document(id, "Document number " + i + " of a maintenance race."))));
+      sent.add(
+          suite.producer.send(
+              new ProducerRecord<>(
+                  "documents",
+                  id,
+                  document(id, "Document number " + i + " of a maintenance race."))));
       if (i % 10 == 9) {
         // a tombstone now and then: compaction applies it and must not bring the row back
         String erased = prefix + (i - 5);
@@ -315,17 +411,29 @@ class WalkingSkeletonIT {
       var metadata = future.get();
       offsets.put(metadata.partition() + "/" + metadata.offset(), "");
     }
-    assertThat(maintenance.get(120, java.util.concurrent.TimeUnit.SECONDS)).as("maintenance runs").containsOnly(200);
+    assertThat(maintenance.get(120, java.util.concurrent.TimeUnit.SECONDS))
+        .as("maintenance runs")
+        .containsOnly(200);
     awaitServed(prefix + (documents - 1));
-    // paced: one commit per interval at most (plus the first, and any commit of another test's record), not one per poll
+    // paced: one commit per interval at most (plus the first, and any commit of another test's
+    // record), not one per poll
     long elapsedMillis = Duration.ofNanos(System.nanoTime() - started).toMillis() + 1000;
-    long interval = suite.bean(dev.featurestore.writer.WriterProperties.class).writer().commitInterval().toMillis();
+    long interval =
+        suite
+            .bean(dev.featurestore.writer.WriterProperties.class)
+            .writer()
+            .commitInterval()
+            .toMillis();
     assertThat(suite.count("featurestore.writer.commit.time") - commitsBefore)
-        .as("writer commits for %d records in %d ms at one per %d ms", sent.size(), elapsedMillis, interval)
+        .as(
+            "writer commits for %d records in %d ms at one per %d ms",
+            sent.size(), elapsedMillis, interval)
         .isLessThanOrEqualTo(elapsedMillis / interval + 3);
     HttpResponse<String> last = postMaintenance(replicator, "{\"expireOlderThan\":\"0s\"}");
     assertThat(last.statusCode()).isEqualTo(200);
-    assertThat(JSON.readTree(last.body()).get("table").get("snapshots").asInt()).as("expired down to the checkpoint").isLessThan(10);
+    assertThat(JSON.readTree(last.body()).get("table").get("snapshots").asInt())
+        .as("expired down to the checkpoint")
+        .isLessThan(10);
 
     Map<String, Integer> rowsPerOffset = new HashMap<>();
     Map<String, FeatureRow> newest = new HashMap<>();
@@ -336,7 +444,12 @@ class WalkingSkeletonIT {
       for (Record record : records) {
         String docId = (String) record.getField(FeatureTable.DOC_ID);
         if (docId.startsWith(prefix)) {
-          rowsPerOffset.merge(record.getField(FeatureTable.KAFKA_PARTITION) + "/" + record.getField(FeatureTable.KAFKA_OFFSET), 1, Integer::sum);
+          rowsPerOffset.merge(
+              record.getField(FeatureTable.KAFKA_PARTITION)
+                  + "/"
+                  + record.getField(FeatureTable.KAFKA_OFFSET),
+              1,
+              Integer::sum);
           newest.put(docId, FeatureTable.fromRecord(record));
         }
       }
@@ -344,8 +457,12 @@ class WalkingSkeletonIT {
     if (catalog instanceof AutoCloseable closeable) {
       closeable.close();
     }
-    assertThat(rowsPerOffset.values()).as("no Kafka record twice in the table").allMatch(count -> count == 1);
-    assertThat(offsets.keySet()).as("every live row comes from a record we sent").containsAll(rowsPerOffset.keySet());
+    assertThat(rowsPerOffset.values())
+        .as("no Kafka record twice in the table")
+        .allMatch(count -> count == 1);
+    assertThat(offsets.keySet())
+        .as("every live row comes from a record we sent")
+        .containsAll(rowsPerOffset.keySet());
     int erased = documents / 10;
     assertThat(newest).as("every document but the tombstoned ones").hasSize(documents - erased);
     for (int i = 0; i < documents; i++) {
@@ -354,7 +471,9 @@ class WalkingSkeletonIT {
       if (row == null) {
         assertThat(awaitStatus(id, 404)).as("tombstoned %s", id).isEqualTo(404);
       } else {
-        assertThat(embedding(awaitServed(id))).as("served %s equals the table", id).containsExactly(row.embedding());
+        assertThat(embedding(awaitServed(id)))
+            .as("served %s equals the table", id)
+            .containsExactly(row.embedding());
       }
     }
   }
@@ -362,7 +481,8 @@ class WalkingSkeletonIT {
   private static HttpResponse<String> postMaintenance(String target, String body) {
     try {
       return suite.http.send(
-          java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + target + "/actuator/maintenance"))
+          java.net.http.HttpRequest.newBuilder(
+                  java.net.URI.create("http://" + target + "/actuator/maintenance"))
               .header("Content-Type", "application/json")
               .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
               .build(),
@@ -416,7 +536,13 @@ class WalkingSkeletonIT {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError("doc " + docId + " not served within " + SERVED_WITHIN + "; last answer: " + (response == null ? null : response.statusCode() + " " + response.body()));
+    throw new AssertionError(
+        "doc "
+            + docId
+            + " not served within "
+            + SERVED_WITHIN
+            + "; last answer: "
+            + (response == null ? null : response.statusCode() + " " + response.body()));
   }
 
   private static float[] embedding(JsonNode body) {

@@ -31,13 +31,15 @@ import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.types.Types;
 
 /**
- * The offline store's table of document embeddings: its schema, partitioning and properties, and the mapping
- * between {@link FeatureRow} and Iceberg records. Every service and every training job reads this one contract.
+ * The offline store's table of document embeddings: its schema, partitioning and properties, and
+ * the mapping between {@link FeatureRow} and Iceberg records. Every service and every training job
+ * reads this one contract.
  *
- * <p>The embedding is a {@code list<float>}: Spark and other engines read it natively as an array column, which is
- * what training jobs need; a binary column would be ~2x faster to read here but opaque to every other engine (see
- * docs/DESIGN.md). The table is created unpartitioned and then given its day partition field, so that spec 0 stays
- * an unpartitioned spec under which a single equality delete can erase a doc id across every day.
+ * <p>The embedding is a {@code list<float>}: Spark and other engines read it natively as an array
+ * column, which is what training jobs need; a binary column would be ~2x faster to read here but
+ * opaque to every other engine (see docs/DESIGN.md). The table is created unpartitioned and then
+ * given its day partition field, so that spec 0 stays an unpartitioned spec under which a single
+ * equality delete can erase a doc id across every day.
  */
 public final class FeatureTable {
 
@@ -51,44 +53,69 @@ public final class FeatureTable {
   public static final String KAFKA_PARTITION = "kafka_partition";
   public static final String KAFKA_OFFSET = "kafka_offset";
 
-  /** Field ids are the ones Iceberg assigns on creation (top-level fields first), so this equals table.schema(). */
+  /**
+   * Field ids are the ones Iceberg assigns on creation (top-level fields first), so this equals
+   * table.schema().
+   */
   public static final Schema SCHEMA =
       new Schema(
           List.of(
               required(1, DOC_ID, Types.StringType.get(), "Document id (Kafka record key)"),
-              required(2, EMBEDDING, Types.ListType.ofRequired(10, Types.FloatType.get()), "L2-normalised embedding"),
+              required(
+                  2,
+                  EMBEDDING,
+                  Types.ListType.ofRequired(10, Types.FloatType.get()),
+                  "L2-normalised embedding"),
               required(3, MODEL_NAME, Types.StringType.get(), "Model that computed the embedding"),
               required(4, MODEL_DIGEST, Types.StringType.get(), "Digest of the model weights"),
               required(5, EVENT_TIME, Types.TimestampType.withZone(), "Kafka record timestamp"),
-              required(6, PROCESSED_AT, Types.TimestampType.withZone(), "When the writer embedded the document"),
-              optional(7, KAFKA_TOPIC, Types.StringType.get(), "Topic of the Kafka record the row came from"),
+              required(
+                  6,
+                  PROCESSED_AT,
+                  Types.TimestampType.withZone(),
+                  "When the writer embedded the document"),
+              optional(
+                  7,
+                  KAFKA_TOPIC,
+                  Types.StringType.get(),
+                  "Topic of the Kafka record the row came from"),
               optional(8, KAFKA_PARTITION, Types.IntegerType.get(), "Partition of that record"),
               optional(9, KAFKA_OFFSET, Types.LongType.get(), "Offset of that record")),
           Set.of(1));
 
-  /** The schema of an equality delete by doc id: a tombstone erases every row of the id, in every partition. */
+  /**
+   * The schema of an equality delete by doc id: a tombstone erases every row of the id, in every
+   * partition.
+   */
   public static final Schema DOC_ID_DELETE_SCHEMA = SCHEMA.select(DOC_ID);
 
-  public static final PartitionSpec SPEC = PartitionSpec.builderFor(SCHEMA).day(PROCESSED_AT).build();
+  public static final PartitionSpec SPEC =
+      PartitionSpec.builderFor(SCHEMA).day(PROCESSED_AT).build();
 
   public static final Map<String, String> PROPERTIES =
       Map.ofEntries(
           Map.entry(TableProperties.FORMAT_VERSION, "2"),
           Map.entry(TableProperties.PARQUET_COMPRESSION, "zstd"),
           Map.entry(TableProperties.PARQUET_BLOOM_FILTER_COLUMN_ENABLED_PREFIX + DOC_ID, "true"),
-          // our writers size each file's filter for its own rows (dataWriters); other engines (Spark's compaction)
-          // pick the smallest of Parquet's candidate sizes that fits, up to 1 MiB (1% false positives at ~870k ids)
+          // our writers size each file's filter for its own rows (dataWriters); other engines
+          // (Spark's compaction)
+          // pick the smallest of Parquet's candidate sizes that fits, up to 1 MiB (1% false
+          // positives at ~870k ids)
           Map.entry(TableProperties.PARQUET_BLOOM_FILTER_ADAPTIVE_ENABLED, "true"),
           Map.entry(TableProperties.PARQUET_BLOOM_FILTER_MAX_BYTES, Integer.toString(1024 * 1024)),
-          // Several writers, the replicator's maintenance and the catalog: optimistic retries are expected.
+          // Several writers, the replicator's maintenance and the catalog: optimistic retries are
+          // expected.
           Map.entry(TableProperties.COMMIT_NUM_RETRIES, "50"),
-          // commits are small and frequent: Iceberg's back-off (100 ms doubling to 60 s) left a commit that lost a
+          // commits are small and frequent: Iceberg's back-off (100 ms doubling to 60 s) left a
+          // commit that lost a
           // few races to compaction waiting tens of seconds, far past the freshness target
           Map.entry(TableProperties.COMMIT_MIN_RETRY_WAIT_MS, "20"),
           Map.entry(TableProperties.COMMIT_MAX_RETRY_WAIT_MS, "1000"),
           Map.entry(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true"),
-          // each kept version is a whole copy of the metadata (every snapshot, up to ~0.5 MB): the snapshots are
-          // what one looks back at; 100 made old metadata most of the table's bytes, 10 still a fifth of a small one
+          // each kept version is a whole copy of the metadata (every snapshot, up to ~0.5 MB): the
+          // snapshots are
+          // what one looks back at; 100 made old metadata most of the table's bytes, 10 still a
+          // fifth of a small one
           Map.entry(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "3"));
 
   /** False positives of the doc id bloom filter that {@link #dataWriters} sizes. */
@@ -97,9 +124,9 @@ public final class FeatureTable {
   private FeatureTable() {}
 
   /**
-   * Parquet data writers for a file of about {@code expectedRows} rows: its doc id bloom filter is sized for that
-   * many ids at {@link #BLOOM_FILTER_FPP} (a fixed-size filter was most of a micro-batch's file, and too small for a
-   * compacted one).
+   * Parquet data writers for a file of about {@code expectedRows} rows: its doc id bloom filter is
+   * sized for that many ids at {@link #BLOOM_FILTER_FPP} (a fixed-size filter was most of a
+   * micro-batch's file, and too small for a compacted one).
    */
   public static GenericFileWriterFactory dataWriters(Table table, long expectedRows) {
     Preconditions.checkArgument(expectedRows > 0, "Invalid expected rows: %s", expectedRows);
@@ -107,15 +134,19 @@ public final class FeatureTable {
         .dataFileFormat(FileFormat.PARQUET)
         .writerProperties(
             Map.of(
-                TableProperties.PARQUET_BLOOM_FILTER_ADAPTIVE_ENABLED, "false",
-                TableProperties.PARQUET_BLOOM_FILTER_COLUMN_NDV_PREFIX + DOC_ID, Long.toString(expectedRows),
-                TableProperties.PARQUET_BLOOM_FILTER_COLUMN_FPP_PREFIX + DOC_ID, Double.toString(BLOOM_FILTER_FPP)))
+                TableProperties.PARQUET_BLOOM_FILTER_ADAPTIVE_ENABLED,
+                "false",
+                TableProperties.PARQUET_BLOOM_FILTER_COLUMN_NDV_PREFIX + DOC_ID,
+                Long.toString(expectedRows),
+                TableProperties.PARQUET_BLOOM_FILTER_COLUMN_FPP_PREFIX + DOC_ID,
+                Double.toString(BLOOM_FILTER_FPP)))
         .build();
   }
 
   public static TableIdentifier identifier(String qualifiedName) {
     Preconditions.checkArgument(
-        qualifiedName != null && qualifiedName.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+"),
+        qualifiedName != null
+            && qualifiedName.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)+"),
         "Invalid table name: %s (expected namespace.table)",
         qualifiedName);
     return TableIdentifier.parse(qualifiedName);
@@ -138,7 +169,10 @@ public final class FeatureTable {
               .withPartitionSpec(PartitionSpec.unpartitioned())
               .withProperties(PROPERTIES)
               .create();
-      table.updateSpec().addField(org.apache.iceberg.expressions.Expressions.day(PROCESSED_AT)).commit();
+      table
+          .updateSpec()
+          .addField(org.apache.iceberg.expressions.Expressions.day(PROCESSED_AT))
+          .commit();
       return catalog.loadTable(identifier);
     } catch (AlreadyExistsException e) {
       return catalog.loadTable(identifier);
@@ -146,20 +180,24 @@ public final class FeatureTable {
   }
 
   /**
-   * A table created by an older version gains the columns added since (all optional, matched by name) and the
-   * current table properties.
+   * A table created by an older version gains the columns added since (all optional, matched by
+   * name) and the current table properties.
    */
   private static Table evolve(Table table) {
-    boolean missing = SCHEMA.columns().stream().anyMatch(column -> table.schema().findField(column.name()) == null);
+    boolean missing =
+        SCHEMA.columns().stream()
+            .anyMatch(column -> table.schema().findField(column.name()) == null);
     if (missing) {
       table.updateSchema().unionByNameWith(SCHEMA).commit();
     }
     Map<String, String> stale = new java.util.HashMap<>();
-    PROPERTIES.forEach((key, value) -> {
-      if (!TableProperties.FORMAT_VERSION.equals(key) && !value.equals(table.properties().get(key))) {
-        stale.put(key, value);
-      }
-    });
+    PROPERTIES.forEach(
+        (key, value) -> {
+          if (!TableProperties.FORMAT_VERSION.equals(key)
+              && !value.equals(table.properties().get(key))) {
+            stale.put(key, value);
+          }
+        });
     if (!stale.isEmpty()) {
       org.apache.iceberg.UpdateProperties update = table.updateProperties();
       stale.forEach(update::set);
@@ -178,12 +216,17 @@ public final class FeatureTable {
     }
   }
 
-  /** The record of a row and the Kafka record it came from (its lineage, for exactly-once audits). */
+  /**
+   * The record of a row and the Kafka record it came from (its lineage, for exactly-once audits).
+   */
   public static Record toRecord(FeatureRow row, KafkaSource source) {
     return toRecord(SCHEMA, row, source);
   }
 
-  /** The record in {@code schema} (the table's own, which may have other field ids than {@link #SCHEMA}). */
+  /**
+   * The record in {@code schema} (the table's own, which may have other field ids than {@link
+   * #SCHEMA}).
+   */
   public static Record toRecord(Schema schema, FeatureRow row, KafkaSource source) {
     Record record = toRecord(schema, row);
     record.setField(KAFKA_TOPIC, source.topic());

@@ -15,8 +15,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.exceptions.NotFoundException;
 import org.apache.iceberg.io.FileInfo;
@@ -29,18 +29,23 @@ import org.apache.iceberg.io.SupportsPrefixOperations;
 /**
  * Iceberg file IO for a warehouse on a local or mounted file system, with plain Java NIO.
  *
- * <p>Iceberg's default {@code HadoopFileIO} goes through Hadoop's local file system, which forks a {@code chmod}
- * process whenever it creates a directory and writes a {@code .crc} file beside every file: on a two-core machine
- * that made a micro-batch commit several hundred milliseconds slower. Files written here are fsynced before they
- * are closed (with their directory entry), so a catalog pointer committed afterwards never names a file that a
- * crash could truncate or lose. Locations are plain absolute paths or {@code file:} URIs; Spark and other engines
- * read the same files with their own IO.
+ * <p>Iceberg's default {@code HadoopFileIO} goes through Hadoop's local file system, which forks a
+ * {@code chmod} process whenever it creates a directory and writes a {@code .crc} file beside every
+ * file: on a two-core machine that made a micro-batch commit several hundred milliseconds slower.
+ * Files written here are fsynced before they are closed (with their directory entry), so a catalog
+ * pointer committed afterwards never names a file that a crash could truncate or lose. Locations
+ * are plain absolute paths or {@code file:} URIs; Spark and other engines read the same files with
+ * their own IO.
  */
 public final class LocalFileIO implements SupportsPrefixOperations {
 
-  private static final Set<StandardOpenOption> CREATE_NEW = Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
+  private static final Set<StandardOpenOption> CREATE_NEW =
+      Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
   private static final Set<StandardOpenOption> OVERWRITE =
-      Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+      Set.of(
+          StandardOpenOption.WRITE,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING);
 
   private Map<String, String> properties = Map.of();
 
@@ -79,8 +84,9 @@ public final class LocalFileIO implements SupportsPrefixOperations {
   }
 
   /**
-   * Every regular file under the directory {@code prefix} (none if it does not exist), with its last-modified time as
-   * its creation time: files here are written once and never modified. Locations are absolute paths.
+   * Every regular file under the directory {@code prefix} (none if it does not exist), with its
+   * last-modified time as its creation time: files here are written once and never modified.
+   * Locations are absolute paths.
    */
   @Override
   public Iterable<FileInfo> listPrefix(String prefix) {
@@ -90,15 +96,21 @@ public final class LocalFileIO implements SupportsPrefixOperations {
     }
     List<FileInfo> files = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(root)) {
-      walk.filter(Files::isRegularFile).forEach(path -> {
-        try {
-          files.add(new FileInfo(path.toString(), Files.size(path), Files.getLastModifiedTime(path).toMillis()));
-        } catch (NoSuchFileException gone) {
-          // deleted while listing
-        } catch (IOException e) {
-          throw new UncheckedIOException("Cannot stat " + path, e);
-        }
-      });
+      walk.filter(Files::isRegularFile)
+          .forEach(
+              path -> {
+                try {
+                  files.add(
+                      new FileInfo(
+                          path.toString(),
+                          Files.size(path),
+                          Files.getLastModifiedTime(path).toMillis()));
+                } catch (NoSuchFileException gone) {
+                  // deleted while listing
+                } catch (IOException e) {
+                  throw new UncheckedIOException("Cannot stat " + path, e);
+                }
+              });
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list " + prefix, e);
     }
@@ -114,12 +126,14 @@ public final class LocalFileIO implements SupportsPrefixOperations {
 
   /** An absolute path, or a {@code file:} URI ({@code file:/a}, {@code file:///a}). */
   static Path pathOf(String location) {
-    Preconditions.checkArgument(location != null && !location.isEmpty(), "Invalid location: %s", location);
+    Preconditions.checkArgument(
+        location != null && !location.isEmpty(), "Invalid location: %s", location);
     if (location.startsWith("file:")) {
       return Path.of(URI.create(location));
     }
     Path path = Path.of(location);
-    Preconditions.checkArgument(path.isAbsolute(), "Invalid location: %s (not an absolute path or file: URI)", location);
+    Preconditions.checkArgument(
+        path.isAbsolute(), "Invalid location: %s (not an absolute path or file: URI)", location);
     return path;
   }
 
@@ -176,7 +190,8 @@ public final class LocalFileIO implements SupportsPrefixOperations {
       }
     }
 
-    private PositionOutputStream open(Set<StandardOpenOption> options) throws FileAlreadyExistsException {
+    private PositionOutputStream open(Set<StandardOpenOption> options)
+        throws FileAlreadyExistsException {
       try {
         Files.createDirectories(path.getParent());
         return new ChannelOutputStream(FileChannel.open(path, options), path.getParent());
@@ -315,7 +330,8 @@ public final class LocalFileIO implements SupportsPrefixOperations {
         drain();
         channel.force(false);
       }
-      // the file's directory entry too: a catalog pointer committed next must never name a file a crash can lose
+      // the file's directory entry too: a catalog pointer committed next must never name a file a
+      // crash can lose
       try (FileChannel entry = FileChannel.open(directory, StandardOpenOption.READ)) {
         entry.force(true);
       }

@@ -22,16 +22,22 @@ class FeatureTableTest {
   @Test
   void createdTableHasExactlyTheContractSchemaAndADayPartitionAfterAnUnpartitionedSpec() {
     Catalog catalog = CatalogSettings.defaults().load(stateDir);
-    Table table = FeatureTable.createOrLoad(catalog, FeatureTable.identifier(CatalogSettings.DEFAULT_TABLE));
+    Table table =
+        FeatureTable.createOrLoad(catalog, FeatureTable.identifier(CatalogSettings.DEFAULT_TABLE));
 
-    assertThat(table.schema().sameSchema(FeatureTable.SCHEMA)).as("table schema %s", table.schema()).isTrue();
+    assertThat(table.schema().sameSchema(FeatureTable.SCHEMA))
+        .as("table schema %s", table.schema())
+        .isTrue();
     assertThat(table.schema().identifierFieldNames()).containsExactly(FeatureTable.DOC_ID);
     assertThat(table.specs().get(0).isUnpartitioned()).isTrue();
-    assertThat(table.spec().fields()).singleElement().satisfies(field -> assertThat(field.transform().toString()).isEqualTo("day"));
+    assertThat(table.spec().fields())
+        .singleElement()
+        .satisfies(field -> assertThat(field.transform().toString()).isEqualTo("day"));
     assertThat(((HasTableOperations) table).operations().current().formatVersion()).isEqualTo(2);
     assertThat(table.properties()).containsEntry("write.parquet.compression-codec", "zstd");
 
-    Table again = FeatureTable.createOrLoad(catalog, FeatureTable.identifier(CatalogSettings.DEFAULT_TABLE));
+    Table again =
+        FeatureTable.createOrLoad(catalog, FeatureTable.identifier(CatalogSettings.DEFAULT_TABLE));
     assertThat(again.spec().specId()).isEqualTo(table.spec().specId());
   }
 
@@ -40,12 +46,15 @@ class FeatureTableTest {
     Catalog catalog = CatalogSettings.defaults().load(stateDir);
     org.apache.iceberg.catalog.TableIdentifier id = FeatureTable.identifier("old.embeddings");
     ((org.apache.iceberg.catalog.SupportsNamespaces) catalog).createNamespace(id.namespace());
-    catalog.createTable(id, new org.apache.iceberg.Schema(FeatureTable.SCHEMA.columns().subList(0, 6)));
+    catalog.createTable(
+        id, new org.apache.iceberg.Schema(FeatureTable.SCHEMA.columns().subList(0, 6)));
 
     Table table = FeatureTable.createOrLoad(catalog, id);
 
     assertThat(table.schema().findField(FeatureTable.KAFKA_OFFSET)).isNotNull();
-    assertThat(FeatureTable.createOrLoad(catalog, id).schema().schemaId()).as("evolved once").isEqualTo(table.schema().schemaId());
+    assertThat(FeatureTable.createOrLoad(catalog, id).schema().schemaId())
+        .as("evolved once")
+        .isEqualTo(table.schema().schemaId());
   }
 
   @Test

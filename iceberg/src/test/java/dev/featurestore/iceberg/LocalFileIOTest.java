@@ -3,8 +3,8 @@ package dev.featurestore.iceberg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.featurestore.testing.FeatureRows;
 import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +60,9 @@ class LocalFileIOTest {
   void createRefusesAnExistingFileAndOverwriteReplacesIt() throws IOException {
     OutputFile file = io.newOutputFile("file:" + dir.resolve("x.json"));
     write(file.create(), "first, longer");
-    assertThatThrownBy(file::create).isInstanceOf(AlreadyExistsException.class).hasMessageContaining("x.json");
+    assertThatThrownBy(file::create)
+        .isInstanceOf(AlreadyExistsException.class)
+        .hasMessageContaining("x.json");
     write(file.createOrOverwrite(), "second");
     assertThat(Files.readString(dir.resolve("x.json"))).isEqualTo("second");
     assertThat(file.toInputFile().exists()).isTrue();
@@ -72,15 +74,21 @@ class LocalFileIOTest {
   @Test
   void missingFilesAndRelativeLocationsAreClearErrors() {
     String missing = dir.resolve("missing").toString();
-    assertThatThrownBy(() -> io.newInputFile(missing).newStream()).isInstanceOf(NotFoundException.class).hasMessageContaining(missing);
-    assertThatThrownBy(() -> io.newInputFile(missing).getLength()).isInstanceOf(NotFoundException.class);
-    assertThatThrownBy(() -> io.newInputFile("relative/path")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("relative/path");
+    assertThatThrownBy(() -> io.newInputFile(missing).newStream())
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageContaining(missing);
+    assertThatThrownBy(() -> io.newInputFile(missing).getLength())
+        .isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> io.newInputFile("relative/path"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("relative/path");
   }
 
   @Test
   void theDefaultLocalCatalogUsesItAndItsTablesWriteNoChecksumFiles() throws IOException {
     CatalogSettings settings = CatalogSettings.defaults();
-    assertThat(settings.resolvedProperties(dir)).containsEntry(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
+    assertThat(settings.resolvedProperties(dir))
+        .containsEntry(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
     Table table = settings.featureTable(settings.load(dir));
     assertThat(table.io()).isInstanceOf(LocalFileIO.class);
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
@@ -96,10 +104,19 @@ class LocalFileIOTest {
       assertThat(files.map(Path::toString).filter(name -> name.endsWith(".crc"))).isEmpty();
     }
 
-    CatalogSettings custom = new CatalogSettings(null, null, java.util.Map.of(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.hadoop.HadoopFileIO"));
-    assertThat(custom.resolvedProperties(dir)).containsEntry(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.hadoop.HadoopFileIO");
-    CatalogSettings objectStore = new CatalogSettings(null, null, java.util.Map.of(CatalogProperties.WAREHOUSE_LOCATION, "s3://bucket/wh"));
-    assertThat(objectStore.resolvedProperties(dir)).doesNotContainKey(CatalogProperties.FILE_IO_IMPL);
+    CatalogSettings custom =
+        new CatalogSettings(
+            null,
+            null,
+            java.util.Map.of(
+                CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.hadoop.HadoopFileIO"));
+    assertThat(custom.resolvedProperties(dir))
+        .containsEntry(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.hadoop.HadoopFileIO");
+    CatalogSettings objectStore =
+        new CatalogSettings(
+            null, null, java.util.Map.of(CatalogProperties.WAREHOUSE_LOCATION, "s3://bucket/wh"));
+    assertThat(objectStore.resolvedProperties(dir))
+        .doesNotContainKey(CatalogProperties.FILE_IO_IMPL);
   }
 
   private static void write(PositionOutputStream out, String text) throws IOException {

@@ -12,14 +12,21 @@ import net.spy.memcached.FailureMode;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.transcoders.Transcoder;
 
-/** Builds the spymemcached client both the replicator and the serving API use, so both hash keys alike. */
+/**
+ * Builds the spymemcached client both the replicator and the serving API use, so both hash keys
+ * alike.
+ */
 public final class MemcachedClients {
 
-  /** Values are stored as the raw bytes of {@link OnlineFeatureCodec}: no Java serialization, no compression. */
+  /**
+   * Values are stored as the raw bytes of {@link OnlineFeatureCodec}: no Java serialization, no
+   * compression.
+   */
   public static final Transcoder<byte[]> RAW_BYTES = new RawBytesTranscoder();
 
   static {
-    // spymemcached logs to stderr by itself unless told otherwise: through SLF4J its lines follow the service's
+    // spymemcached logs to stderr by itself unless told otherwise: through SLF4J its lines follow
+    // the service's
     // log levels and format (JSON included) like every other line
     if (System.getProperty("net.spy.log.LoggerImpl") == null) {
       System.setProperty("net.spy.log.LoggerImpl", "net.spy.memcached.compat.log.SLF4JLogger");
@@ -30,13 +37,16 @@ public final class MemcachedClients {
 
   public static MemcachedClient connect(MemcachedSettings settings) {
     List<InetSocketAddress> addresses =
-        settings.addresses().stream().map(a -> new InetSocketAddress(a.getHostString(), a.getPort())).toList();
+        settings.addresses().stream()
+            .map(a -> new InetSocketAddress(a.getHostString(), a.getPort()))
+            .toList();
     ConnectionFactoryBuilder builder =
         new ConnectionFactoryBuilder()
             .setProtocol(ConnectionFactoryBuilder.Protocol.BINARY)
             .setLocatorType(ConnectionFactoryBuilder.Locator.CONSISTENT)
             .setHashAlg(DefaultHashAlgorithm.KETAMA_HASH)
-            // Cancel rather than redistribute: a key must never be read from or written to the wrong server.
+            // Cancel rather than redistribute: a key must never be read from or written to the
+            // wrong server.
             .setFailureMode(FailureMode.Cancel)
             .setOpTimeout(settings.operationTimeout().toMillis())
             .setMaxReconnectDelay(5)

@@ -22,13 +22,14 @@ import net.spy.memcached.MemcachedNode;
 import net.spy.memcached.NodeLocator;
 
 /**
- * The generation of keys the online store serves (see {@link MemcachedKeyScheme}), published by the replicator in
- * one sentinel key per memcached server.
+ * The generation of keys the online store serves (see {@link MemcachedKeyScheme}), published by the
+ * replicator in one sentinel key per memcached server.
  *
- * <p>Each server holds a sentinel (a marker key that consistent hashing places on it) whose value is the generation
- * the server is complete for. Readers take the highest generation any server reports, so losing some servers does
- * not lose the pointer. A server without its sentinel restarted or was flushed: it came back empty, and the
- * replicator re-warms the keys that hash to it.
+ * <p>Each server holds a sentinel (a marker key that consistent hashing places on it) whose value
+ * is the generation the server is complete for. Readers take the highest generation any server
+ * reports, so losing some servers does not lose the pointer. A server without its sentinel
+ * restarted or was flushed: it came back empty, and the replicator re-warms the keys that hash to
+ * it.
  */
 public final class OnlineStoreGeneration {
 
@@ -39,7 +40,8 @@ public final class OnlineStoreGeneration {
   private final long timeoutMillis;
   private final Map<SocketAddress, String> sentinelByServer;
 
-  public OnlineStoreGeneration(MemcachedClient client, MemcachedKeyScheme keys, long timeoutMillis) {
+  public OnlineStoreGeneration(
+      MemcachedClient client, MemcachedKeyScheme keys, long timeoutMillis) {
     Preconditions.checkArgument(timeoutMillis > 0, "Invalid timeout: %s ms", timeoutMillis);
     this.client = client;
     this.locator = client.getNodeLocator();
@@ -48,7 +50,10 @@ public final class OnlineStoreGeneration {
     this.sentinelByServer = keysPerServer(keys, "generation");
   }
 
-  /** One marker key per server, named {@code <namespace>!<kind>:<n>}: the first n that hashes to each server. */
+  /**
+   * One marker key per server, named {@code <namespace>!<kind>:<n>}: the first n that hashes to
+   * each server.
+   */
   public Map<SocketAddress, String> keysPerServer(MemcachedKeyScheme keys, String kind) {
     Collection<MemcachedNode> nodes = locator.getAll();
     Map<SocketAddress, String> keyByServer = new LinkedHashMap<>();
@@ -56,7 +61,10 @@ public final class OnlineStoreGeneration {
       String key = keys.markerKey(kind + ":" + i);
       keyByServer.putIfAbsent(serverOf(key), key);
     }
-    Preconditions.checkArgument(keyByServer.size() == nodes.size(), "Cannot place a %s key on every memcached server", kind);
+    Preconditions.checkArgument(
+        keyByServer.size() == nodes.size(),
+        "Cannot place a %s key on every memcached server",
+        kind);
     return Collections.unmodifiableMap(keyByServer);
   }
 
@@ -64,12 +72,18 @@ public final class OnlineStoreGeneration {
     return sentinelByServer.keySet();
   }
 
-  /** The generation readers should use: the highest any server reports; empty if none does (never published). */
+  /**
+   * The generation readers should use: the highest any server reports; empty if none does (never
+   * published).
+   */
   public OptionalLong published() {
     return perServer().values().stream().mapToLong(Long::longValue).max();
   }
 
-  /** The generation each server reports; a server missing from the map has lost its data (or was never warmed). */
+  /**
+   * The generation each server reports; a server missing from the map has lost its data (or was
+   * never warmed).
+   */
   public Map<SocketAddress, Long> perServer() {
     return generations(sentinelByServer, readAll(sentinelByServer.values()));
   }
@@ -86,7 +100,10 @@ public final class OnlineStoreGeneration {
     deletes.forEach(this::await);
   }
 
-  /** Sets every key of {@code keys} to {@code generation}; throws unless memcached stored all of them. */
+  /**
+   * Sets every key of {@code keys} to {@code generation}; throws unless memcached stored all of
+   * them.
+   */
   public void setAll(Map<SocketAddress, String> keys, long generation) {
     byte[] value = Long.toString(generation).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     List<Future<Boolean>> sets = new ArrayList<>();
@@ -101,7 +118,9 @@ public final class OnlineStoreGeneration {
   /** Reads marker keys in one multi-get; throws if memcached cannot answer in time. */
   public Map<String, byte[]> readAll(Collection<String> keys) {
     try {
-      return client.asyncGetBulk(keys, MemcachedClients.RAW_BYTES).get(timeoutMillis, TimeUnit.MILLISECONDS);
+      return client
+          .asyncGetBulk(keys, MemcachedClients.RAW_BYTES)
+          .get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new OnlineStoreUnavailableException("Interrupted while reading memcached sentinels", e);
@@ -111,14 +130,16 @@ public final class OnlineStoreGeneration {
   }
 
   /** Generation values of marker keys, by server, as {@link #setAll} wrote them. */
-  public static Map<SocketAddress, Long> generations(Map<SocketAddress, String> keys, Map<String, byte[]> values) {
+  public static Map<SocketAddress, Long> generations(
+      Map<SocketAddress, String> keys, Map<String, byte[]> values) {
     Map<SocketAddress, Long> generations = new HashMap<>();
-    keys.forEach((server, key) -> {
-      byte[] value = values.get(key);
-      if (value != null && parse(value) >= 0) {
-        generations.put(server, parse(value));
-      }
-    });
+    keys.forEach(
+        (server, key) -> {
+          byte[] value = values.get(key);
+          if (value != null && parse(value) >= 0) {
+            generations.put(server, parse(value));
+          }
+        });
     return generations;
   }
 
@@ -132,7 +153,8 @@ public final class OnlineStoreGeneration {
   }
 
   /** The marker keys of {@code servers} only. */
-  public static Map<SocketAddress, String> onServers(Map<SocketAddress, String> keys, Collection<SocketAddress> servers) {
+  public static Map<SocketAddress, String> onServers(
+      Map<SocketAddress, String> keys, Collection<SocketAddress> servers) {
     Map<SocketAddress, String> subset = new LinkedHashMap<>(keys);
     subset.keySet().retainAll(servers);
     return subset;
@@ -142,7 +164,8 @@ public final class OnlineStoreGeneration {
     try {
       return Long.parseLong(new String(bytes, java.nio.charset.StandardCharsets.US_ASCII));
     } catch (NumberFormatException e) {
-      // not ours (or a pre-generation sentinel): as if absent, so the server is re-warmed and the sentinel rewritten
+      // not ours (or a pre-generation sentinel): as if absent, so the server is re-warmed and the
+      // sentinel rewritten
       return -1;
     }
   }

@@ -9,9 +9,13 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 @EnableConfigurationProperties(ReplicatorProperties.class)
 public class ReplicatorApplication {
 
-  /** Each service reads its own {@code <name>.yml}, so all three can share one classpath (as in e2e tests). */
+  /**
+   * Each service reads its own {@code <name>.yml}, so all three can share one classpath (as in e2e
+   * tests).
+   */
   public static SpringApplicationBuilder builder() {
-    return new SpringApplicationBuilder(ReplicatorApplication.class).properties("spring.config.name=replicator-service");
+    return new SpringApplicationBuilder(ReplicatorApplication.class)
+        .properties("spring.config.name=replicator-service");
   }
 
   public static void main(String[] args) {

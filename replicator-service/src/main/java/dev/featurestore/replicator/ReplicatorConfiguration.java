@@ -1,5 +1,6 @@
 package dev.featurestore.replicator;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import dev.featurestore.replicator.maintenance.ErasureCheck;
@@ -16,7 +17,6 @@ import dev.featurestore.spring.offline.OfflineStoreProperties;
 import dev.featurestore.spring.online.OnlineStoreConfiguration;
 import dev.featurestore.spring.online.OnlineStoreProperties;
 import dev.featurestore.spring.web.ErrorMetric;
-import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -34,28 +34,48 @@ import org.springframework.context.annotation.Import;
 @Import({OfflineStoreConfiguration.class, OnlineStoreConfiguration.class})
 class ReplicatorConfiguration {
 
-  /** The checkpoint and lease database: by default the catalog's own (SQLite locally, PostgreSQL in compose). */
+  /**
+   * The checkpoint and lease database: by default the catalog's own (SQLite locally, PostgreSQL in
+   * compose).
+   */
   @Bean(destroyMethod = "close")
-  HikariDataSource replicationStateDataSource(ReplicatorProperties properties, OfflineStoreProperties offlineStore) {
-    Map<String, String> catalog = offlineStore.catalog().resolvedProperties(offlineStore.stateDir());
+  HikariDataSource replicationStateDataSource(
+      ReplicatorProperties properties, OfflineStoreProperties offlineStore) {
+    Map<String, String> catalog =
+        offlineStore.catalog().resolvedProperties(offlineStore.stateDir());
     String url = properties.replicator().checkpointJdbcUrl();
     if (url == null || url.isBlank()) {
       url = catalog.get(CatalogProperties.URI);
     }
     if (url == null || !url.startsWith("jdbc:")) {
       throw new IllegalStateException(
-          "The catalog is not a JDBC catalog (uri " + url + "): set featurestore.replicator.checkpoint-jdbc-url");
+          "The catalog is not a JDBC catalog (uri "
+              + url
+              + "): set featurestore.replicator.checkpoint-jdbc-url");
     }
-    return JdbcReplicationState.pooledDataSource(url, catalog.get("jdbc.user"), catalog.get("jdbc.password"));
+    return JdbcReplicationState.pooledDataSource(
+        url, catalog.get("jdbc.user"), catalog.get("jdbc.password"));
   }
 
   @Bean
-  JdbcReplicationState replicationState(HikariDataSource replicationStateDataSource, ReplicatorProperties properties, MeterRegistry meters) {
-    String owner = properties.replicator().instanceId() != null ? properties.replicator().instanceId() : defaultInstanceId();
+  JdbcReplicationState replicationState(
+      HikariDataSource replicationStateDataSource,
+      ReplicatorProperties properties,
+      MeterRegistry meters) {
+    String owner =
+        properties.replicator().instanceId() != null
+            ? properties.replicator().instanceId()
+            : defaultInstanceId();
     JdbcReplicationState state =
-        new JdbcReplicationState(replicationStateDataSource, owner, properties.replicator().leaseTtl(), Clock.systemUTC());
-    Gauge.builder("featurestore.replicator.clock.skew", state, s -> s.clockSkew().toMillis() / 1000.0)
-        .description("this replicator's clock minus the state database's, at the last lease renewal")
+        new JdbcReplicationState(
+            replicationStateDataSource,
+            owner,
+            properties.replicator().leaseTtl(),
+            Clock.systemUTC());
+    Gauge.builder(
+            "featurestore.replicator.clock.skew", state, s -> s.clockSkew().toMillis() / 1000.0)
+        .description(
+            "this replicator's clock minus the state database's, at the last lease renewal")
         .baseUnit("seconds")
         .register(meters);
     return state;
@@ -68,7 +88,11 @@ class ReplicatorConfiguration {
     } catch (java.net.UnknownHostException e) {
       host = "unknown-host";
     }
-    return host + "-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    return host
+        + "-"
+        + ProcessHandle.current().pid()
+        + "-"
+        + java.util.UUID.randomUUID().toString().substring(0, 8);
   }
 
   @Bean
@@ -85,7 +109,9 @@ class ReplicatorConfiguration {
     return new SnapshotFollower(
         featureTable,
         offlineStore.catalog().table(),
-        () -> new OnlineStoreWriter(memcached, keys, settings.writeBatchSize(), settings.writeTimeout().toMillis()),
+        () ->
+            new OnlineStoreWriter(
+                memcached, keys, settings.writeBatchSize(), settings.writeTimeout().toMillis()),
         new OnlineStoreSentinels(memcached, keys, settings.writeTimeout().toMillis()),
         state,
         state,
@@ -94,26 +120,42 @@ class ReplicatorConfiguration {
 
   @Bean
   TableMaintenance tableMaintenance(
-      Catalog catalog, JdbcReplicationState state, ReplicatorProperties properties, OfflineStoreProperties offlineStore, MeterRegistry meters) {
+      Catalog catalog,
+      JdbcReplicationState state,
+      ReplicatorProperties properties,
+      OfflineStoreProperties offlineStore,
+      MeterRegistry meters) {
     // a table instance of its own: the replication loop refreshes its own
     return new TableMaintenance(
-        offlineStore.newFeatureTable(catalog), offlineStore.catalog().table(), state, state, properties.replicator().leaseTtl(),
-        Clock.systemUTC(), meters);
+        offlineStore.newFeatureTable(catalog),
+        offlineStore.catalog().table(),
+        state,
+        state,
+        properties.replicator().leaseTtl(),
+        Clock.systemUTC(),
+        meters);
   }
 
   @Bean
-  @ConditionalOnProperty(name = "featurestore.maintenance.enabled", havingValue = "true", matchIfMissing = true)
-  MaintenanceSchedule maintenanceSchedule(TableMaintenance maintenance, ReplicatorProperties properties) {
-    return new MaintenanceSchedule(maintenance, properties.maintenance().options(), properties.maintenance().interval());
+  @ConditionalOnProperty(
+      name = "featurestore.maintenance.enabled",
+      havingValue = "true",
+      matchIfMissing = true)
+  MaintenanceSchedule maintenanceSchedule(
+      TableMaintenance maintenance, ReplicatorProperties properties) {
+    return new MaintenanceSchedule(
+        maintenance, properties.maintenance().options(), properties.maintenance().interval());
   }
 
   @Bean
-  MaintenanceEndpoint maintenanceEndpoint(TableMaintenance maintenance, ReplicatorProperties properties, ErrorMetric errors) {
+  MaintenanceEndpoint maintenanceEndpoint(
+      TableMaintenance maintenance, ReplicatorProperties properties, ErrorMetric errors) {
     return new MaintenanceEndpoint(maintenance, properties.maintenance().options(), errors);
   }
 
   @Bean
-  ErasureEndpoint erasureEndpoint(Catalog catalog, OfflineStoreProperties offlineStore, ErrorMetric errors) {
+  ErasureEndpoint erasureEndpoint(
+      Catalog catalog, OfflineStoreProperties offlineStore, ErrorMetric errors) {
     return new ErasureEndpoint(new ErasureCheck(offlineStore.newFeatureTable(catalog)), errors);
   }
 

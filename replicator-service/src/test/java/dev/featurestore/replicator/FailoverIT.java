@@ -2,17 +2,17 @@ package dev.featurestore.replicator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.testing.FeatureRows;
-import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.api.FeatureRow;
-import dev.featurestore.iceberg.FeatureTable;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
-import dev.featurestore.memcached.MemcachedSettings;
 import dev.featurestore.api.OnlineFeatureCodec;
-import dev.featurestore.memcached.OnlineStoreGeneration;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.memcached.OnlineStoreGeneration;
 import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +38,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Two replicator processes on one table: the active one is killed with SIGKILL in the middle of a full resync;
- * the standby takes over within the lease TTL, finishes the job, and the online store equals the table.
+ * Two replicator processes on one table: the active one is killed with SIGKILL in the middle of a
+ * full resync; the standby takes over within the lease TTL, finishes the job, and the online store
+ * equals the table.
  */
 class FailoverIT {
 
@@ -76,7 +77,10 @@ class FailoverIT {
       assertThat(checkpoint(jdbc)).as("the leader is still in its first full resync").isNull();
       long killedAt = System.nanoTime();
       int victim = leader.equals("r0") ? 0 : 1;
-      LOG.info("kill -9 of the active replicator {} (pid {}) mid-resync", leader, replicators.get(victim).pid());
+      LOG.info(
+          "kill -9 of the active replicator {} (pid {}) mid-resync",
+          leader,
+          replicators.get(victim).pid());
       replicators.get(victim).destroyForcibly().waitFor();
 
       String successor = awaitLeader(jdbc, leader, Duration.ofSeconds(10));
@@ -96,10 +100,15 @@ class FailoverIT {
   }
 
   private Process start(Path stateDir, MemcachedServer memcached, String id) throws Exception {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     List<String> command =
         List.of(
-            java, "-Xmx384m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+            java,
+            "-Xmx384m",
+            "-XX:+UseSerialGC",
+            "-cp",
+            System.getProperty("java.class.path"),
             "dev.featurestore.replicator.ReplicatorApplication",
             "--server.port=0",
             "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
@@ -108,7 +117,8 @@ class FailoverIT {
             "--featurestore.replicator.instance-id=" + id);
     return new ProcessBuilder(command)
         .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of("target", "failover-" + id + ".log").toFile()))
+        .redirectOutput(
+            ProcessBuilder.Redirect.appendTo(Path.of("target", "failover-" + id + ".log").toFile()))
         .start();
   }
 
@@ -118,9 +128,13 @@ class FailoverIT {
     while (System.nanoTime() < deadline) {
       try (Connection connection = DriverManager.getConnection(jdbc);
           Statement statement = connection.createStatement()) {
-        statement.execute("CREATE TABLE IF NOT EXISTS featurestore_replicator_lease (table_name VARCHAR(512) PRIMARY KEY, owner VARCHAR(512) NOT NULL, expires_at BIGINT NOT NULL)");
-        try (ResultSet rows = statement.executeQuery("SELECT owner, expires_at FROM featurestore_replicator_lease")) {
-          if (rows.next() && !rows.getString(1).equals(not) && rows.getLong(2) > System.currentTimeMillis()) {
+        statement.execute(
+            "CREATE TABLE IF NOT EXISTS featurestore_replicator_lease (table_name VARCHAR(512) PRIMARY KEY, owner VARCHAR(512) NOT NULL, expires_at BIGINT NOT NULL)");
+        try (ResultSet rows =
+            statement.executeQuery("SELECT owner, expires_at FROM featurestore_replicator_lease")) {
+          if (rows.next()
+              && !rows.getString(1).equals(not)
+              && rows.getLong(2) > System.currentTimeMillis()) {
             return rows.getString(1);
           }
         }
@@ -133,15 +147,19 @@ class FailoverIT {
   private static Long checkpoint(String jdbc) throws Exception {
     try (Connection connection = DriverManager.getConnection(jdbc);
         Statement statement = connection.createStatement()) {
-      statement.execute("CREATE TABLE IF NOT EXISTS featurestore_replicator_checkpoint (table_name VARCHAR(512) PRIMARY KEY, snapshot_id BIGINT NOT NULL, updated_at BIGINT NOT NULL)");
+      statement.execute(
+          "CREATE TABLE IF NOT EXISTS featurestore_replicator_checkpoint (table_name VARCHAR(512) PRIMARY KEY, snapshot_id BIGINT NOT NULL, updated_at BIGINT NOT NULL)");
       // -1: a resync claimed a generation but has not finished
-      try (ResultSet rows = statement.executeQuery("SELECT snapshot_id FROM featurestore_replicator_checkpoint WHERE snapshot_id <> -1")) {
+      try (ResultSet rows =
+          statement.executeQuery(
+              "SELECT snapshot_id FROM featurestore_replicator_checkpoint WHERE snapshot_id <> -1")) {
         return rows.next() ? rows.getLong(1) : null;
       }
     }
   }
 
-  private static void assertOnlineStoreEqualsTable(Table table, MemcachedServer memcached) throws Exception {
+  private static void assertOnlineStoreEqualsTable(Table table, MemcachedServer memcached)
+      throws Exception {
     Map<String, FeatureRow> expected = new HashMap<>();
     try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
       for (Record record : records) {
@@ -149,16 +167,21 @@ class FailoverIT {
         expected.put(row.docId(), row);
       }
     }
-    MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(10), null));
+    MemcachedClient client =
+        MemcachedClients.connect(
+            new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(10), null));
     try {
       MemcachedKeyScheme defaults = MemcachedKeyScheme.defaultScheme();
       long served = new OnlineStoreGeneration(client, defaults, 10_000).published().orElseThrow();
-      assertThat(served).as("the successor filled a generation of its own, not the dead leader's half-filled one").isGreaterThan(1);
+      assertThat(served)
+          .as("the successor filled a generation of its own, not the dead leader's half-filled one")
+          .isGreaterThan(1);
       MemcachedKeyScheme keys = defaults.inGeneration(served);
       List<String> ids = new ArrayList<>(expected.keySet());
       for (int start = 0; start < ids.size(); start += 1000) {
         List<String> chunk = ids.subList(start, Math.min(ids.size(), start + 1000));
-        Map<String, byte[]> values = client.getBulk(chunk.stream().map(keys::keyFor).toList(), MemcachedClients.RAW_BYTES);
+        Map<String, byte[]> values =
+            client.getBulk(chunk.stream().map(keys::keyFor).toList(), MemcachedClients.RAW_BYTES);
         for (String id : chunk) {
           byte[] value = values.get(keys.keyFor(id));
           assertThat(value).as("key of %s", id).isNotNull();

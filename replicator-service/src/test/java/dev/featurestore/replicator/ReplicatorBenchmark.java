@@ -1,22 +1,22 @@
 package dev.featurestore.replicator;
 
-import dev.featurestore.testing.FeatureRows;
-import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.api.FeatureRow;
 import dev.featurestore.api.FeatureVersion;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
-import dev.featurestore.memcached.MemcachedSettings;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
-import dev.featurestore.memcached.OnlineStoreGeneration;
-import dev.featurestore.testing.BenchmarkReport;
+import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.memcached.OnlineStoreGeneration;
 import dev.featurestore.memcached.testing.MemcachedServer;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
 import dev.featurestore.replicator.sync.OnlineStoreSentinels;
 import dev.featurestore.replicator.sync.OnlineStoreWriter;
 import dev.featurestore.replicator.sync.SnapshotFollower;
+import dev.featurestore.testing.BenchmarkReport;
+import dev.featurestore.testing.FeatureRows;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,10 +34,11 @@ import org.apache.iceberg.Table;
 import org.junit.jupiter.api.Test;
 
 /**
- * Replicator throughput and latency against raw spymemcached in the same run: a full re-warm of N rows (default
- * 200k, {@code -Dbench.rows=1000000} for the 1M target) against N raw pipelined sets of the same values, and the
- * time from an Iceberg commit to the row being in memcached under a sustained stream of small commits. Run with
- * {@code ./featurestore bench replicator}; figures go to docs/BENCHMARKS.md. Nothing is asserted.
+ * Replicator throughput and latency against raw spymemcached in the same run: a full re-warm of N
+ * rows (default 200k, {@code -Dbench.rows=1000000} for the 1M target) against N raw pipelined sets
+ * of the same values, and the time from an Iceberg commit to the row being in memcached under a
+ * sustained stream of small commits. Run with {@code ./featurestore bench replicator}; figures go
+ * to docs/BENCHMARKS.md. Nothing is asserted.
  */
 class ReplicatorBenchmark {
 
@@ -50,7 +51,9 @@ class ReplicatorBenchmark {
     Path stateDir = Files.createTempDirectory(Path.of("target"), "bench-replicator-");
     int megabytes = (int) Math.max(256, ROWS * 2L * 1800 / (1024 * 1024) + 128);
     try (MemcachedServer memcached = MemcachedServer.start(megabytes)) {
-      MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(10), null));
+      MemcachedClient client =
+          MemcachedClients.connect(
+              new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(10), null));
       CatalogSettings settings = CatalogSettings.defaults();
       Table table = settings.featureTable(settings.load(stateDir));
       Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
@@ -67,18 +70,27 @@ class ReplicatorBenchmark {
       double rawSetsPerSecond = rawSets(client, MemcachedKeyScheme.withNamespace("raw"), t0);
 
       String url = settings.resolvedProperties(stateDir).get(CatalogProperties.URI);
-      com.zaxxer.hikari.HikariDataSource statePool = JdbcReplicationState.pooledDataSource(url, null, null);
-      JdbcReplicationState state = new JdbcReplicationState(statePool, "bench", Duration.ofSeconds(30), Clock.systemUTC());
+      com.zaxxer.hikari.HikariDataSource statePool =
+          JdbcReplicationState.pooledDataSource(url, null, null);
+      JdbcReplicationState state =
+          new JdbcReplicationState(statePool, "bench", Duration.ofSeconds(30), Clock.systemUTC());
       MemcachedKeyScheme keys = MemcachedKeyScheme.withNamespace("bench");
       SnapshotFollower follower =
           new SnapshotFollower(
-              table, table.name(), () -> new OnlineStoreWriter(client, keys, 1000, 30_000),
-              new OnlineStoreSentinels(client, keys, 10_000), state, state, new SimpleMeterRegistry());
+              table,
+              table.name(),
+              () -> new OnlineStoreWriter(client, keys, 1000, 30_000),
+              new OnlineStoreSentinels(client, keys, 10_000),
+              state,
+              state,
+              new SimpleMeterRegistry());
       long rewarmStart = System.nanoTime();
       long rewarmed = follower.runOnce();
       double rewarmSeconds = (System.nanoTime() - rewarmStart) / 1e9;
 
-      MemcachedKeyScheme served = keys.inGeneration(new OnlineStoreGeneration(client, keys, 10_000).published().orElseThrow());
+      MemcachedKeyScheme served =
+          keys.inGeneration(
+              new OnlineStoreGeneration(client, keys, 10_000).published().orElseThrow());
       long[] latencies = commitToCache(table, follower, client, served, t0);
       long[] idleMicros = idleCycles(follower);
       client.shutdown();
@@ -87,8 +99,11 @@ class ReplicatorBenchmark {
   }
 
   /** N pipelined sets of feature-sized values, in batches of 1000: the raw client's ceiling. */
-  private static double rawSets(MemcachedClient client, MemcachedKeyScheme keys, Instant t0) throws Exception {
-    byte[] value = OnlineFeatureCodec.encode(OnlineFeature.of(FeatureRows.row("raw", 1, t0), FeatureVersion.of(1, 1)));
+  private static double rawSets(MemcachedClient client, MemcachedKeyScheme keys, Instant t0)
+      throws Exception {
+    byte[] value =
+        OnlineFeatureCodec.encode(
+            OnlineFeature.of(FeatureRows.row("raw", 1, t0), FeatureVersion.of(1, 1)));
     long start = System.nanoTime();
     List<OperationFuture<Boolean>> batch = new ArrayList<>(1000);
     for (int i = 0; i < ROWS; i++) {
@@ -104,11 +119,17 @@ class ReplicatorBenchmark {
   }
 
   /**
-   * A stream of small commits (10 rows each, back to back); after each, cycles run until the last row is in
-   * memcached: latency = time in memcached minus the snapshot's commit time. The replicator's own poll interval
-   * (100 ms by default) adds up to that much on top; it is reported separately.
+   * A stream of small commits (10 rows each, back to back); after each, cycles run until the last
+   * row is in memcached: latency = time in memcached minus the snapshot's commit time. The
+   * replicator's own poll interval (100 ms by default) adds up to that much on top; it is reported
+   * separately.
    */
-  private static long[] commitToCache(Table table, SnapshotFollower follower, MemcachedClient client, MemcachedKeyScheme keys, Instant t0)
+  private static long[] commitToCache(
+      Table table,
+      SnapshotFollower follower,
+      MemcachedClient client,
+      MemcachedKeyScheme keys,
+      Instant t0)
       throws Exception {
     long[] millis = new long[STREAM_COMMITS];
     for (int c = 0; c < STREAM_COMMITS; c++) {
@@ -128,7 +149,10 @@ class ReplicatorBenchmark {
     return millis;
   }
 
-  /** What polling costs when nothing changed: one cycle is a catalog refresh, a checkpoint read and a sentinel get. */
+  /**
+   * What polling costs when nothing changed: one cycle is a catalog refresh, a checkpoint read and
+   * a sentinel get.
+   */
   private static long[] idleCycles(SnapshotFollower follower) {
     long[] micros = new long[500];
     for (int i = 0; i < micros.length; i++) {
@@ -143,7 +167,12 @@ class ReplicatorBenchmark {
   }
 
   private static void report(
-      double buildSeconds, double rawSetsPerSecond, long rewarmed, double rewarmSeconds, long[] latencies, long[] idleMicros) {
+      double buildSeconds,
+      double rawSetsPerSecond,
+      long rewarmed,
+      double rewarmSeconds,
+      long[] latencies,
+      long[] idleMicros) {
     double rewarmRate = rewarmed / rewarmSeconds;
     String body =
         String.format(
@@ -165,9 +194,21 @@ class ReplicatorBenchmark {
             End-to-end freshness adds the writer's commit latency (see the writer section) and half the replicator's
             poll interval on average (100 ms by default).
             """,
-            ROWS, FILE_ROWS, buildSeconds, rawSetsPerSecond, rewarmed, rewarmSeconds, rewarmRate, 100 * rewarmRate / rawSetsPerSecond,
-            1_000_000 / rewarmRate, latencies.length, latencies[latencies.length / 2], latencies[(int) (latencies.length * 0.99)],
-            latencies[latencies.length - 1], idleMicros.length, idleMicros[idleMicros.length / 2],
+            ROWS,
+            FILE_ROWS,
+            buildSeconds,
+            rawSetsPerSecond,
+            rewarmed,
+            rewarmSeconds,
+            rewarmRate,
+            100 * rewarmRate / rawSetsPerSecond,
+            1_000_000 / rewarmRate,
+            latencies.length,
+            latencies[latencies.length / 2],
+            latencies[(int) (latencies.length * 0.99)],
+            latencies[latencies.length - 1],
+            idleMicros.length,
+            idleMicros[idleMicros.length / 2],
             idleMicros[(int) (idleMicros.length * 0.99)]);
     BenchmarkReport.record("replicator", body);
   }

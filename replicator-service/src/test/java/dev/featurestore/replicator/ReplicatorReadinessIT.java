@@ -13,8 +13,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The replicator as compose deploys it (catalog and lease in PostgreSQL, memcached): its readiness follows the
- * catalog database and memcached going away and coming back, and the process keeps running meanwhile.
+ * The replicator as compose deploys it (catalog and lease in PostgreSQL, memcached): its readiness
+ * follows the catalog database and memcached going away and coming back, and the process keeps
+ * running meanwhile.
  */
 class ReplicatorReadinessIT {
 
@@ -31,21 +32,26 @@ class ReplicatorReadinessIT {
                     "--featurestore.catalog.properties.uri=" + postgres.createDatabase(),
                     "--featurestore.catalog.properties.jdbc.user=" + PostgresServer.USER,
                     "--featurestore.catalog.properties.jdbc.password=" + PostgresServer.PASSWORD)) {
-      Readiness readiness = Readiness.onPort(((WebServerApplicationContext) replicator).getWebServer().getPort());
+      Readiness readiness =
+          Readiness.onPort(((WebServerApplicationContext) replicator).getWebServer().getPort());
       JsonNode ready = readiness.await(200, body -> true);
       assertThat(ready.at("/components/catalog/status").asString()).isEqualTo("UP");
-      assertThat(ready.at("/components/catalog/details/table").asString()).isEqualTo("featurestore.document_embeddings");
+      assertThat(ready.at("/components/catalog/details/table").asString())
+          .isEqualTo("featurestore.document_embeddings");
       assertThat(ready.at("/components/memcached/status").asString()).isEqualTo("UP");
 
       postgres.stop();
-      JsonNode noCatalog = readiness.await(503, body -> "DOWN".equals(body.at("/components/catalog/status").asString()));
+      JsonNode noCatalog =
+          readiness.await(
+              503, body -> "DOWN".equals(body.at("/components/catalog/status").asString()));
       assertThat(noCatalog.at("/components/memcached/status").asString()).isEqualTo("UP");
       assertThat(readiness.get("/actuator/health/liveness").statusCode()).isEqualTo(200);
       postgres.restart();
       readiness.await(200, body -> true);
 
       memcached.stop();
-      readiness.await(503, body -> "DOWN".equals(body.at("/components/memcached/status").asString()));
+      readiness.await(
+          503, body -> "DOWN".equals(body.at("/components/memcached/status").asString()));
       memcached.restart();
       readiness.await(200, body -> true);
     }

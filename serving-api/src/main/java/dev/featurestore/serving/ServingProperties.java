@@ -10,13 +10,15 @@ import org.springframework.util.unit.DataSize;
 /**
  * Serving configuration under {@code featurestore.*}; defaults live in {@code serving-api.yml}.
  *
- * @param generationRefresh how often the served key generation is re-read (a full resync switches it)
+ * @param generationRefresh how often the served key generation is re-read (a full resync switches
+ *     it)
  * @param lookups limits of one lookup
  * @param hotCache the in-process cache of popular ids
  * @param apiKeys keys accepted in {@code X-API-Key} on {@code /v1}; empty: no authentication
  * @param maxRequestSize largest request body accepted (a batch of ids)
- * @param requestBodyTimeout longest a request body may take to arrive, from the end of its headers; a slower one
- *     gets a 408 (the body is read without holding a request thread, so slow clients cannot starve fast ones)
+ * @param requestBodyTimeout longest a request body may take to arrive, from the end of its headers;
+ *     a slower one gets a 408 (the body is read without holding a request thread, so slow clients
+ *     cannot starve fast ones)
  */
 @ConfigurationProperties("featurestore")
 public record ServingProperties(
@@ -29,33 +31,53 @@ public record ServingProperties(
 
   public ServingProperties {
     Preconditions.checkArgument(
-        !generationRefresh.isNegative() && !generationRefresh.isZero(), "Invalid generation refresh: %s", generationRefresh);
+        !generationRefresh.isNegative() && !generationRefresh.isZero(),
+        "Invalid generation refresh: %s",
+        generationRefresh);
     apiKeys = apiKeys == null ? List.of() : apiKeys.stream().filter(key -> !key.isBlank()).toList();
-    apiKeys.forEach(key -> Preconditions.checkArgument(key.length() >= 16, "Invalid API key: shorter than 16 characters (%s...)", key.substring(0, Math.min(4, key.length()))));
-    Preconditions.checkArgument(maxRequestSize.toBytes() >= 1024, "Invalid max request size: %s (at least 1KB)", maxRequestSize);
+    apiKeys.forEach(
+        key ->
+            Preconditions.checkArgument(
+                key.length() >= 16,
+                "Invalid API key: shorter than 16 characters (%s...)",
+                key.substring(0, Math.min(4, key.length()))));
     Preconditions.checkArgument(
-        requestBodyTimeout.toMillis() >= 100, "Invalid request body timeout: %s (at least 100ms)", requestBodyTimeout);
+        maxRequestSize.toBytes() >= 1024,
+        "Invalid max request size: %s (at least 1KB)",
+        maxRequestSize);
+    Preconditions.checkArgument(
+        requestBodyTimeout.toMillis() >= 100,
+        "Invalid request body timeout: %s (at least 100ms)",
+        requestBodyTimeout);
   }
 
   /**
    * @param maxBatchSize most doc ids in one batch lookup
-   * @param maxInFlight lookups waiting for memcached at once; more are refused with a 503 at once, so that a slow
-   *     memcached cannot pile up request threads
+   * @param maxInFlight lookups waiting for memcached at once; more are refused with a 503 at once,
+   *     so that a slow memcached cannot pile up request threads
    */
-  public record Lookups(@DefaultValue("100") int maxBatchSize, @DefaultValue("64") int maxInFlight) {
+  public record Lookups(
+      @DefaultValue("100") int maxBatchSize, @DefaultValue("64") int maxInFlight) {
     public Lookups {
-      Preconditions.checkArgument(maxBatchSize >= 1 && maxBatchSize <= 10_000, "Invalid max batch size: %s (1 to 10000)", maxBatchSize);
-      Preconditions.checkArgument(maxInFlight >= 1, "Invalid max in-flight lookups: %s", maxInFlight);
+      Preconditions.checkArgument(
+          maxBatchSize >= 1 && maxBatchSize <= 10_000,
+          "Invalid max batch size: %s (1 to 10000)",
+          maxBatchSize);
+      Preconditions.checkArgument(
+          maxInFlight >= 1, "Invalid max in-flight lookups: %s", maxInFlight);
     }
   }
 
   /**
-   * @param staleness how long a value read from memcached may be served from memory; 0 disables the cache
+   * @param staleness how long a value read from memcached may be served from memory; 0 disables the
+   *     cache
    * @param maxEntries most ids kept (popular ones win: W-TinyLFU admission)
    */
-  public record HotCache(@DefaultValue("100ms") Duration staleness, @DefaultValue("10000") long maxEntries) {
+  public record HotCache(
+      @DefaultValue("100ms") Duration staleness, @DefaultValue("10000") long maxEntries) {
     public HotCache {
-      Preconditions.checkArgument(!staleness.isNegative(), "Invalid hot cache staleness: %s", staleness);
+      Preconditions.checkArgument(
+          !staleness.isNegative(), "Invalid hot cache staleness: %s", staleness);
       Preconditions.checkArgument(maxEntries >= 1, "Invalid hot cache size: %s", maxEntries);
     }
 

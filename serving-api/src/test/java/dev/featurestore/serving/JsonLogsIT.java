@@ -17,9 +17,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The log switch of docker-compose.yml ({@code LOGGING_STRUCTURED_FORMAT_CONSOLE}, set from
- * {@code FEATURESTORE_LOG_FORMAT}): the service in a JVM of its own writes one JSON object per line with {@code ecs},
- * and plain lines when the variable is empty (compose's default).
+ * The log switch of docker-compose.yml ({@code LOGGING_STRUCTURED_FORMAT_CONSOLE}, set from {@code
+ * FEATURESTORE_LOG_FORMAT}): the service in a JVM of its own writes one JSON object per line with
+ * {@code ecs}, and plain lines when the variable is empty (compose's default).
  */
 class JsonLogsIT {
 
@@ -38,25 +38,38 @@ class JsonLogsIT {
     for (String line : lines) {
       JsonNode event = JSON.readTree(line);
       assertThat(event.isObject()).as(line).isTrue();
-      assertThat(event.has("@timestamp") && event.has("message") && event.at("/log/level").isString()).as(line).isTrue();
+      assertThat(
+              event.has("@timestamp") && event.has("message") && event.at("/log/level").isString())
+          .as(line)
+          .isTrue();
     }
-    assertThat(lines).anySatisfy(line -> assertThat(JSON.readTree(line).get("message").asString()).startsWith("Started ServingApplication"));
+    assertThat(lines)
+        .anySatisfy(
+            line ->
+                assertThat(JSON.readTree(line).get("message").asString())
+                    .startsWith("Started ServingApplication"));
     assertThat(JSON.readTree(lines.get(0)).at("/service/name").asString()).isEqualTo("serving-api");
   }
 
   @Test
   void anEmptyFormatKeepsPlainLines() throws Exception {
     List<String> lines = startupLog("");
-    assertThat(lines).anySatisfy(line -> assertThat(line).contains("Started ServingApplication").doesNotStartWith("{"));
+    assertThat(lines)
+        .anySatisfy(
+            line -> assertThat(line).contains("Started ServingApplication").doesNotStartWith("{"));
   }
 
-  /** Runs the service with the variable set until it has started; its standard output up to then. */
+  /**
+   * Runs the service with the variable set until it has started; its standard output up to then.
+   */
   private static List<String> startupLog(String format) throws IOException, InterruptedException {
-    String classpath = String.join(
-        java.io.File.pathSeparator,
-        java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-            .filter(entry -> !entry.endsWith("test-classes"))
-            .toList());
+    String classpath =
+        String.join(
+            java.io.File.pathSeparator,
+            java.util.Arrays.stream(
+                    System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+                .filter(entry -> !entry.endsWith("test-classes"))
+                .toList());
     ProcessBuilder builder =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -70,7 +83,9 @@ class JsonLogsIT {
     builder.environment().put("LOGGING_STRUCTURED_FORMAT_CONSOLE", format);
     Process process = builder.start();
     List<String> lines = new ArrayList<>();
-    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader out =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       String line;
       while (System.nanoTime() < deadline && (line = out.readLine()) != null) {
@@ -81,7 +96,8 @@ class JsonLogsIT {
           return lines;
         }
       }
-      throw new AssertionError("the service did not start; its output:\n" + String.join("\n", lines));
+      throw new AssertionError(
+          "the service did not start; its output:\n" + String.join("\n", lines));
     } finally {
       process.destroy();
       if (!process.waitFor(10, TimeUnit.SECONDS)) {

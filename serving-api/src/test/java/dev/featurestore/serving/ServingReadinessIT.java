@@ -13,10 +13,12 @@ import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Readiness and the availability gauge follow real memcached servers going away and coming back, with no request
- * to the API in between (the background sentinel reads notice).
+ * Readiness and the availability gauge follow real memcached servers going away and coming back,
+ * with no request to the API in between (the background sentinel reads notice).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.config.name=serving-api")
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = "spring.config.name=serving-api")
 class ServingReadinessIT {
 
   private static final MemcachedServer FIRST = MemcachedServer.start();
@@ -38,21 +40,28 @@ class ServingReadinessIT {
 
   @Test
   void readyWhileAnyServerAnswersAndDownWhenNoneDoes() throws Exception {
-    JsonNode ready = readiness().await(200, body -> body.at("/components/memcached/details/unavailable").isEmpty());
+    JsonNode ready =
+        readiness()
+            .await(200, body -> body.at("/components/memcached/details/unavailable").isEmpty());
     assertThat(ready.get("status").asString()).isEqualTo("UP");
-    assertThat(ready.at("/components/memcached/details/servers").propertyNames()).containsExactly(FIRST.address(), SECOND.address());
+    assertThat(ready.at("/components/memcached/details/servers").propertyNames())
+        .containsExactly(FIRST.address(), SECOND.address());
     assertThat(gaugeLine(SECOND.address())).endsWith(" 1.0");
 
     SECOND.stop();
-    JsonNode degraded = readiness().await(200, body -> body.at("/components/memcached/details/unavailable").size() == 1);
-    assertThat(degraded.at("/components/memcached/details/unavailable/0").asString()).isEqualTo(SECOND.address());
+    JsonNode degraded =
+        readiness()
+            .await(200, body -> body.at("/components/memcached/details/unavailable").size() == 1);
+    assertThat(degraded.at("/components/memcached/details/unavailable/0").asString())
+        .isEqualTo(SECOND.address());
     assertThat(gaugeLine(SECOND.address())).endsWith(" 0.0");
     assertThat(gaugeLine(FIRST.address())).endsWith(" 1.0");
 
     FIRST.stop();
     JsonNode down = readiness().await(503, body -> true);
     assertThat(down.get("status").asString()).isEqualTo("DOWN");
-    // the process is fine: only readiness fails, so an orchestrator stops routing to it but does not restart it
+    // the process is fine: only readiness fails, so an orchestrator stops routing to it but does
+    // not restart it
     assertThat(readiness().get("/actuator/health/liveness").statusCode()).isEqualTo(200);
 
     FIRST.restart();
@@ -65,10 +74,21 @@ class ServingReadinessIT {
   }
 
   private String gaugeLine(String server) throws Exception {
-    return readiness().get("/actuator/prometheus").body().lines()
-        .filter(line -> line.startsWith("featurestore_memcached_available{") && line.contains("server=\"" + server + "\""))
-        .peek(line -> assertThat(line).contains("service=\"serving-api\"", "table=\"featurestore.document_embeddings\""))
+    return readiness()
+        .get("/actuator/prometheus")
+        .body()
+        .lines()
+        .filter(
+            line ->
+                line.startsWith("featurestore_memcached_available{")
+                    && line.contains("server=\"" + server + "\""))
+        .peek(
+            line ->
+                assertThat(line)
+                    .contains(
+                        "service=\"serving-api\"", "table=\"featurestore.document_embeddings\""))
         .findFirst()
-        .orElseThrow(() -> new AssertionError("no featurestore_memcached_available gauge for " + server));
+        .orElseThrow(
+            () -> new AssertionError("no featurestore_memcached_available gauge for " + server));
   }
 }

@@ -11,7 +11,9 @@ public final class FeatureRows {
 
   public static final ModelId TEST_MODEL = ModelId.of("test-model", "sha256:0123456789abcdef");
 
-  /** A row whose unit vector is derived from {@code seed}, so two rows with different seeds differ. */
+  /**
+   * A row whose unit vector is derived from {@code seed}, so two rows with different seeds differ.
+   */
   public static FeatureRow row(String docId, long seed, Instant processedAt) {
     Random random = new Random(seed);
     float[] vector = new float[Embeddings.DIMENSION];

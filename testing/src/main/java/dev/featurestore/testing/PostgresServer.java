@@ -17,11 +17,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * A real PostgreSQL server (Debian's {@code postgresql} package, which {@code ./featurestore test} installs) in a temp
- * directory on a free loopback port, owned by the test: the Iceberg catalog and the replicator's lease store of
- * docker-compose.yml, without Docker. Durability is off (fsync), which changes nothing a test can observe.
+ * A real PostgreSQL server (Debian's {@code postgresql} package, which {@code ./featurestore test}
+ * installs) in a temp directory on a free loopback port, owned by the test: the Iceberg catalog and
+ * the replicator's lease store of docker-compose.yml, without Docker. Durability is off (fsync),
+ * which changes nothing a test can observe.
  *
- * <p>PostgreSQL refuses to run as root: as root the server runs as the package's {@code postgres} user.
+ * <p>PostgreSQL refuses to run as root: as root the server runs as the package's {@code postgres}
+ * user.
  */
 public final class PostgresServer implements AutoCloseable {
 
@@ -46,16 +48,31 @@ public final class PostgresServer implements AutoCloseable {
       Path bin = binaries();
       Path dir = Files.createTempDirectory("featurestore-postgres-");
       if (asRoot()) {
-        UserPrincipal postgres = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
+        UserPrincipal postgres =
+            dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
         Files.setOwner(dir, postgres);
       }
       Path passwordFile = dir.resolve("password");
       Files.writeString(passwordFile, PASSWORD);
       if (asRoot()) {
-        Files.setOwner(passwordFile, dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
+        Files.setOwner(
+            passwordFile,
+            dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres"));
       }
-      run(List.of(bin.resolve("initdb").toString(), "-D", dir.resolve("data").toString(), "-U", USER, "--pwfile=" + passwordFile,
-          "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"), dir.resolve("initdb.log"));
+      run(
+          List.of(
+              bin.resolve("initdb").toString(),
+              "-D",
+              dir.resolve("data").toString(),
+              "-U",
+              USER,
+              "--pwfile=" + passwordFile,
+              "--auth=scram-sha-256",
+              "-E",
+              "UTF8",
+              "--locale=C",
+              "--no-sync"),
+          dir.resolve("initdb.log"));
       PostgresServer server = new PostgresServer(bin, dir, Ports.free());
       server.startProcess();
       return server;
@@ -85,17 +102,40 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   private void startProcess() throws IOException {
-    List<String> command = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D", dir.resolve("data").toString(),
-        "-p", Integer.toString(port), "-k", dir.toString(), "-c", "listen_addresses=127.0.0.1",
-        "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"));
-    process = new ProcessBuilder(asUser(command)).redirectErrorStream(true).redirectOutput(dir.resolve("postgres.log").toFile()).start();
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                bin.resolve("postgres").toString(),
+                "-D",
+                dir.resolve("data").toString(),
+                "-p",
+                Integer.toString(port),
+                "-k",
+                dir.toString(),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200"));
+    process =
+        new ProcessBuilder(asUser(command))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("postgres.log").toFile())
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try (Connection ignored = DriverManager.getConnection(jdbcUrl("postgres"), USER, PASSWORD)) {
         return;
       } catch (SQLException notYet) {
         if (!process.isAlive() || System.nanoTime() > deadline) {
-          throw new IllegalStateException("PostgreSQL did not start:\n" + Files.readString(dir.resolve("postgres.log")), notYet);
+          throw new IllegalStateException(
+              "PostgreSQL did not start:\n" + Files.readString(dir.resolve("postgres.log")),
+              notYet);
         }
         sleep(100);
       }
@@ -107,7 +147,16 @@ public final class PostgresServer implements AutoCloseable {
     if (process != null) {
       try {
         // fast shutdown: disconnect clients, no waiting for them to leave
-        run(List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "fast", "-w", "stop"), dir.resolve("pg_ctl.log"));
+        run(
+            List.of(
+                bin.resolve("pg_ctl").toString(),
+                "-D",
+                dir.resolve("data").toString(),
+                "-m",
+                "fast",
+                "-w",
+                "stop"),
+            dir.resolve("pg_ctl.log"));
         process.waitFor(10, TimeUnit.SECONDS);
       } catch (IOException | RuntimeException e) {
         process.destroyForcibly();
@@ -139,10 +188,15 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   private static void run(List<String> command, Path log) throws IOException {
-    Process process = new ProcessBuilder(asUser(command)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process process =
+        new ProcessBuilder(asUser(command))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     try {
       if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " failed:\n" + Files.readString(log));
+        throw new IllegalStateException(
+            String.join(" ", command) + " failed:\n" + Files.readString(log));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -168,15 +222,25 @@ public final class PostgresServer implements AutoCloseable {
     Path root = Path.of("/usr/lib/postgresql");
     if (Files.isDirectory(root)) {
       try (Stream<Path> versions = Files.list(root)) {
-        var newest = versions.map(version -> version.resolve("bin"))
-            .filter(bin -> Files.isExecutable(bin.resolve("postgres")))
-            .max(Comparator.comparing(bin -> Integer.parseInt(bin.getParent().getFileName().toString().replaceAll("\\D.*", "0"))));
+        var newest =
+            versions
+                .map(version -> version.resolve("bin"))
+                .filter(bin -> Files.isExecutable(bin.resolve("postgres")))
+                .max(
+                    Comparator.comparing(
+                        bin ->
+                            Integer.parseInt(
+                                bin.getParent()
+                                    .getFileName()
+                                    .toString()
+                                    .replaceAll("\\D.*", "0"))));
         if (newest.isPresent()) {
           return newest.get();
         }
       }
     }
-    throw new IllegalStateException("PostgreSQL is not installed (./featurestore test installs it: apt-get install -y postgresql)");
+    throw new IllegalStateException(
+        "PostgreSQL is not installed (./featurestore test installs it: apt-get install -y postgresql)");
   }
 
   private static void sleep(long millis) {

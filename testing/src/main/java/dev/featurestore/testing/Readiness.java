@@ -10,7 +10,10 @@ import java.util.function.Predicate;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A service's actuator over HTTP, for tests that watch its readiness follow a dependency going away and back. */
+/**
+ * A service's actuator over HTTP, for tests that watch its readiness follow a dependency going away
+ * and back.
+ */
 public final class Readiness {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -36,7 +39,8 @@ public final class Readiness {
    * Polls {@code /actuator/health/readiness} until it answers {@code status} with a body that meets
    * {@code condition}, for up to two minutes; that body.
    */
-  public JsonNode await(int status, Predicate<JsonNode> condition) throws IOException, InterruptedException {
+  public JsonNode await(int status, Predicate<JsonNode> condition)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     HttpResponse<String> response;
     do {
@@ -46,11 +50,21 @@ public final class Readiness {
       }
       Thread.sleep(100);
     } while (System.nanoTime() < deadline);
-    throw new AssertionError("readiness did not become " + status + " as expected; last: " + response.statusCode() + " " + response.body());
+    throw new AssertionError(
+        "readiness did not become "
+            + status
+            + " as expected; last: "
+            + response.statusCode()
+            + " "
+            + response.body());
   }
 
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return HTTP.send(
-        HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest.newBuilder(URI.create(baseUrl + path))
+            .timeout(Duration.ofSeconds(30))
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -9,9 +9,13 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 @EnableConfigurationProperties(WriterProperties.class)
 public class WriterApplication {
 
-  /** Each service reads its own {@code <name>.yml}, so all three can share one classpath (as in e2e tests). */
+  /**
+   * Each service reads its own {@code <name>.yml}, so all three can share one classpath (as in e2e
+   * tests).
+   */
   public static SpringApplicationBuilder builder() {
-    return new SpringApplicationBuilder(WriterApplication.class).properties("spring.config.name=writer-service");
+    return new SpringApplicationBuilder(WriterApplication.class)
+        .properties("spring.config.name=writer-service");
   }
 
   public static void main(String[] args) {

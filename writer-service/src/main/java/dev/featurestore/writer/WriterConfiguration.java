@@ -21,7 +21,8 @@ import org.springframework.kafka.config.TopicBuilder;
 class WriterConfiguration {
 
   @Bean(destroyMethod = "close")
-  SentenceEmbedder sentenceEmbedder(WriterProperties properties, OfflineStoreProperties offlineStore) {
+  SentenceEmbedder sentenceEmbedder(
+      WriterProperties properties, OfflineStoreProperties offlineStore) {
     WriterProperties.Embedding embedding = properties.embedding();
     return SentenceEmbedder.builder()
         .engine(embedding.engine())
@@ -61,11 +62,15 @@ class WriterConfiguration {
 
   @Bean
   NewTopic documentsTopic(WriterProperties properties) {
-    return TopicBuilder.name(properties.writer().topic()).partitions(properties.writer().partitions()).build();
+    return TopicBuilder.name(properties.writer().topic())
+        .partitions(properties.writer().partitions())
+        .build();
   }
 
   @Bean
   NewTopic deadLetterTopic(WriterProperties properties) {
-    return TopicBuilder.name(properties.writer().deadLetterTopic()).partitions(properties.writer().partitions()).build();
+    return TopicBuilder.name(properties.writer().deadLetterTopic())
+        .partitions(properties.writer().partitions())
+        .build();
   }
 }

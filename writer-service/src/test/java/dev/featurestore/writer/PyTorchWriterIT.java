@@ -23,12 +23,14 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
- * The writer configured with {@code featurestore.embedding.engine=pytorch} embeds Kafka documents on PyTorch and
- * writes rows that carry the bundled model's identity and the vectors ONNX Runtime gives for the same texts.
+ * The writer configured with {@code featurestore.embedding.engine=pytorch} embeds Kafka documents
+ * on PyTorch and writes rows that carry the bundled model's identity and the vectors ONNX Runtime
+ * gives for the same texts.
  */
 class PyTorchWriterIT {
 
-  private static final List<String> TEXTS = List.of("A man is eating food.", "Ein Mann isst.", "SELECT 1;", "🚀");
+  private static final List<String> TEXTS =
+      List.of("A man is eating food.", "Ein Mann isst.", "SELECT 1;", "🚀");
 
   @Test
   void theWriterOnPyTorchWritesTheSameFeaturesAsOnOnnxRuntime() throws Exception {
@@ -40,15 +42,22 @@ class PyTorchWriterIT {
         SentenceEmbedder onnx = SentenceEmbedder.builder().cacheDir(modelCache).build()) {
       for (int i = 0; i < TEXTS.size(); i++) {
         String json = "{\"doc_id\":\"doc-" + i + "\",\"text\":\"" + TEXTS.get(i) + "\"}";
-        producer.send(new ProducerRecord<>("documents", "doc-" + i, json.getBytes(StandardCharsets.UTF_8))).get();
+        producer
+            .send(
+                new ProducerRecord<>(
+                    "documents", "doc-" + i, json.getBytes(StandardCharsets.UTF_8)))
+            .get();
       }
-      writer = WriterApplication.builder().run(
-          "--server.port=0",
-          "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
-          "--featurestore.embedding.cache-dir=" + modelCache,
-          "--featurestore.embedding.engine=pytorch",
-          "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString());
-      assertThat(writer.getBean(SentenceEmbedder.class).engine()).isEqualTo(EmbeddingEngine.PYTORCH);
+      writer =
+          WriterApplication.builder()
+              .run(
+                  "--server.port=0",
+                  "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
+                  "--featurestore.embedding.cache-dir=" + modelCache,
+                  "--featurestore.embedding.engine=pytorch",
+                  "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString());
+      assertThat(writer.getBean(SentenceEmbedder.class).engine())
+          .isEqualTo(EmbeddingEngine.PYTORCH);
 
       Map<String, Record> rows = awaitRows(writer.getBean(Table.class), TEXTS.size());
       List<float[]> expected = onnx.embed(TEXTS);
@@ -82,7 +91,8 @@ class PyTorchWriterIT {
         continue;
       }
       try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-        records.forEach(record -> rows.put((String) record.getField(FeatureTable.DOC_ID), record.copy()));
+        records.forEach(
+            record -> rows.put((String) record.getField(FeatureTable.DOC_ID), record.copy()));
       }
     }
     assertThat(rows).as("rows written within 2 minutes").hasSize(count);

@@ -16,16 +16,26 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
-/** The writer tests' Kafka: an embedded KRaft broker with the writer's topics, and a producer for it. */
+/**
+ * The writer tests' Kafka: an embedded KRaft broker with the writer's topics, and a producer for
+ * it.
+ */
 public final class TestKafka {
 
   private TestKafka() {}
 
-  /** One broker, {@code documents} and {@code documents.dlq} with 3 partitions each; stop it with {@code destroy()}. */
+  /**
+   * One broker, {@code documents} and {@code documents.dlq} with 3 partitions each; stop it with
+   * {@code destroy()}.
+   */
   public static EmbeddedKafkaKraftBroker start() {
-    EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
-    // a single broker: the writer's transactional dead-letter producers need a replication factor it can meet
-    kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
+    EmbeddedKafkaKraftBroker kafka =
+        new EmbeddedKafkaKraftBroker(1, 3, "documents", "documents.dlq");
+    // a single broker: the writer's transactional dead-letter producers need a replication factor
+    // it can meet
+    kafka.brokerProperties(
+        Map.of(
+            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
     kafka.afterPropertiesSet();
     return kafka;
   }
@@ -40,7 +50,10 @@ public final class TestKafka {
     return new KafkaProducer<>(config);
   }
 
-  /** A producer of raw key bytes (null, empty, not UTF-8: whatever a client may send), sending at once. */
+  /**
+   * A producer of raw key bytes (null, empty, not UTF-8: whatever a client may send), sending at
+   * once.
+   */
   public static KafkaProducer<byte[], byte[]> rawProducer(EmbeddedKafkaKraftBroker kafka) {
     Properties config = new Properties();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
@@ -52,7 +65,8 @@ public final class TestKafka {
   }
 
   /** A transactional producer ({@code initTransactions()} before use). */
-  public static KafkaProducer<String, byte[]> transactionalProducer(EmbeddedKafkaKraftBroker kafka, String transactionalId) {
+  public static KafkaProducer<String, byte[]> transactionalProducer(
+      EmbeddedKafkaKraftBroker kafka, String transactionalId) {
     Properties config = new Properties();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
     config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
@@ -61,8 +75,12 @@ public final class TestKafka {
     return new KafkaProducer<>(config);
   }
 
-  /** Every committed record of {@code topic} (partitions 0 to {@code partitions - 1}) up to its end now, within 60 s. */
-  public static List<ConsumerRecord<byte[], byte[]>> readCommitted(EmbeddedKafkaKraftBroker kafka, String topic, int partitions) {
+  /**
+   * Every committed record of {@code topic} (partitions 0 to {@code partitions - 1}) up to its end
+   * now, within 60 s.
+   */
+  public static List<ConsumerRecord<byte[], byte[]>> readCommitted(
+      EmbeddedKafkaKraftBroker kafka, String topic, int partitions) {
     Properties config = new Properties();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);

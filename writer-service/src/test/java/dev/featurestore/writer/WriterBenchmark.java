@@ -21,9 +21,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
- * Writer throughput against raw model inference on the same texts in the same run, and freshness of a lone
- * document at low load. Run with {@code ./featurestore bench writer}; figures go to docs/BENCHMARKS.md. No timing is
- * asserted: this is a measurement, not a test.
+ * Writer throughput against raw model inference on the same texts in the same run, and freshness of
+ * a lone document at low load. Run with {@code ./featurestore bench writer}; figures go to
+ * docs/BENCHMARKS.md. No timing is asserted: this is a measurement, not a test.
  */
 class WriterBenchmark {
 
@@ -37,7 +37,8 @@ class WriterBenchmark {
     Path modelCache = Path.of("target", "model-cache");
     double rawBefore;
     double rawAfter;
-    try (SentenceEmbedder raw = SentenceEmbedder.builder().cacheDir(modelCache).maxBatchSize(32).build()) {
+    try (SentenceEmbedder raw =
+        SentenceEmbedder.builder().cacheDir(modelCache).maxBatchSize(32).build()) {
       rawDocsPerSecond(raw, texts.subList(0, Math.min(256, texts.size()))); // warm-up
       rawBefore = rawDocsPerSecond(raw, texts);
 
@@ -86,28 +87,42 @@ class WriterBenchmark {
     return texts.size() / ((System.nanoTime() - start) / 1e9);
   }
 
-  /** Rows committed after the first commit, over the time from the first to the last commit: steady state. */
+  /**
+   * Rows committed after the first commit, over the time from the first to the last commit: steady
+   * state.
+   */
   private static Throughput throughput(Table table) {
     List<Snapshot> snapshots = new ArrayList<>();
-    table.snapshots().forEach(s -> {
-      if (s.summary().containsKey("featurestore.kafka.batch")) {
-        snapshots.add(s);
-      }
-    });
+    table
+        .snapshots()
+        .forEach(
+            s -> {
+              if (s.summary().containsKey("featurestore.kafka.batch")) {
+                snapshots.add(s);
+              }
+            });
     snapshots.sort((a, b) -> Long.compare(a.timestampMillis(), b.timestampMillis()));
     long rows = 0;
     for (int i = 1; i < snapshots.size(); i++) {
       rows += Long.parseLong(snapshots.get(i).summary().getOrDefault("added-records", "0"));
     }
-    double seconds = (snapshots.get(snapshots.size() - 1).timestampMillis() - snapshots.get(0).timestampMillis()) / 1000.0;
+    double seconds =
+        (snapshots.get(snapshots.size() - 1).timestampMillis() - snapshots.get(0).timestampMillis())
+            / 1000.0;
     return new Throughput(rows, snapshots.size(), seconds);
   }
 
-  private static long[] loneDocumentFreshness(KafkaProducer<String, byte[]> producer, Table table) throws Exception {
+  private static long[] loneDocumentFreshness(KafkaProducer<String, byte[]> producer, Table table)
+      throws Exception {
     long[] millis = new long[LONE_DOCUMENTS];
     for (int i = 0; i < LONE_DOCUMENTS; i++) {
       Thread.sleep(300);
-      RecordMetadata sent = producer.send(record("lone-" + i, "A lone document number " + i + " arrives at a quiet moment.")).get();
+      RecordMetadata sent =
+          producer
+              .send(
+                  record(
+                      "lone-" + i, "A lone document number " + i + " arrives at a quiet moment."))
+              .get();
       TopicPartition partition = new TopicPartition(sent.topic(), sent.partition());
       while (true) {
         table.refresh();
@@ -128,7 +143,8 @@ class WriterBenchmark {
     while (System.nanoTime() < deadline) {
       table.refresh();
       Snapshot current = table.currentSnapshot();
-      if (current != null && Long.parseLong(current.summary().getOrDefault("total-records", "0")) >= rows) {
+      if (current != null
+          && Long.parseLong(current.summary().getOrDefault("total-records", "0")) >= rows) {
         return;
       }
       Thread.sleep(200);
@@ -136,7 +152,8 @@ class WriterBenchmark {
     throw new AssertionError("writer did not commit " + rows + " rows within 30 minutes");
   }
 
-  private static void report(double rawBefore, double rawAfter, double rawMean, Throughput throughput, long[] freshness) {
+  private static void report(
+      double rawBefore, double rawAfter, double rawMean, Throughput throughput, long[] freshness) {
     String body =
         String.format(
             """
@@ -170,18 +187,62 @@ class WriterBenchmark {
   }
 
   private static List<String> texts(int count, Random random) {
-    String[] subjects = {"The committee", "A young engineer", "Our new model", "The river", "An old library", "The market", "A quiet village", "The orchestra"};
-    String[] verbs = {"approved", "studied", "predicted", "crossed", "preserved", "reacted to", "celebrated", "rehearsed"};
-    String[] objects = {"the annual budget", "sparse matrices", "tomorrow's weather", "the northern valley", "rare manuscripts", "rising interest rates", "the harvest festival", "a difficult symphony"};
-    String[] tails = {"after a long debate.", "with great care.", "before anyone expected it.", "despite the heavy rain.", "for the third time this year.", "in front of a large audience."};
+    String[] subjects = {
+      "The committee",
+      "A young engineer",
+      "Our new model",
+      "The river",
+      "An old library",
+      "The market",
+      "A quiet village",
+      "The orchestra"
+    };
+    String[] verbs = {
+      "approved",
+      "studied",
+      "predicted",
+      "crossed",
+      "preserved",
+      "reacted to",
+      "celebrated",
+      "rehearsed"
+    };
+    String[] objects = {
+      "the annual budget",
+      "sparse matrices",
+      "tomorrow's weather",
+      "the northern valley",
+      "rare manuscripts",
+      "rising interest rates",
+      "the harvest festival",
+      "a difficult symphony"
+    };
+    String[] tails = {
+      "after a long debate.",
+      "with great care.",
+      "before anyone expected it.",
+      "despite the heavy rain.",
+      "for the third time this year.",
+      "in front of a large audience."
+    };
     List<String> texts = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      texts.add(subjects[random.nextInt(subjects.length)] + " " + verbs[random.nextInt(verbs.length)] + " " + objects[random.nextInt(objects.length)] + " " + tails[random.nextInt(tails.length)]);
+      texts.add(
+          subjects[random.nextInt(subjects.length)]
+              + " "
+              + verbs[random.nextInt(verbs.length)]
+              + " "
+              + objects[random.nextInt(objects.length)]
+              + " "
+              + tails[random.nextInt(tails.length)]);
     }
     return texts;
   }
 
   private static ProducerRecord<String, byte[]> record(String id, String text) {
-    return new ProducerRecord<>("documents", id, ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
+    return new ProducerRecord<>(
+        "documents",
+        id,
+        ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -17,13 +17,18 @@ class WriterHealthTest {
   void kafkaIsDownWhenNoBrokerAnswers() throws Exception {
     int closedPort = Ports.free();
     WriterHealth health = new WriterHealth();
-    KafkaAdmin kafkaAdmin = new KafkaAdmin(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + closedPort));
+    KafkaAdmin kafkaAdmin =
+        new KafkaAdmin(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + closedPort));
     try (var admin = health.healthAdmin(kafkaAdmin)) {
       long start = System.nanoTime();
       Health kafka = health.kafkaHealthIndicator(admin).health();
       assertThat(kafka.getStatus()).isEqualTo(Status.DOWN);
-      assertThat(String.valueOf(kafka.getDetails().get("error"))).contains("Kafka did not answer within 3 s");
-      assertThat(System.nanoTime() - start).as("a health check must not hang").isLessThan(10_000_000_000L);
+      assertThat(String.valueOf(kafka.getDetails().get("error")))
+          .contains("Kafka did not answer within 3 s");
+      assertThat(System.nanoTime() - start)
+          .as("a health check must not hang")
+          .isLessThan(10_000_000_000L);
     }
   }
 }

@@ -14,10 +14,10 @@ import java.util.Properties;
 import java.util.function.DoublePredicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -25,9 +25,10 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The writer as compose deploys it (catalog in PostgreSQL) through catalog outages: readiness goes DOWN and the
- * consumer lag counts the records that cannot reach the table; once PostgreSQL is back, the records are committed, the
- * lag returns to 0 and readiness to UP without any further traffic, also after a rebalance during the outage.
+ * The writer as compose deploys it (catalog in PostgreSQL) through catalog outages: readiness goes
+ * DOWN and the consumer lag counts the records that cannot reach the table; once PostgreSQL is
+ * back, the records are committed, the lag returns to 0 and readiness to UP without any further
+ * traffic, also after a rebalance during the outage.
  */
 class WriterReadinessIT {
 
@@ -44,22 +45,27 @@ class WriterReadinessIT {
                 .run(
                     "--server.port=0",
                     "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
-                    "--featurestore.embedding.cache-dir=" + Path.of("target", "model-cache").toAbsolutePath(),
+                    "--featurestore.embedding.cache-dir="
+                        + Path.of("target", "model-cache").toAbsolutePath(),
                     "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
                     "--featurestore.catalog.properties.uri=" + postgres.createDatabase(),
                     "--featurestore.catalog.properties.jdbc.user=" + PostgresServer.USER,
                     "--featurestore.catalog.properties.jdbc.password=" + PostgresServer.PASSWORD)) {
-      Readiness readiness = Readiness.onPort(((WebServerApplicationContext) writer).getWebServer().getPort());
+      Readiness readiness =
+          Readiness.onPort(((WebServerApplicationContext) writer).getWebServer().getPort());
       MeterRegistry meters = writer.getBean(MeterRegistry.class);
       send(producer, 0);
-      readiness.await(200, body -> body.at("/components/ingest/details/lastBatchCommitted").isString());
+      readiness.await(
+          200, body -> body.at("/components/ingest/details/lastBatchCommitted").isString());
       awaitLag(meters, lag -> lag == 0);
 
       postgres.stop();
       for (int i = 1; i <= 5; i++) {
         send(producer, i);
       }
-      JsonNode down = readiness.await(503, body -> "DOWN".equals(body.at("/components/catalog/status").asString()));
+      JsonNode down =
+          readiness.await(
+              503, body -> "DOWN".equals(body.at("/components/catalog/status").asString()));
       assertThat(down.at("/components/kafka/status").asString()).isEqualTo("UP");
       awaitLag(meters, lag -> lag >= 5);
       assertThat(readiness.get("/actuator/health/liveness").statusCode()).isEqualTo(200);
@@ -69,21 +75,33 @@ class WriterReadinessIT {
       readiness.await(200, body -> true);
       assertThat(meters.counter("featurestore.writer.rows.committed").count()).isEqualTo(6);
 
-      // an aborted transaction leaves offsets no commit will ever cover (its record and its marker): an idle writer
+      // an aborted transaction leaves offsets no commit will ever cover (its record and its
+      // marker): an idle writer
       // that has read past them has no lag, or the stalled-writer alert would page
-      try (KafkaProducer<String, byte[]> aborting = TestKafka.transactionalProducer(kafka, "aborting-producer")) {
+      try (KafkaProducer<String, byte[]> aborting =
+          TestKafka.transactionalProducer(kafka, "aborting-producer")) {
         aborting.initTransactions();
         aborting.beginTransaction();
-        aborting.send(new ProducerRecord<>("documents", "doc-aborted", "{\"doc_id\":\"doc-aborted\",\"text\":\"Never committed.\"}".getBytes(StandardCharsets.UTF_8))).get();
+        aborting
+            .send(
+                new ProducerRecord<>(
+                    "documents",
+                    "doc-aborted",
+                    "{\"doc_id\":\"doc-aborted\",\"text\":\"Never committed.\"}"
+                        .getBytes(StandardCharsets.UTF_8)))
+            .get();
         aborting.abortTransaction();
       }
-      // past the writer's 5 s refresh of the log ends, which sees the partition end after the marker
+      // past the writer's 5 s refresh of the log ends, which sees the partition end after the
+      // marker
       Thread.sleep(6_000);
       awaitLag(meters, lag -> lag == 0);
       assertThat(meters.counter("featurestore.writer.rows.committed").count()).isEqualTo(6);
 
-      // a rebalance while the catalog is down: partitions the writer gets back cannot be positioned from the table's
-      // ledger (an error of the loop, not of a batch). With the catalog back the writer is ready again, though no
+      // a rebalance while the catalog is down: partitions the writer gets back cannot be positioned
+      // from the table's
+      // ledger (an error of the loop, not of a batch). With the catalog back the writer is ready
+      // again, though no
       // batch comes to commit
       postgres.stop();
       try (KafkaConsumer<String, byte[]> intruder = groupMember(kafka)) {
@@ -116,10 +134,13 @@ class WriterReadinessIT {
 
   private static void send(KafkaProducer<String, byte[]> producer, int i) throws Exception {
     String json = "{\"doc_id\":\"doc-" + i + "\",\"text\":\"Document number " + i + ".\"}";
-    producer.send(new ProducerRecord<>("documents", "doc-" + i, json.getBytes(StandardCharsets.UTF_8))).get();
+    producer
+        .send(new ProducerRecord<>("documents", "doc-" + i, json.getBytes(StandardCharsets.UTF_8)))
+        .get();
   }
 
-  private static void awaitLag(MeterRegistry meters, DoublePredicate condition) throws InterruptedException {
+  private static void awaitLag(MeterRegistry meters, DoublePredicate condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     double lag = Double.NaN;
     while (System.nanoTime() < deadline) {

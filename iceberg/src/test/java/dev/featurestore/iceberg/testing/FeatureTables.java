@@ -1,27 +1,28 @@
 package dev.featurestore.iceberg.testing;
 
-import dev.featurestore.testing.FeatureRows;
 import dev.featurestore.api.FeatureRow;
 import dev.featurestore.iceberg.FeatureTable;
+import dev.featurestore.testing.FeatureRows;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Instant;
 import java.util.List;
-import java.util.Random;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.RowDelta;
-import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.parquet.Parquet;
 
-/** Test data written to the feature table: rows (see {@link FeatureRows}) appended as one snapshot per call, and deletes. */
+/**
+ * Test data written to the feature table: rows (see {@link FeatureRows}) appended as one snapshot
+ * per call, and deletes.
+ */
 public final class FeatureTables {
 
   private FeatureTables() {}
@@ -33,8 +34,8 @@ public final class FeatureTables {
   }
 
   /**
-   * Erases doc ids with one equality-delete file (under the unpartitioned spec, as the writer's tombstones) and adds
-   * rows, in one RowDelta snapshot; returns its id.
+   * Erases doc ids with one equality-delete file (under the unpartitioned spec, as the writer's
+   * tombstones) and adds rows, in one RowDelta snapshot; returns its id.
    */
   public static long eraseAndAppend(Table table, List<String> erasedIds, List<FeatureRow> rows) {
     RowDelta delta = table.newRowDelta();
@@ -48,15 +49,27 @@ public final class FeatureTables {
     return table.currentSnapshot().snapshotId();
   }
 
-  /** Replaces data files by one new file of the same rows, as a compaction job would; returns the snapshot id. */
+  /**
+   * Replaces data files by one new file of the same rows, as a compaction job would; returns the
+   * snapshot id.
+   */
   public static long rewrite(Table table, List<DataFile> old, List<FeatureRow> rows) {
-    table.newRewrite().rewriteFiles(new java.util.HashSet<>(old), java.util.Set.of(dataFile(table, rows))).commit();
+    table
+        .newRewrite()
+        .rewriteFiles(new java.util.HashSet<>(old), java.util.Set.of(dataFile(table, rows)))
+        .commit();
     return table.currentSnapshot().snapshotId();
   }
 
   /** Deletes rows by position (as maintenance or GDPR jobs do); returns the snapshot id. */
   public static long deletePositions(Table table, DataFile file, long... positions) {
-    OutputFile out = table.io().newOutputFile(table.locationProvider().newDataLocation("test-pos-deletes-" + UUID.randomUUID() + ".parquet"));
+    OutputFile out =
+        table
+            .io()
+            .newOutputFile(
+                table
+                    .locationProvider()
+                    .newDataLocation("test-pos-deletes-" + UUID.randomUUID() + ".parquet"));
     try {
       org.apache.iceberg.deletes.PositionDeleteWriter<Record> writer =
           Parquet.writeDeletes(out)
@@ -66,7 +79,9 @@ public final class FeatureTables {
               .buildPositionWriter();
       try (writer) {
         for (long position : positions) {
-          writer.write(org.apache.iceberg.deletes.PositionDelete.<Record>create().set(file.location(), position));
+          writer.write(
+              org.apache.iceberg.deletes.PositionDelete.<Record>create()
+                  .set(file.location(), position));
         }
       }
       table.newRowDelta().addDeletes(writer.toDeleteFile()).commit();
@@ -76,7 +91,10 @@ public final class FeatureTables {
     }
   }
 
-  /** Copy-on-write: replaces a data file by one holding {@code rows} (an "overwrite"); returns the snapshot id. */
+  /**
+   * Copy-on-write: replaces a data file by one holding {@code rows} (an "overwrite"); returns the
+   * snapshot id.
+   */
   public static long overwrite(Table table, DataFile old, List<FeatureRow> rows) {
     org.apache.iceberg.OverwriteFiles overwrite = table.newOverwrite().deleteFile(old);
     if (!rows.isEmpty()) {
@@ -88,12 +106,22 @@ public final class FeatureTables {
 
   /** The data file the snapshot added (test tables add one file per snapshot). */
   public static DataFile fileOf(Table table, long snapshotId) {
-    return org.apache.iceberg.SnapshotChanges.builderFor(table).snapshot(table.snapshot(snapshotId)).build().addedDataFiles().iterator().next();
+    return org.apache.iceberg.SnapshotChanges.builderFor(table)
+        .snapshot(table.snapshot(snapshotId))
+        .build()
+        .addedDataFiles()
+        .iterator()
+        .next();
   }
 
   private static DeleteFile equalityDeletes(Table table, List<String> docIds) {
     OutputFile file =
-        table.io().newOutputFile(table.locationProvider().newDataLocation("test-deletes-" + UUID.randomUUID() + ".parquet"));
+        table
+            .io()
+            .newOutputFile(
+                table
+                    .locationProvider()
+                    .newDataLocation("test-deletes-" + UUID.randomUUID() + ".parquet"));
     try {
       EqualityDeleteWriter<Record> writer =
           Parquet.writeDeletes(file)
@@ -118,12 +146,16 @@ public final class FeatureTables {
 
   private static DataFile dataFile(Table table, List<FeatureRow> rows) {
     OutputFile file =
-        table.io().newOutputFile(table.locationProvider().newDataLocation("test-" + UUID.randomUUID() + ".parquet"));
+        table
+            .io()
+            .newOutputFile(
+                table.locationProvider().newDataLocation("test-" + UUID.randomUUID() + ".parquet"));
     DataWriter<Record> writer;
     try {
       writer =
           Parquet.writeData(file)
-              // the table's own file settings (zstd, bloom filter), so tests and benchmarks read what the writer writes
+              // the table's own file settings (zstd, bloom filter), so tests and benchmarks read
+              // what the writer writes
               .setAll(table.properties())
               .schema(table.schema())
               .createWriterFunc(GenericParquetWriter::create)

@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real memcached server (Debian's {@code memcached} binary) on a free loopback port, owned by the test: started
- * as a child process, stopped and restarted at will. {@code ./featurestore test} installs the binary.
+ * A real memcached server (Debian's {@code memcached} binary) on a free loopback port, owned by the
+ * test: started as a child process, stopped and restarted at will. {@code ./featurestore test}
+ * installs the binary.
  */
 public final class MemcachedServer implements AutoCloseable {
 
@@ -49,14 +50,32 @@ public final class MemcachedServer implements AutoCloseable {
   /** Starts the server (again, empty) on the same port. */
   public synchronized void restart() {
     stop();
-    List<String> command = new ArrayList<>(List.of(binary(), "-l", "127.0.0.1", "-p", Integer.toString(port), "-U", "0", "-m", Integer.toString(megabytes), "-I", "1m"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                binary(),
+                "-l",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(port),
+                "-U",
+                "0",
+                "-m",
+                Integer.toString(megabytes),
+                "-I",
+                "1m"));
     if ("root".equals(System.getProperty("user.name"))) {
       command.addAll(List.of("-u", "root"));
     }
     try {
-      process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      process =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot start memcached (is it installed? ./featurestore test installs it)", e);
+      throw new UncheckedIOException(
+          "Cannot start memcached (is it installed? ./featurestore test installs it)", e);
     }
     awaitPort(Duration.ofSeconds(10));
   }
@@ -76,22 +95,28 @@ public final class MemcachedServer implements AutoCloseable {
   }
 
   /**
-   * Publishes key generation {@code generation} on {@code servers}, as a replicator does after a full resync, so
-   * that a serving API started afterwards reads that generation. Retries while the client is still connecting.
+   * Publishes key generation {@code generation} on {@code servers}, as a replicator does after a
+   * full resync, so that a serving API started afterwards reads that generation. Retries while the
+   * client is still connecting.
    */
   public static void publishGeneration(long generation, MemcachedServer... servers) {
-    List<String> addresses = java.util.Arrays.stream(servers).map(MemcachedServer::address).toList();
+    List<String> addresses =
+        java.util.Arrays.stream(servers).map(MemcachedServer::address).toList();
     net.spy.memcached.MemcachedClient client =
-        dev.featurestore.memcached.MemcachedClients.connect(new dev.featurestore.memcached.MemcachedSettings(addresses, Duration.ofSeconds(2), null));
+        dev.featurestore.memcached.MemcachedClients.connect(
+            new dev.featurestore.memcached.MemcachedSettings(
+                addresses, Duration.ofSeconds(2), null));
     try {
       dev.featurestore.memcached.OnlineStoreGeneration sentinels =
-          new dev.featurestore.memcached.OnlineStoreGeneration(client, dev.featurestore.api.MemcachedKeyScheme.defaultScheme(), 2000);
+          new dev.featurestore.memcached.OnlineStoreGeneration(
+              client, dev.featurestore.api.MemcachedKeyScheme.defaultScheme(), 2000);
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
       while (true) {
         try {
           sentinels.publish(sentinels.servers(), generation);
           return;
-        } catch (dev.featurestore.memcached.OnlineStoreGeneration.OnlineStoreUnavailableException e) {
+        } catch (
+            dev.featurestore.memcached.OnlineStoreGeneration.OnlineStoreUnavailableException e) {
           // operations are cancelled until the client has connected
           if (System.nanoTime() > deadline) {
             throw e;
@@ -104,7 +129,10 @@ public final class MemcachedServer implements AutoCloseable {
     }
   }
 
-  /** Freezes the server (SIGSTOP): connections stay open but nothing is answered, like a stalled or overloaded host. */
+  /**
+   * Freezes the server (SIGSTOP): connections stay open but nothing is answered, like a stalled or
+   * overloaded host.
+   */
   public synchronized void pause() {
     signal("-STOP");
   }
@@ -148,7 +176,8 @@ public final class MemcachedServer implements AutoCloseable {
         sleep();
       }
     }
-    throw new IllegalStateException("memcached did not listen on port " + port + " within " + timeout);
+    throw new IllegalStateException(
+        "memcached did not listen on port " + port + " within " + timeout);
   }
 
   private static String binary() {
@@ -159,7 +188,6 @@ public final class MemcachedServer implements AutoCloseable {
     }
     return "memcached";
   }
-
 
   private static void sleep() {
     try {

@@ -7,7 +7,10 @@ import java.util.Map;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.util.MimeType;
 
-/** The refusals of the operator endpoints, as the same counted problem documents as every other error answer. */
+/**
+ * The refusals of the operator endpoints, as the same counted problem documents as every other
+ * error answer.
+ */
 final class EndpointProblems {
 
   private static final MimeType PROBLEM_JSON = MimeType.valueOf(ProblemJson.MEDIA_TYPE);
@@ -18,7 +21,8 @@ final class EndpointProblems {
     this.errors = errors;
   }
 
-  WebEndpointResponse<Map<String, Object>> problem(int status, String title, String type, String detail) {
+  WebEndpointResponse<Map<String, Object>> problem(
+      int status, String title, String type, String detail) {
     errors.countStatus(status);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("type", ProblemJson.TYPES + type);

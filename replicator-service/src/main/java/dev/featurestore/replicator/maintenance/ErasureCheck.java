@@ -28,9 +28,10 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
 
 /**
- * Where a doc id still exists in the offline store ({@code ./featurestore erase --verify}): rows the current snapshot
- * reads, and every data or delete file that any kept snapshot (tags and branches included) references and that holds
- * the id, read from the files themselves (manifest column bounds only narrow which files are read).
+ * Where a doc id still exists in the offline store ({@code ./featurestore erase --verify}): rows
+ * the current snapshot reads, and every data or delete file that any kept snapshot (tags and
+ * branches included) references and that holds the id, read from the files themselves (manifest
+ * column bounds only narrow which files are read).
  */
 public final class ErasureCheck {
 
@@ -43,25 +44,49 @@ public final class ErasureCheck {
   /**
    * @param docId the id looked for
    * @param liveRows rows of the id the current snapshot reads (deletes applied)
-   * @param dataFiles data files that hold a row of the id, with the snapshots that still reference each
+   * @param dataFiles data files that hold a row of the id, with the snapshots that still reference
+   *     each
    * @param deleteFiles delete files (tombstones) that name the id
    */
-  public record Report(String docId, long liveRows, Map<String, List<Long>> dataFiles, List<String> deleteFiles) {
+  public record Report(
+      String docId, long liveRows, Map<String, List<Long>> dataFiles, List<String> deleteFiles) {
 
-    /** Erased for good: no live row and no kept file holds a row of it (tombstones may still name it). */
+    /**
+     * Erased for good: no live row and no kept file holds a row of it (tombstones may still name
+     * it).
+     */
     public boolean erased() {
       return liveRows == 0 && dataFiles.isEmpty();
     }
 
     public String toText() {
       StringBuilder text = new StringBuilder();
-      text.append(String.format(Locale.ROOT, "%s: %s%n", docId, erased()
-          ? "erased: no live row, no kept data file holds it"
-          : liveRows > 0 ? "LIVE: the current snapshot reads " + liveRows + " row(s)" : "not live, but kept data files still hold it (time travel reads it)"));
-      dataFiles.forEach((file, snapshots) -> text.append(String.format(Locale.ROOT, "  data file %s, referenced by %d snapshot(s) %s%n", file, snapshots.size(), snapshots)));
-      deleteFiles.forEach(file -> text.append(String.format(Locale.ROOT, "  tombstone file %s names it%n", file)));
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "%s: %s%n",
+              docId,
+              erased()
+                  ? "erased: no live row, no kept data file holds it"
+                  : liveRows > 0
+                      ? "LIVE: the current snapshot reads " + liveRows + " row(s)"
+                      : "not live, but kept data files still hold it (time travel reads it)"));
+      dataFiles.forEach(
+          (file, snapshots) ->
+              text.append(
+                  String.format(
+                      Locale.ROOT,
+                      "  data file %s, referenced by %d snapshot(s) %s%n",
+                      file,
+                      snapshots.size(),
+                      snapshots)));
+      deleteFiles.forEach(
+          file -> text.append(String.format(Locale.ROOT, "  tombstone file %s names it%n", file)));
       if (!erased()) {
-        text.append(String.format(Locale.ROOT, "  gone after: a tombstone (if live), the next maintenance run, and the expiry of the snapshots listed (snapshot-retention; tags hold theirs until dropped)%n"));
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "  gone after: a tombstone (if live), the next maintenance run, and the expiry of the snapshots listed (snapshot-retention; tags hold theirs until dropped)%n"));
       }
       return text.toString();
     }
@@ -73,7 +98,8 @@ public final class ErasureCheck {
     Expression isId = Expressions.equal(FeatureTable.DOC_ID, docId);
     long live = 0;
     if (table.currentSnapshot() != null) {
-      try (CloseableIterable<Record> rows = IcebergGenerics.read(table).where(isId).select(FeatureTable.DOC_ID).build()) {
+      try (CloseableIterable<Record> rows =
+          IcebergGenerics.read(table).where(isId).select(FeatureTable.DOC_ID).build()) {
         for (Record row : rows) {
           if (docId.equals(row.getField(FeatureTable.DOC_ID))) {
             live++;
@@ -88,8 +114,14 @@ public final class ErasureCheck {
     Set<String> deleteCandidates = new TreeSet<>();
     for (Snapshot snapshot : table.snapshots()) {
       for (ManifestFile manifest : snapshot.dataManifests(table.io())) {
-        Set<String> files = manifestCandidates.computeIfAbsent(manifest.path(), path -> dataFilesMaybeHolding(manifest, isId));
-        files.forEach(file -> candidates.computeIfAbsent(file, key -> new TreeSet<>()).add(snapshot.snapshotId()));
+        Set<String> files =
+            manifestCandidates.computeIfAbsent(
+                manifest.path(), path -> dataFilesMaybeHolding(manifest, isId));
+        files.forEach(
+            file ->
+                candidates
+                    .computeIfAbsent(file, key -> new TreeSet<>())
+                    .add(snapshot.snapshotId()));
       }
       for (ManifestFile manifest : snapshot.deleteManifests(table.io())) {
         if (manifestCandidates.putIfAbsent(manifest.path(), Set.of()) == null) {
@@ -98,25 +130,31 @@ public final class ErasureCheck {
       }
     }
     Map<String, List<Long>> holding = new java.util.TreeMap<>();
-    candidates.forEach((file, snapshots) -> {
-      if (holds(file, docId)) {
-        holding.put(file, new ArrayList<>(snapshots));
-      }
-    });
+    candidates.forEach(
+        (file, snapshots) -> {
+          if (holds(file, docId)) {
+            holding.put(file, new ArrayList<>(snapshots));
+          }
+        });
     List<String> naming = deleteCandidates.stream().filter(file -> holds(file, docId)).toList();
     return new Report(docId, live, holding, naming);
   }
 
   private Set<String> dataFilesMaybeHolding(ManifestFile manifest, Expression isId) {
-    return locations(manifest, () -> ManifestFiles.read(manifest, table.io(), table.specs()).filterRows(isId));
+    return locations(
+        manifest, () -> ManifestFiles.read(manifest, table.io(), table.specs()).filterRows(isId));
   }
 
   private Set<String> deleteFilesMaybeNaming(ManifestFile manifest, Expression isId) {
-    return locations(manifest, () -> ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs()).filterRows(isId));
+    return locations(
+        manifest,
+        () ->
+            ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs()).filterRows(isId));
   }
 
   /** The locations of the files a manifest lists that its column bounds do not rule out. */
-  private static Set<String> locations(ManifestFile manifest, Supplier<ManifestReader<? extends ContentFile<?>>> open) {
+  private static Set<String> locations(
+      ManifestFile manifest, Supplier<ManifestReader<? extends ContentFile<?>>> open) {
     Set<String> files = new TreeSet<>();
     try (ManifestReader<? extends ContentFile<?>> reader = open.get()) {
       reader.forEach(file -> files.add(file.location()));
@@ -126,7 +164,10 @@ public final class ErasureCheck {
     return files;
   }
 
-  /** Whether a Parquet file of the table (data or equality delete) has a row whose doc id is {@code docId}. */
+  /**
+   * Whether a Parquet file of the table (data or equality delete) has a row whose doc id is {@code
+   * docId}.
+   */
   private boolean holds(String location, String docId) {
     Schema docIdOnly = FeatureTable.SCHEMA.select(FeatureTable.DOC_ID);
     try (CloseableIterable<Record> rows =

@@ -8,8 +8,8 @@ import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 
 /**
- * {@code GET /actuator/erasure?docId=ID}: where a doc id still exists in the offline store ({@code ./featurestore
- * erase --verify ID}); 400 for an invalid id.
+ * {@code GET /actuator/erasure?docId=ID}: where a doc id still exists in the offline store ({@code
+ * ./featurestore erase --verify ID}); 400 for an invalid id.
  */
 @Endpoint(id = "erasure")
 public final class ErasureEndpoint {
@@ -28,7 +28,11 @@ public final class ErasureEndpoint {
     try {
       report = check.check(docId);
     } catch (IllegalArgumentException e) {
-      return problems.problem(WebEndpointResponse.STATUS_BAD_REQUEST, "Invalid doc id", "invalid-doc-id", e.getMessage());
+      return problems.problem(
+          WebEndpointResponse.STATUS_BAD_REQUEST,
+          "Invalid doc id",
+          "invalid-doc-id",
+          e.getMessage());
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("doc_id", report.docId());

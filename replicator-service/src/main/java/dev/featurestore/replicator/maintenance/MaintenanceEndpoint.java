@@ -12,9 +12,10 @@ import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.convert.DurationStyle;
 
 /**
- * {@code POST /actuator/maintenance}: one maintenance run now, answered with its report ({@code ./featurestore
- * maintain}). Optional JSON fields {@code expireOlderThan} and {@code orphansOlderThan} ({@code 10m}, {@code PT1H})
- * override the configured retention and orphan safety age for this run. 409 while another run holds the lease.
+ * {@code POST /actuator/maintenance}: one maintenance run now, answered with its report ({@code
+ * ./featurestore maintain}). Optional JSON fields {@code expireOlderThan} and {@code
+ * orphansOlderThan} ({@code 10m}, {@code PT1H}) override the configured retention and orphan safety
+ * age for this run. 409 while another run holds the lease.
  */
 @Endpoint(id = "maintenance")
 public final class MaintenanceEndpoint {
@@ -25,14 +26,16 @@ public final class MaintenanceEndpoint {
   private final MaintenanceOptions defaults;
   private final EndpointProblems problems;
 
-  public MaintenanceEndpoint(TableMaintenance maintenance, MaintenanceOptions defaults, ErrorMetric errors) {
+  public MaintenanceEndpoint(
+      TableMaintenance maintenance, MaintenanceOptions defaults, ErrorMetric errors) {
     this.maintenance = maintenance;
     this.defaults = defaults;
     this.problems = new EndpointProblems(errors);
   }
 
   @WriteOperation
-  public WebEndpointResponse<Map<String, Object>> run(@Nullable String expireOlderThan, @Nullable String orphansOlderThan) {
+  public WebEndpointResponse<Map<String, Object>> run(
+      @Nullable String expireOlderThan, @Nullable String orphansOlderThan) {
     MaintenanceOptions options = defaults;
     try {
       if (expireOlderThan != null) {
@@ -42,16 +45,23 @@ public final class MaintenanceEndpoint {
         options = options.withOrphanMinAge(parse("orphansOlderThan", orphansOlderThan));
       }
     } catch (IllegalArgumentException e) {
-      return problems.problem(WebEndpointResponse.STATUS_BAD_REQUEST, "Invalid maintenance request", "invalid-maintenance-request", e.getMessage());
+      return problems.problem(
+          WebEndpointResponse.STATUS_BAD_REQUEST,
+          "Invalid maintenance request",
+          "invalid-maintenance-request",
+          e.getMessage());
     }
     try {
       return new WebEndpointResponse<>(maintenance.run(options).toMap());
     } catch (TableMaintenance.LeaseUnavailableException e) {
-      return problems.problem(409, "Maintenance already running", "maintenance-running", e.getMessage());
+      return problems.problem(
+          409, "Maintenance already running", "maintenance-running", e.getMessage());
     } catch (RuntimeException e) {
       LOG.error("Maintenance run failed", e);
       return problems.problem(
-          WebEndpointResponse.STATUS_INTERNAL_SERVER_ERROR, "Maintenance failed", "maintenance-failed",
+          WebEndpointResponse.STATUS_INTERNAL_SERVER_ERROR,
+          "Maintenance failed",
+          "maintenance-failed",
           "The maintenance run failed (the replicator's log has the cause); the next scheduled run retries it");
     }
   }
@@ -64,7 +74,8 @@ public final class MaintenanceEndpoint {
       }
       return duration;
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("Invalid " + field + ": " + value + " (expected a duration such as 10m, 36h or PT1H)", e);
+      throw new IllegalArgumentException(
+          "Invalid " + field + ": " + value + " (expected a duration such as 10m, 36h or PT1H)", e);
     }
   }
 }

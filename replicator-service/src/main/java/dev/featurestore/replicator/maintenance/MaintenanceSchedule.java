@@ -9,10 +9,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Runs {@link TableMaintenance} every {@code interval} in the replicator, and early (without the orphan sweep) when a
- * check every {@link #CHECK_EVERY} finds more snapshots than the options keep: at the writers' full commit rate an
- * interval's snapshots alone would outgrow the metadata bound. Every replicator tries; the maintenance lease lets one
- * at a time through, and the others only refresh the table's figures for their gauges.
+ * Runs {@link TableMaintenance} every {@code interval} in the replicator, and early (without the
+ * orphan sweep) when a check every {@link #CHECK_EVERY} finds more snapshots than the options keep:
+ * at the writers' full commit rate an interval's snapshots alone would outgrow the metadata bound.
+ * Every replicator tries; the maintenance lease lets one at a time through, and the others only
+ * refresh the table's figures for their gauges.
  */
 public final class MaintenanceSchedule implements SmartLifecycle {
 
@@ -27,7 +28,8 @@ public final class MaintenanceSchedule implements SmartLifecycle {
   private ScheduledExecutorService executor;
   private boolean heldBack;
 
-  public MaintenanceSchedule(TableMaintenance maintenance, MaintenanceOptions options, Duration interval) {
+  public MaintenanceSchedule(
+      TableMaintenance maintenance, MaintenanceOptions options, Duration interval) {
     this.maintenance = maintenance;
     this.options = options;
     this.interval = interval;
@@ -35,21 +37,32 @@ public final class MaintenanceSchedule implements SmartLifecycle {
 
   @Override
   public synchronized void start() {
-    executor = Executors.newSingleThreadScheduledExecutor(runnable -> new Thread(runnable, "featurestore-maintenance"));
+    executor =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> new Thread(runnable, "featurestore-maintenance"));
     // the table's figures at once (gauges and alerts have data), the first run soon after a start
     executor.execute(this::observe);
     long first = Math.min(interval.toMillis(), FIRST_RUN_AFTER.toMillis());
-    executor.scheduleWithFixedDelay(() -> runOnce(true), first, interval.toMillis(), TimeUnit.MILLISECONDS);
-    executor.scheduleWithFixedDelay(this::runIfTooManySnapshots, CHECK_EVERY.toMillis(), CHECK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    executor.scheduleWithFixedDelay(
+        () -> runOnce(true), first, interval.toMillis(), TimeUnit.MILLISECONDS);
+    executor.scheduleWithFixedDelay(
+        this::runIfTooManySnapshots,
+        CHECK_EVERY.toMillis(),
+        CHECK_EVERY.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   private void runIfTooManySnapshots() {
     try {
-      // a fifth over the bound before running early, and not again while something (a lagging replicator's
+      // a fifth over the bound before running early, and not again while something (a lagging
+      // replicator's
       // checkpoint) kept the last early run from expiring anything: the scheduled run tries again
-      if (!heldBack && maintenance.observe().snapshots() > options.maxSnapshots() + options.maxSnapshots() / 5) {
+      if (!heldBack
+          && maintenance.observe().snapshots()
+              > options.maxSnapshots() + options.maxSnapshots() / 5) {
         MaintenanceReport report = runOnce(false);
-        // commits land during the run, so the count after it may be above the bound again: held back means the run
+        // commits land during the run, so the count after it may be above the bound again: held
+        // back means the run
         // could expire nothing
         heldBack = report != null && report.snapshotsExpired() == 0;
       }

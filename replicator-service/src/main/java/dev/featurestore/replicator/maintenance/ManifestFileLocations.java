@@ -21,11 +21,13 @@ public final class ManifestFileLocations {
     Set<String> files = new HashSet<>();
     try {
       if (manifest.content() == ManifestContent.DATA) {
-        try (CloseableIterable<String> paths = ManifestFiles.readPaths(manifest, table.io(), table.specs())) {
+        try (CloseableIterable<String> paths =
+            ManifestFiles.readPaths(manifest, table.io(), table.specs())) {
           paths.forEach(files::add);
         }
       } else {
-        try (ManifestReader<DeleteFile> deletes = ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
+        try (ManifestReader<DeleteFile> deletes =
+            ManifestFiles.readDeleteManifest(manifest, table.io(), table.specs())) {
           deletes.forEach(file -> files.add(file.location()));
         }
       }

@@ -14,11 +14,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Expires snapshots older than the retention window, and beyond the newest {@code maxSnapshots} whatever their age
- * (each snapshot adds ~1 KB to the metadata.json every commit rewrites), with Iceberg's own {@code ExpireSnapshots}, which keeps every
- * snapshot a tag or branch holds and deletes the files only expired snapshots referenced. The active replicator's
- * checkpoint is kept too (its incremental read starts there), unless it is older than {@code checkpointMaxAge}: a
- * replicator that far behind resyncs from the current snapshot instead (its full-resync counter and log say so).
+ * Expires snapshots older than the retention window, and beyond the newest {@code maxSnapshots}
+ * whatever their age (each snapshot adds ~1 KB to the metadata.json every commit rewrites), with
+ * Iceberg's own {@code ExpireSnapshots}, which keeps every snapshot a tag or branch holds and
+ * deletes the files only expired snapshots referenced. The active replicator's checkpoint is kept
+ * too (its incremental read starts there), unless it is older than {@code checkpointMaxAge}: a
+ * replicator that far behind resyncs from the current snapshot instead (its full-resync counter and
+ * log say so).
  */
 final class SnapshotExpiry {
 
@@ -49,20 +51,24 @@ final class SnapshotExpiry {
         } else {
           LOG.warn(
               "The replicator checkpoint {} of {} is older than {}: expiring it; the replicator will resync the online store",
-              kept.snapshotId(), tableName, checkpointMaxAge);
+              kept.snapshotId(),
+              tableName,
+              checkpointMaxAge);
         }
       }
     }
     Set<Long> before = ids();
     AtomicInteger deleted = new AtomicInteger();
-    table.expireSnapshots()
+    table
+        .expireSnapshots()
         .expireOlderThan(cutoff)
         .retainLast(1)
         .cleanExpiredFiles(true)
-        .deleteWith(location -> {
-          table.io().deleteFile(location);
-          deleted.incrementAndGet();
-        })
+        .deleteWith(
+            location -> {
+              table.io().deleteFile(location);
+              deleted.incrementAndGet();
+            })
         .commit();
     table.refresh();
     before.removeAll(ids());

@@ -6,8 +6,8 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 
 /**
- * The figures that tell whether a table will live for years: snapshots kept, live files and their mean size, and
- * the bytes of the metadata file every commit rewrites.
+ * The figures that tell whether a table will live for years: snapshots kept, live files and their
+ * mean size, and the bytes of the metadata file every commit rewrites.
  *
  * @param snapshots snapshots in the table's history
  * @param dataFiles live data files of the current snapshot
@@ -15,12 +15,19 @@ import org.apache.iceberg.Table;
  * @param deleteFiles live delete files
  * @param metadataJsonBytes the current metadata file
  */
-public record TableHealth(int snapshots, long dataFiles, long fileBytes, long deleteFiles, long metadataJsonBytes) {
+public record TableHealth(
+    int snapshots, long dataFiles, long fileBytes, long deleteFiles, long metadataJsonBytes) {
 
   /** One line: snapshots, files, bytes, metadata. */
   public String toText() {
-    return String.format(java.util.Locale.ROOT, "%d snapshots, %d data files (%s with delete files, mean %s), %d delete files, metadata.json %s",
-        snapshots, dataFiles, MaintenanceReport.bytes(fileBytes), MaintenanceReport.bytes(meanDataFileBytes()), deleteFiles,
+    return String.format(
+        java.util.Locale.ROOT,
+        "%d snapshots, %d data files (%s with delete files, mean %s), %d delete files, metadata.json %s",
+        snapshots,
+        dataFiles,
+        MaintenanceReport.bytes(fileBytes),
+        MaintenanceReport.bytes(meanDataFileBytes()),
+        deleteFiles,
         MaintenanceReport.bytes(metadataJsonBytes));
   }
 
@@ -41,8 +48,13 @@ public record TableHealth(int snapshots, long dataFiles, long fileBytes, long de
     long fileBytes = number(summary.get("total-files-size"));
     long deleteFiles = number(summary.get("total-delete-files"));
     long metadataBytes = 0;
-    if (table instanceof HasTableOperations operations && operations.operations().current().metadataFileLocation() != null) {
-      metadataBytes = table.io().newInputFile(operations.operations().current().metadataFileLocation()).getLength();
+    if (table instanceof HasTableOperations operations
+        && operations.operations().current().metadataFileLocation() != null) {
+      metadataBytes =
+          table
+              .io()
+              .newInputFile(operations.operations().current().metadataFileLocation())
+              .getLength();
     }
     return new TableHealth(snapshots, dataFiles, fileBytes, deleteFiles, metadataBytes);
   }

@@ -9,9 +9,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Applies a plan's changes with reading and writing overlapped: a reader thread decodes Parquet rows into a bounded
- * queue while the calling thread writes them to memcached, in the same order. Decoding {@code list<float>} rows and
- * waiting for memcached are the two halves of a re-warm; overlapping them is what makes it fast.
+ * Applies a plan's changes with reading and writing overlapped: a reader thread decodes Parquet
+ * rows into a bounded queue while the calling thread writes them to memcached, in the same order.
+ * Decoding {@code list<float>} rows and waiting for memcached are the two halves of a re-warm;
+ * overlapping them is what makes it fast.
  */
 final class ChangeStream {
 
@@ -24,7 +25,11 @@ final class ChangeStream {
 
   private ChangeStream() {}
 
-  static void apply(TableChangeReader reader, List<TableChangeReader.Change> changes, OnlineStoreWriter writer, Runnable heartbeat) {
+  static void apply(
+      TableChangeReader reader,
+      List<TableChangeReader.Change> changes,
+      OnlineStoreWriter writer,
+      Runnable heartbeat) {
     BlockingQueue<Object> queue = new ArrayBlockingQueue<>(64);
     Thread decoder =
         new Thread(

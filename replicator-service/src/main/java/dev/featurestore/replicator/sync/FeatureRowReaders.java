@@ -2,10 +2,10 @@ package dev.featurestore.replicator.sync;
 
 import dev.featurestore.api.Embeddings;
 import dev.featurestore.api.FeatureRow;
-import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.api.ModelId;
 import dev.featurestore.api.Preconditions;
 import dev.featurestore.api.Timestamps;
+import dev.featurestore.iceberg.FeatureTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -52,19 +52,22 @@ import org.apache.parquet.schema.Type;
 /**
  * Parquet readers that decode the feature table's rows straight into {@link FeatureRow}s.
  *
- * <p>Iceberg's generic readers decode the embedding a float at a time and box each of its 384 floats into a
- * {@code List<Float>}, and each timestamp into an {@code OffsetDateTime}, only for {@link FeatureTable#fromRecord} to
- * copy them out again: most of the CPU of a full re-warm. These readers decode the embedding's pages in bulk into a
- * {@code float[]} per row (see {@link FloatListReader}), read the timestamps as epoch micros, and read only the
- * columns a row is made of.
+ * <p>Iceberg's generic readers decode the embedding a float at a time and box each of its 384
+ * floats into a {@code List<Float>}, and each timestamp into an {@code OffsetDateTime}, only for
+ * {@link FeatureTable#fromRecord} to copy them out again: most of the CPU of a full re-warm. These
+ * readers decode the embedding's pages in bulk into a {@code float[]} per row (see {@link
+ * FloatListReader}), read the timestamps as epoch micros, and read only the columns a row is made
+ * of.
  *
- * <p>Use {@link #buildReader} with {@code Parquet.read(file).project(projection(schema))}. When a data file has
- * deletes, {@link #buildLiveRowReader} reads the same values plus the row position as {@link LiveRow}s, which
- * {@link LiveRowDeleteFilter} filters as Iceberg's {@code GenericDeleteFilter} filters records.
+ * <p>Use {@link #buildReader} with {@code Parquet.read(file).project(projection(schema))}. When a
+ * data file has deletes, {@link #buildLiveRowReader} reads the same values plus the row position as
+ * {@link LiveRow}s, which {@link LiveRowDeleteFilter} filters as Iceberg's {@code
+ * GenericDeleteFilter} filters records.
  */
 final class FeatureRowReaders {
 
-  // Slots of a row's values: readers are built in this order, whatever the order of the projected schema.
+  // Slots of a row's values: readers are built in this order, whatever the order of the projected
+  // schema.
   private static final int DOC_ID = 0;
   private static final int EMBEDDING = 1;
   private static final int MODEL_NAME = 2;
@@ -89,34 +92,55 @@ final class FeatureRowReaders {
   }
 
   /** The rows of a split of a data file without deletes. */
-  static CloseableIterable<FeatureRow> rows(InputFile input, Schema projection, long start, long length) {
-    return Parquet.read(input).project(projection).split(start, length).createReaderFunc(file -> buildReader(projection, file)).build();
+  static CloseableIterable<FeatureRow> rows(
+      InputFile input, Schema projection, long start, long length) {
+    return Parquet.read(input)
+        .project(projection)
+        .split(start, length)
+        .createReaderFunc(file -> buildReader(projection, file))
+        .build();
   }
 
-  /** The rows of a split of a data file that survive {@code deletes}, whose required schema {@link #canRead}. */
-  static CloseableIterable<FeatureRow> liveRows(InputFile input, LiveRowDeleteFilter deletes, long start, long length) {
+  /**
+   * The rows of a split of a data file that survive {@code deletes}, whose required schema {@link
+   * #canRead}.
+   */
+  static CloseableIterable<FeatureRow> liveRows(
+      InputFile input, LiveRowDeleteFilter deletes, long start, long length) {
     Schema required = deletes.requiredSchema();
     CloseableIterable<LiveRow> rows =
-        Parquet.read(input).project(required).split(start, length).createReaderFunc(file -> buildLiveRowReader(required, file)).build();
+        Parquet.read(input)
+            .project(required)
+            .split(start, length)
+            .createReaderFunc(file -> buildLiveRowReader(required, file))
+            .build();
     return CloseableIterable.transform(deletes.filter(rows), LiveRow::row);
   }
 
-  /** A reader of {@code fileSchema} (as Iceberg passes it to a reader function) producing a row per record. */
+  /**
+   * A reader of {@code fileSchema} (as Iceberg passes it to a reader function) producing a row per
+   * record.
+   */
   static ParquetValueReader<FeatureRow> buildReader(Schema expected, MessageType fileSchema) {
     return new FeatureRowReader(new Columns(expected, fileSchema).rowReaders());
   }
 
   /**
-   * True if {@link #buildLiveRowReader} can read {@code required}, the required schema of a delete filter whose
-   * requested schema is {@link #projection}: false if an equality delete on another column added that column.
+   * True if {@link #buildLiveRowReader} can read {@code required}, the required schema of a delete
+   * filter whose requested schema is {@link #projection}: false if an equality delete on another
+   * column added that column.
    */
   static boolean canRead(Schema required) {
     return required.columns().stream().allMatch(column -> slotOf(column) >= 0);
   }
 
-  /** A reader of {@code fileSchema} producing a {@link LiveRow} per record, for a delete filter's required schema. */
+  /**
+   * A reader of {@code fileSchema} producing a {@link LiveRow} per record, for a delete filter's
+   * required schema.
+   */
   static ParquetValueReader<LiveRow> buildLiveRowReader(Schema required, MessageType fileSchema) {
-    Preconditions.checkArgument(canRead(required), "Cannot read columns other than a feature row's: %s", required);
+    Preconditions.checkArgument(
+        canRead(required), "Cannot read columns other than a feature row's: %s", required);
     List<ParquetValueReader<?>> readers = new Columns(required, fileSchema).rowReaders();
     int[] slots = required.columns().stream().mapToInt(FeatureRowReaders::slotOf).toArray();
     if (Arrays.stream(slots).anyMatch(slot -> slot == POSITION)) {
@@ -140,7 +164,9 @@ final class FeatureRowReaders {
     };
   }
 
-  /** A reader of a top-level {@code list<float>} column of the file into a {@code float[]} per row. */
+  /**
+   * A reader of a top-level {@code list<float>} column of the file into a {@code float[]} per row.
+   */
   static ParquetValueReader<float[]> floatList(MessageType file, Type field) {
     Preconditions.checkArgument(!field.isPrimitive(), "Invalid column %s: not a list", field);
     GroupType list = field.asGroupType();
@@ -148,16 +174,24 @@ final class FeatureRowReaders {
     // 3-level lists (list/element) as Iceberg writes them, and the 2-level lists of older writers
     Type element = ParquetSchemaUtil.determineListElementType(list);
     String[] repeatedPath = {field.getName(), repeated.getName()};
-    String[] elementPath = repeated == element ? repeatedPath : new String[] {field.getName(), repeated.getName(), element.getName()};
+    String[] elementPath =
+        repeated == element
+            ? repeatedPath
+            : new String[] {field.getName(), repeated.getName(), element.getName()};
     Preconditions.checkArgument(
-        element.isPrimitive() && element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.FLOAT,
+        element.isPrimitive()
+            && element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.FLOAT,
         "Invalid column %s: not a list of floats",
         field);
     return new FloatListReader(
-        file.getColumnDescription(elementPath), file.getMaxDefinitionLevel(field.getName()), file.getMaxDefinitionLevel(repeatedPath));
+        file.getColumnDescription(elementPath),
+        file.getMaxDefinitionLevel(field.getName()),
+        file.getMaxDefinitionLevel(repeatedPath));
   }
 
-  /** Column readers of a row's columns, found in the file by the field ids of the expected schema. */
+  /**
+   * Column readers of a row's columns, found in the file by the field ids of the expected schema.
+   */
   private static final class Columns {
     private final Schema expected;
     private final MessageType file;
@@ -167,7 +201,8 @@ final class FeatureRowReaders {
       this.expected = expected;
       this.file = file;
       for (Type field : file.getFields()) {
-        // files written without ids reach reader functions with ids from the name mapping or fallback ids
+        // files written without ids reach reader functions with ids from the name mapping or
+        // fallback ids
         if (field.getId() != null) {
           fileFields.put(field.getId().intValue(), field);
         }
@@ -194,7 +229,8 @@ final class FeatureRowReaders {
 
     private ParquetValueReader<Long> timestamps(String name) {
       Type field = fileField(name);
-      Preconditions.checkArgument(field.isPrimitive(), "Invalid column %s: %s is not a timestamp", name, field);
+      Preconditions.checkArgument(
+          field.isPrimitive(), "Invalid column %s: %s is not a timestamp", name, field);
       // micros as written by Iceberg; millis and INT96 (imported files) are converted to micros
       ColumnDescriptor desc = file.getColumnDescription(new String[] {field.getName()});
       return optional(field, ParquetValueReaders.timestamps(desc));
@@ -206,9 +242,11 @@ final class FeatureRowReaders {
 
     private Type fileField(String name) {
       Types.NestedField column = expected.findField(name);
-      Preconditions.checkArgument(column != null, "Missing column %s in the projection %s", name, expected);
+      Preconditions.checkArgument(
+          column != null, "Missing column %s in the projection %s", name, expected);
       Type field = fileFields.get(column.fieldId());
-      Preconditions.checkArgument(field != null, "Missing column %s (id %s) in the data file", name, column.fieldId());
+      Preconditions.checkArgument(
+          field != null, "Missing column %s (id %s) in the data file", name, column.fieldId());
       return field;
     }
 
@@ -221,22 +259,27 @@ final class FeatureRowReaders {
       return file.getColumnDescription(new String[] {field.getName()});
     }
 
-    /** An optional column reads as null when its definition level says so (a row then fails validation). */
+    /**
+     * An optional column reads as null when its definition level says so (a row then fails
+     * validation).
+     */
     private <T> ParquetValueReader<T> optional(Type field, ParquetValueReader<T> reader) {
-      return ParquetValueReaders.option(field, file.getMaxDefinitionLevel(field.getName()) - 1, reader);
+      return ParquetValueReaders.option(
+          field, file.getMaxDefinitionLevel(field.getName()) - 1, reader);
     }
   }
 
   /**
-   * A {@code list<float>} column read a page at a time. Iceberg's column iterator decodes a repetition level, a
-   * definition level and a float per call, three calls for each of a row's 384 elements: most of the time to decode
-   * a row, even without boxing. This reader decodes a whole page into arrays instead (levels a run at a time, plain
-   * floats in one bulk copy), then copies each row's run of floats out of them.
+   * A {@code list<float>} column read a page at a time. Iceberg's column iterator decodes a
+   * repetition level, a definition level and a float per call, three calls for each of a row's 384
+   * elements: most of the time to decode a row, even without boxing. This reader decodes a whole
+   * page into arrays instead (levels a run at a time, plain floats in one bulk copy), then copies
+   * each row's run of floats out of them.
    *
-   * <p>It extends {@link ParquetValueReaders.PrimitiveReader} only to take its place among Iceberg's readers (the
-   * column types they share are package-private): it reads the column's pages itself and leaves the inherited column
-   * iterator unused, so it handles null lists itself rather than under an option reader, which would ask that
-   * iterator for levels.
+   * <p>It extends {@link ParquetValueReaders.PrimitiveReader} only to take its place among
+   * Iceberg's readers (the column types they share are package-private): it reads the column's
+   * pages itself and leaves the inherited column iterator unused, so it handles null lists itself
+   * rather than under an option reader, which would ask that iterator for levels.
    */
   private static final class FloatListReader extends ParquetValueReaders.PrimitiveReader<float[]> {
     private final ColumnDescriptor desc;
@@ -248,7 +291,8 @@ final class FeatureRowReaders {
 
     private PageReader pages;
     private Dictionary dictionary;
-    // the decoded page: the levels of its triples, its floats, and where the next row starts in them
+    // the decoded page: the levels of its triples, its floats, and where the next row starts in
+    // them
     private int[] repetition = new int[0];
     private int[] definition = new int[0];
     private float[] floats = new float[0];
@@ -270,7 +314,10 @@ final class FeatureRowReaders {
       this.pages = pageStore.getPageReader(desc);
       DictionaryPage dictionaryPage = pages.readDictionaryPage();
       try {
-        this.dictionary = dictionaryPage == null ? null : dictionaryPage.getEncoding().initDictionary(desc, dictionaryPage);
+        this.dictionary =
+            dictionaryPage == null
+                ? null
+                : dictionaryPage.getEncoding().initDictionary(desc, dictionaryPage);
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot read the dictionary of " + desc, e);
       }
@@ -293,14 +340,16 @@ final class FeatureRowReaders {
       float[] values = new float[lastSize];
       int size = 0;
       do {
-        // the row's run of triples in this page: up to the triple that starts the next row, or the page's end
+        // the row's run of triples in this page: up to the triple that starts the next row, or the
+        // page's end
         int end = nextTriple + 1;
         while (end < triples && repetition[end] >= repetitionLevel) {
           end++;
         }
         for (int i = nextTriple; i < end; i++) {
           if (definition[i] < floatLevel) {
-            throw new IllegalArgumentException("Invalid embedding: null element at index " + (size + i - nextTriple));
+            throw new IllegalArgumentException(
+                "Invalid embedding: null element at index " + (size + i - nextTriple));
           }
         }
         int count = end - nextTriple;
@@ -311,7 +360,8 @@ final class FeatureRowReaders {
         size += count;
         nextFloat += count;
         nextTriple = end;
-        // a list may go on in the next page: v1 pages need not end with a row (parquet-java's do, not every writer's)
+        // a list may go on in the next page: v1 pages need not end with a row (parquet-java's do,
+        // not every writer's)
       } while (nextTriple == triples && readPage() && repetition[0] >= repetitionLevel);
       lastSize = size;
       return size == values.length ? values : Arrays.copyOf(values, size);
@@ -333,8 +383,15 @@ final class FeatureRowReaders {
       try {
         if (page instanceof DataPageV1 v1) {
           ByteBufferInputStream in = v1.getBytes().toInputStream();
-          readLevels(v1.getRlEncoding(), ValuesType.REPETITION_LEVEL, repetitionLevel, in, repetition, count);
-          readLevels(v1.getDlEncoding(), ValuesType.DEFINITION_LEVEL, floatLevel, in, definition, count);
+          readLevels(
+              v1.getRlEncoding(),
+              ValuesType.REPETITION_LEVEL,
+              repetitionLevel,
+              in,
+              repetition,
+              count);
+          readLevels(
+              v1.getDlEncoding(), ValuesType.DEFINITION_LEVEL, floatLevel, in, definition, count);
           readFloats(v1.getValueEncoding(), in, count);
         } else {
           DataPageV2 v2 = (DataPageV2) page;
@@ -351,7 +408,13 @@ final class FeatureRowReaders {
       return count > 0 || readPage();
     }
 
-    private void readLevels(Encoding encoding, ValuesType type, int maxLevel, ByteBufferInputStream in, int[] levels, int count)
+    private void readLevels(
+        Encoding encoding,
+        ValuesType type,
+        int maxLevel,
+        ByteBufferInputStream in,
+        int[] levels,
+        int count)
         throws IOException {
       if (maxLevel == 0) {
         Arrays.fill(levels, 0, count, 0); // not stored
@@ -369,7 +432,10 @@ final class FeatureRowReaders {
       }
     }
 
-    /** Decodes levels in Parquet's RLE / bit-packing hybrid encoding, a run or 8 bit-packed values at a time. */
+    /**
+     * Decodes levels in Parquet's RLE / bit-packing hybrid encoding, a run or 8 bit-packed values
+     * at a time.
+     */
     private static void readHybrid(ByteBuffer in, int maxLevel, int[] levels, int count) {
       int bitWidth = BytesUtils.getWidthFromMaxInt(maxLevel);
       if (bitWidth == 0) {
@@ -418,7 +484,8 @@ final class FeatureRowReaders {
     }
 
     /** Reads the page's floats: one for each triple defined to the float level. */
-    private void readFloats(Encoding encoding, ByteBufferInputStream in, int count) throws IOException {
+    private void readFloats(Encoding encoding, ByteBufferInputStream in, int count)
+        throws IOException {
       int present = 0;
       for (int i = 0; i < count; i++) {
         if (definition[i] == floatLevel) {
@@ -426,10 +493,14 @@ final class FeatureRowReaders {
         }
       }
       if (encoding == Encoding.PLAIN) {
-        in.slice(present * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(floats, 0, present);
+        in.slice(present * Float.BYTES)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .asFloatBuffer()
+            .get(floats, 0, present);
         return;
       }
-      // dictionary pages (parquet-java writes the first pages of a column chunk so), byte-stream-split, ...
+      // dictionary pages (parquet-java writes the first pages of a column chunk so),
+      // byte-stream-split, ...
       ValuesReader reader;
       if (encoding.usesDictionary()) {
         Preconditions.checkState(dictionary != null, "Missing the dictionary of %s", desc);
@@ -445,7 +516,8 @@ final class FeatureRowReaders {
   }
 
   /** Collects a record's values by slot; subclasses make their row of them. */
-  private abstract static class SlotReader<T> extends ParquetValueReaders.StructReader<T, Object[]> {
+  private abstract static class SlotReader<T>
+      extends ParquetValueReaders.StructReader<T, Object[]> {
     private final int size;
 
     SlotReader(List<ParquetValueReader<?>> readers) {
@@ -497,7 +569,10 @@ final class FeatureRowReaders {
     }
   }
 
-  /** Makes rows of slot values; keeps the last model id, since the rows of a file nearly all share one model. */
+  /**
+   * Makes rows of slot values; keeps the last model id, since the rows of a file nearly all share
+   * one model.
+   */
   private static final class RowBuilder {
     private ModelId model;
 
@@ -508,7 +583,11 @@ final class FeatureRowReaders {
         model = ModelId.of(name, digest);
       }
       return new FeatureRow(
-          (String) values[DOC_ID], (float[]) values[EMBEDDING], model, instant(values[EVENT_TIME]), instant(values[PROCESSED_AT]));
+          (String) values[DOC_ID],
+          (float[]) values[EMBEDDING],
+          model,
+          instant(values[EVENT_TIME]),
+          instant(values[PROCESSED_AT]));
     }
 
     private static Instant instant(Object micros) {
@@ -517,9 +596,9 @@ final class FeatureRowReaders {
   }
 
   /**
-   * A record as a delete filter sees it: a struct of the filter's required schema, in Iceberg's internal
-   * representation (timestamps as epoch micros), with its position in the data file. The row is only made of the
-   * records that survive.
+   * A record as a delete filter sees it: a struct of the filter's required schema, in Iceberg's
+   * internal representation (timestamps as epoch micros), with its position in the data file. The
+   * row is only made of the records that survive.
    */
   static final class LiveRow implements StructLike {
     private final Object[] values;
@@ -549,7 +628,8 @@ final class FeatureRowReaders {
     public <T> T get(int pos, Class<T> javaClass) {
       Object value = values[slots[pos]];
       if (value instanceof float[] floats) {
-        // only an equality delete on the embedding itself compares it; boxed as Iceberg's list values are
+        // only an equality delete on the embedding itself compares it; boxed as Iceberg's list
+        // values are
         List<Float> list = new ArrayList<>(floats.length);
         for (float element : floats) {
           list.add(element);
@@ -565,7 +645,10 @@ final class FeatureRowReaders {
     }
   }
 
-  /** The deletes of a scan task applied to {@link LiveRow}s, as {@code GenericDeleteFilter} applies them to records. */
+  /**
+   * The deletes of a scan task applied to {@link LiveRow}s, as {@code GenericDeleteFilter} applies
+   * them to records.
+   */
   static final class LiveRowDeleteFilter extends DeleteFilter<LiveRow> {
     private final FileIO io;
 

@@ -1,14 +1,15 @@
 package dev.featurestore.replicator.sync;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Runs {@link SnapshotFollower#runOnce()} on one thread with a fixed pause between cycles. Starts after the web
- * server (late lifecycle phase), so health is UP before a first, possibly long, full resync; stops first.
+ * Runs {@link SnapshotFollower#runOnce()} on one thread with a fixed pause between cycles. Starts
+ * after the web server (late lifecycle phase), so health is UP before a first, possibly long, full
+ * resync; stops first.
  */
 public final class ReplicationLoop implements SmartLifecycle {
 
@@ -25,7 +26,8 @@ public final class ReplicationLoop implements SmartLifecycle {
 
   @Override
   public synchronized void start() {
-    // before the readiness probe turns UP (the context's lifecycle starts before the application is ready)
+    // before the readiness probe turns UP (the context's lifecycle starts before the application is
+    // ready)
     follower.warmUp();
     ScheduledThreadPoolExecutor loop =
         new ScheduledThreadPoolExecutor(
@@ -41,11 +43,26 @@ public final class ReplicationLoop implements SmartLifecycle {
     executor.schedule(this::cycle, 0, TimeUnit.MILLISECONDS);
   }
 
-  /** One cycle, then the next: after the poll interval, or backing off (up to 5 s) while cycles fail. */
+  /**
+   * One cycle, then the next: after the poll interval, or backing off (up to 5 s) while cycles
+   * fail.
+   */
   private void cycle() {
-    follower.runOnce();
+    try {
+      follower.runOnce();
+    } finally {
+      // even after an Error (runOnce reports every exception itself): a loop that stops silently is
+      // an outage
+      scheduleNext();
+    }
+  }
+
+  private void scheduleNext() {
     int failures = follower.consecutiveFailures();
-    long delay = failures == 0 ? pollInterval.toMillis() : Math.min(pollInterval.toMillis() << Math.min(failures, 10), MAX_BACK_OFF_MILLIS);
+    long delay =
+        failures == 0
+            ? pollInterval.toMillis()
+            : Math.min(pollInterval.toMillis() << Math.min(failures, 10), MAX_BACK_OFF_MILLIS);
     ScheduledExecutorService current = executor;
     if (current != null && !current.isShutdown()) {
       current.schedule(this::cycle, delay, TimeUnit.MILLISECONDS);

@@ -22,16 +22,17 @@ import org.slf4j.LoggerFactory;
  * One replication cycle:
  *
  * <ol>
- *   <li>check the memcached sentinels; a server that came back empty (restart, flush) is re-warmed with the keys
- *       that hash to it, from the checkpoint's snapshot;
- *   <li>refresh the table; if it has a snapshot the checkpoint has not reached, apply every change since into the
- *       checkpoint's key generation, then, and only then, move the checkpoint;
- *   <li>without a checkpoint, or when it fell off the history (expired snapshots), fill a new key generation from
- *       the current snapshot and switch readers to it once it is complete.
+ *   <li>check the memcached sentinels; a server that came back empty (restart, flush) is re-warmed
+ *       with the keys that hash to it, from the checkpoint's snapshot;
+ *   <li>refresh the table; if it has a snapshot the checkpoint has not reached, apply every change
+ *       since into the checkpoint's key generation, then, and only then, move the checkpoint;
+ *   <li>without a checkpoint, or when it fell off the history (expired snapshots), fill a new key
+ *       generation from the current snapshot and switch readers to it once it is complete.
  * </ol>
  *
- * A failed cycle leaves the checkpoint where it was, so the next one redoes the range: writes are idempotent, nothing
- * is skipped. The loop backs off while cycles fail (memcached or the catalog down) and recovers by itself.
+ * A failed cycle leaves the checkpoint where it was, so the next one redoes the range: writes are
+ * idempotent, nothing is skipped. The loop backs off while cycles fail (memcached or the catalog
+ * down) and recovers by itself.
  */
 public final class SnapshotFollower {
 
@@ -59,7 +60,8 @@ public final class SnapshotFollower {
   private long filling;
   private long fillingTarget;
   private final AtomicLong lagSnapshots = new AtomicLong();
-  // when the oldest snapshot not yet in memcached was committed (0: caught up); the gauge ages it at each scrape,
+  // when the oldest snapshot not yet in memcached was committed (0: caught up); the gauge ages it
+  // at each scrape,
   // so lag keeps growing while cycles fail
   private final AtomicLong lagSinceMillis = new AtomicLong();
   private final AtomicLong lastSuccessEpochMillis = new AtomicLong();
@@ -91,23 +93,34 @@ public final class SnapshotFollower {
     meters.gauge("featurestore.replicator.leader", leader);
     meters.gauge("featurestore.replicator.generation", generation);
     meters.gauge("featurestore.replicator.lag.snapshots", lagSnapshots);
-    meters.gauge("featurestore.replicator.lag.seconds", lagSinceMillis, v -> v.get() == 0 ? 0 : Math.max(0, System.currentTimeMillis() - v.get()) / 1000.0);
-    meters.gauge("featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
+    meters.gauge(
+        "featurestore.replicator.lag.seconds",
+        lagSinceMillis,
+        v -> v.get() == 0 ? 0 : Math.max(0, System.currentTimeMillis() - v.get()) / 1000.0);
+    meters.gauge(
+        "featurestore.replicator.last.success", lastSuccessEpochMillis, v -> v.get() / 1000.0);
   }
 
   /**
-   * Runs the cycle's code paths once on a scratch table (see {@link ReplicationWarmUp}). Never throws: a memcached
-   * that is down at start is the cycles' business (they retry and report it), not a reason not to start.
+   * Runs the cycle's code paths once on a scratch table (see {@link ReplicationWarmUp}). Never
+   * throws: a memcached that is down at start is the cycles' business (they retry and report it),
+   * not a reason not to start.
    */
   public void warmUp() {
     try {
-      LOG.info("Warmed up the replication path in {} ms", ReplicationWarmUp.run(writers).toMillis());
+      LOG.info(
+          "Warmed up the replication path in {} ms", ReplicationWarmUp.run(writers).toMillis());
     } catch (RuntimeException e) {
-      LOG.warn("Could not warm up the replication path (the first cycles may be slow): {}", e.toString());
+      LOG.warn(
+          "Could not warm up the replication path (the first cycles may be slow): {}",
+          e.toString());
     }
   }
 
-  /** Runs one cycle; returns the number of keys set or deleted. Never throws: failures are logged and counted. */
+  /**
+   * Runs one cycle; returns the number of keys set or deleted. Never throws: failures are logged
+   * and counted.
+   */
   public long runOnce() {
     try {
       long changed = cycleTime.recordCallable(this::replicate);
@@ -140,7 +153,8 @@ public final class SnapshotFollower {
   }
 
   private long replicate() {
-    // a leader renews twice a second (lease TTLs are seconds), not every cycle: idle polling stays cheap
+    // a leader renews twice a second (lease TTLs are seconds), not every cycle: idle polling stays
+    // cheap
     if (leader.get() == 0 || System.nanoTime() - lastRenewalNanos > RENEW_EVERY_NANOS) {
       if (!leadership.acquireOrRenew(tableName)) {
         stepDown();
@@ -165,31 +179,49 @@ public final class SnapshotFollower {
     if (current == null || checkpoint.isAt(current.snapshotId())) {
       return changed;
     }
-    TableChangeReader.Plan plan = reader.plan(checkpoint.snapshotId().isPresent() ? checkpoint.snapshotId().getAsLong() : null, current);
-    // a checkpoint of the empty table needs no new generation: nothing it could have missed was ever served
+    TableChangeReader.Plan plan =
+        reader.plan(
+            checkpoint.snapshotId().isPresent() ? checkpoint.snapshotId().getAsLong() : null,
+            current);
+    // a checkpoint of the empty table needs no new generation: nothing it could have missed was
+    // ever served
     if (plan.fullResync() && checkpoint.snapshotId().isPresent()) {
-      return changed + resync(checkpoint, current, "checkpoint " + checkpoint.snapshotId().getAsLong() + " fell off the table's history");
+      return changed
+          + resync(
+              checkpoint,
+              current,
+              "checkpoint "
+                  + checkpoint.snapshotId().getAsLong()
+                  + " fell off the table's history");
     }
     OnlineStoreWriter writer = writers.get().inGeneration(checkpoint.generation());
     ChangeStream.apply(reader, plan.changes(), writer, this::renewDuringLongCycles);
     writer.flush();
-    moveCheckpoint(checkpoint, new Checkpoint(OptionalLong.of(current.snapshotId()), checkpoint.generation()));
-    // caught up with the snapshot this cycle read; one committed since counts from the next cycle (100 ms)
+    moveCheckpoint(
+        checkpoint, new Checkpoint(OptionalLong.of(current.snapshotId()), checkpoint.generation()));
+    // caught up with the snapshot this cycle read; one committed since counts from the next cycle
+    // (100 ms)
     caughtUp();
     count(writer);
-    LOG.debug("Replicated {} sets and {} deletes up to snapshot {}", writer.written(), writer.deleted(), current.snapshotId());
+    LOG.debug(
+        "Replicated {} sets and {} deletes up to snapshot {}",
+        writer.written(),
+        writer.deleted(),
+        current.snapshotId());
     return changed + writer.written() + writer.deleted();
   }
 
   /**
-   * Copies every live row of {@code current} into a fresh key generation and switches readers to it only once it
-   * is complete on every server: ids deleted in snapshots that expired before this replicator read them stay behind
-   * in the old generation, which nobody reads any more (memcached evicts it as memory is needed).
+   * Copies every live row of {@code current} into a fresh key generation and switches readers to it
+   * only once it is complete on every server: ids deleted in snapshots that expired before this
+   * replicator read them stay behind in the old generation, which nobody reads any more (memcached
+   * evicts it as memory is needed).
    */
   private long resync(Checkpoint loaded, Snapshot current, String reason) {
     long start = System.nanoTime();
     long target = current == null ? -1 : current.snapshotId();
-    // a retry of a failed fill of the same snapshot (memcached flapping) refills the same generation, rather than
+    // a retry of a failed fill of the same snapshot (memcached flapping) refills the same
+    // generation, rather than
     // claiming a new one and leaving one more partial copy in memcached each time
     if (filling == 0 || fillingTarget != target) {
       filling = checkpoints.claimGeneration(tableName).orElseThrow(this::lostLease);
@@ -202,17 +234,24 @@ public final class SnapshotFollower {
     sentinels.beginWarming(servers, fresh);
     OnlineStoreWriter writer = writers.get().inGeneration(fresh);
     if (current != null) {
-      ChangeStream.apply(reader, reader.plan(null, current).changes(), writer, this::renewDuringLongCycles);
+      ChangeStream.apply(
+          reader, reader.plan(null, current).changes(), writer, this::renewDuringLongCycles);
     }
     writer.flush();
-    // the checkpoint names the new generation first: should publishing fail, the next cycle republishes it
+    // the checkpoint names the new generation first: should publishing fail, the next cycle
+    // republishes it
     moveCheckpoint(loaded, Checkpoint.of(current == null ? null : current.snapshotId(), fresh));
     filling = 0;
     sentinels.publishWarm(servers, fresh);
     generation.set(fresh);
     count(writer);
     caughtUp();
-    LOG.info("Generation {} of {} complete: {} keys in {} ms", fresh, tableName, writer.written(), (System.nanoTime() - start) / 1_000_000);
+    LOG.info(
+        "Generation {} of {} complete: {} keys in {} ms",
+        fresh,
+        tableName,
+        writer.written(),
+        (System.nanoTime() - start) / 1_000_000);
     return writer.written() + writer.deleted();
   }
 
@@ -224,7 +263,10 @@ public final class SnapshotFollower {
 
   private IllegalStateException lostLease() {
     stepDown();
-    return new IllegalStateException("Lost the lease of " + tableName + " (or another replicator moved the checkpoint); checkpoint not moved");
+    return new IllegalStateException(
+        "Lost the lease of "
+            + tableName
+            + " (or another replicator moved the checkpoint); checkpoint not moved");
   }
 
   private void count(OnlineStoreWriter writer) {
@@ -234,22 +276,26 @@ public final class SnapshotFollower {
   }
 
   /**
-   * Servers that lost their data get the state of the checkpoint's snapshot back (only their share of the keys);
-   * the incremental step that follows brings them, with the others, to the current snapshot. Servers whose
-   * sentinel names another generation than the checkpoint's (a publish that failed half-way) are republished if
-   * their warming marker shows they hold it, and re-warmed otherwise. When the checkpoint's snapshot expired the full resync of this cycle warms everything anyway.
+   * Servers that lost their data get the state of the checkpoint's snapshot back (only their share
+   * of the keys); the incremental step that follows brings them, with the others, to the current
+   * snapshot. Servers whose sentinel names another generation than the checkpoint's (a publish that
+   * failed half-way) are republished if their warming marker shows they hold it, and re-warmed
+   * otherwise. When the checkpoint's snapshot expired the full resync of this cycle warms
+   * everything anyway.
    */
   private long healServers(Checkpoint checkpoint) {
     Map<SocketAddress, Long> published = sentinels.published();
     Set<SocketAddress> cold = sentinels.cold(published);
     Set<SocketAddress> stale = new HashSet<>();
-    published.forEach((server, generation) -> {
-      if (generation != checkpoint.generation()) {
-        stale.add(server);
-      }
-    });
+    published.forEach(
+        (server, generation) -> {
+          if (generation != checkpoint.generation()) {
+            stale.add(server);
+          }
+        });
     if (!stale.isEmpty()) {
-      // a publish that failed half-way (or a reset of this state): a server whose warming marker still names the
+      // a publish that failed half-way (or a reset of this state): a server whose warming marker
+      // still names the
       // checkpoint's generation holds it completely; any other is re-warmed
       Set<SocketAddress> lost = sentinels.notWarming(stale, checkpoint.generation());
       stale.removeAll(lost);
@@ -258,27 +304,41 @@ public final class SnapshotFollower {
         sentinels.republish(stale, checkpoint.generation());
       }
     }
-    Snapshot warmAt = checkpoint.snapshotId().isPresent() ? table.snapshot(checkpoint.snapshotId().getAsLong()) : null;
+    Snapshot warmAt =
+        checkpoint.snapshotId().isPresent()
+            ? table.snapshot(checkpoint.snapshotId().getAsLong())
+            : null;
     if (cold.isEmpty() || (warmAt == null && checkpoint.snapshotId().isPresent())) {
       return 0;
     }
     long start = System.nanoTime();
-    LOG.info("memcached {} came back empty: re-warming its keys of generation {}", cold, checkpoint.generation());
+    LOG.info(
+        "memcached {} came back empty: re-warming its keys of generation {}",
+        cold,
+        checkpoint.generation());
     sentinels.beginWarming(cold, checkpoint.generation());
-    OnlineStoreWriter writer = writers.get().inGeneration(checkpoint.generation()).onlyKeys(sentinels.keysOn(cold));
+    OnlineStoreWriter writer =
+        writers.get().inGeneration(checkpoint.generation()).onlyKeys(sentinels.keysOn(cold));
     if (warmAt != null) {
-      ChangeStream.apply(reader, reader.plan(null, warmAt).changes(), writer, this::renewDuringLongCycles);
+      ChangeStream.apply(
+          reader, reader.plan(null, warmAt).changes(), writer, this::renewDuringLongCycles);
     }
     writer.flush();
     sentinels.publishWarm(cold, checkpoint.generation());
     rewarms.increment();
     rewarmTime.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
     rowsSet.increment(writer.written());
-    LOG.info("Re-warmed {} keys on {} in {} ms", writer.written(), cold, (System.nanoTime() - start) / 1_000_000);
+    LOG.info(
+        "Re-warmed {} keys on {} in {} ms",
+        writer.written(),
+        cold,
+        (System.nanoTime() - start) / 1_000_000);
     return writer.written();
   }
 
-  /** A full resync can outlast the lease: keep renewing it, and stop writing the moment it is lost. */
+  /**
+   * A full resync can outlast the lease: keep renewing it, and stop writing the moment it is lost.
+   */
   private void renewDuringLongCycles() {
     if (System.nanoTime() - lastRenewalNanos > RENEW_EVERY_NANOS) {
       if (!leadership.acquireOrRenew(tableName)) {
@@ -309,7 +369,10 @@ public final class SnapshotFollower {
     lagSinceMillis.set(0);
   }
 
-  /** Not the leader (any more): a standby reports no lag of its own; the leader's, or the no-leader alert, count. */
+  /**
+   * Not the leader (any more): a standby reports no lag of its own; the leader's, or the no-leader
+   * alert, count.
+   */
   private void stepDown() {
     leader.set(0);
     caughtUp();

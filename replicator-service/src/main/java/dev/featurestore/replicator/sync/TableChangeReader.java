@@ -1,9 +1,9 @@
 package dev.featurestore.replicator.sync;
 
 import dev.featurestore.api.FeatureRow;
-import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.api.FeatureVersion;
 import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.iceberg.FeatureTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -11,9 +11,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -28,11 +28,11 @@ import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.parquet.ParquetValueReader;
@@ -40,16 +40,18 @@ import org.apache.iceberg.util.SnapshotUtil;
 import org.apache.parquet.schema.MessageType;
 
 /**
- * Turns the table's history between the checkpoint and the current snapshot into online-store changes, in commit
- * order, so that applying them in order leaves the newest state of every doc id.
+ * Turns the table's history between the checkpoint and the current snapshot into online-store
+ * changes, in commit order, so that applying them in order leaves the newest state of every doc id.
  *
  * <ul>
- *   <li>Incremental: for every snapshot after the checkpoint, oldest first, the doc ids its equality-delete files
- *       erase (tombstones), then the rows its data files add, then, for ids that lost rows to position deletes or
- *       copy-on-write removals, their newest surviving row (or their erasure). {@code replace} snapshots
- *       (compaction, rewrites) change no row and are skipped.
- *   <li>Full resync, when there is no checkpoint or it fell off the table's history (expired snapshots): every live
- *       row of the current snapshot, deletes applied, oldest data file first.
+ *   <li>Incremental: for every snapshot after the checkpoint, oldest first, the doc ids its
+ *       equality-delete files erase (tombstones), then the rows its data files add, then, for ids
+ *       that lost rows to position deletes or copy-on-write removals, their newest surviving row
+ *       (or their erasure). {@code replace} snapshots (compaction, rewrites) change no row and are
+ *       skipped.
+ *   <li>Full resync, when there is no checkpoint or it fell off the table's history (expired
+ *       snapshots): every live row of the current snapshot, deletes applied, oldest data file
+ *       first.
  * </ul>
  */
 public final class TableChangeReader {
@@ -64,10 +66,12 @@ public final class TableChangeReader {
   public record ErasedIds(DeleteFile file, FeatureVersion version) implements Change {}
 
   /**
-   * Doc ids that lost rows by position deletes or copy-on-write (maintenance jobs, GDPR erasure): each gets its
-   * newest surviving row as of {@code at}, or is erased, at the version of that snapshot.
+   * Doc ids that lost rows by position deletes or copy-on-write (maintenance jobs, GDPR erasure):
+   * each gets its newest surviving row as of {@code at}, or is erased, at the version of that
+   * snapshot.
    */
-  public record ResolvedIds(Set<String> docIds, long at, FeatureVersion version) implements Change {}
+  public record ResolvedIds(Set<String> docIds, long at, FeatureVersion version)
+      implements Change {}
 
   /** The live rows of a scan task of a full resync (deletes applied). */
   public record LiveRows(FileScanTask task, FeatureVersion version) implements Change {}
@@ -83,7 +87,8 @@ public final class TableChangeReader {
 
   /** Plans the changes after {@code fromExclusive} (null: a full resync) up to {@code to}. */
   public Plan plan(Long fromExclusive, Snapshot to) {
-    if (fromExclusive != null && SnapshotUtil.isParentAncestorOf(table, to.snapshotId(), fromExclusive)) {
+    if (fromExclusive != null
+        && SnapshotUtil.isParentAncestorOf(table, to.snapshotId(), fromExclusive)) {
       return new Plan(false, to, incremental(fromExclusive, to));
     }
     return new Plan(true, to, fullScan(to));
@@ -123,28 +128,41 @@ public final class TableChangeReader {
 
   private List<Change> fullScan(Snapshot to) {
     List<FileScanTask> tasks = new ArrayList<>();
-    try (CloseableIterable<FileScanTask> planned = table.newScan().useSnapshot(to.snapshotId()).planFiles()) {
+    try (CloseableIterable<FileScanTask> planned =
+        table.newScan().useSnapshot(to.snapshotId()).planFiles()) {
       planned.forEach(tasks::add);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot plan the scan of snapshot " + to.snapshotId(), e);
     }
-    tasks.sort(Comparator.comparingLong((FileScanTask task) -> task.file().dataSequenceNumber()).thenComparingLong(FileScanTask::start));
+    tasks.sort(
+        Comparator.comparingLong((FileScanTask task) -> task.file().dataSequenceNumber())
+            .thenComparingLong(FileScanTask::start));
     Map<Long, Long> snapshotIdBySequenceNumber = new HashMap<>();
-    table.snapshots().forEach(snapshot -> snapshotIdBySequenceNumber.put(snapshot.sequenceNumber(), snapshot.snapshotId()));
+    table
+        .snapshots()
+        .forEach(
+            snapshot ->
+                snapshotIdBySequenceNumber.put(snapshot.sequenceNumber(), snapshot.snapshotId()));
     List<Change> changes = new ArrayList<>(tasks.size());
     for (FileScanTask task : tasks) {
       long sequenceNumber = task.file().dataSequenceNumber();
-      // a file whose snapshot expired keeps its sequence number; its snapshot id is then unknown (-1)
+      // a file whose snapshot expired keeps its sequence number; its snapshot id is then unknown
+      // (-1)
       long snapshotId = snapshotIdBySequenceNumber.getOrDefault(sequenceNumber, -1L);
       changes.add(new LiveRows(task, FeatureVersion.of(snapshotId, sequenceNumber)));
     }
     return changes;
   }
 
-  /** Reads one change: its rows go to {@code rows}, its erased ids (with their version) to {@code erasures}. */
-  public void read(Change change, Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
+  /**
+   * Reads one change: its rows go to {@code rows}, its erased ids (with their version) to {@code
+   * erasures}.
+   */
+  public void read(
+      Change change, Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
     if (change instanceof AddedRows added) {
-      readRows(added.file().location(), 0, added.file().fileSizeInBytes(), null, added.version(), rows);
+      readRows(
+          added.file().location(), 0, added.file().fileSizeInBytes(), null, added.version(), rows);
     } else if (change instanceof LiveRows live) {
       readLiveRows(live, rows);
     } else if (change instanceof ErasedIds erased) {
@@ -154,20 +172,34 @@ public final class TableChangeReader {
     }
   }
 
-  /** Newest surviving row of each id as of the snapshot (deletes applied), at the snapshot's version; else erased. */
-  private void resolve(ResolvedIds resolved, Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
+  /**
+   * Newest surviving row of each id as of the snapshot (deletes applied), at the snapshot's
+   * version; else erased.
+   */
+  private void resolve(
+      ResolvedIds resolved,
+      Consumer<OnlineFeature> rows,
+      BiConsumer<String, FeatureVersion> erasures) {
     List<String> ids = new ArrayList<>(resolved.docIds());
     for (int start = 0; start < ids.size(); start += 1000) {
       List<String> chunk = ids.subList(start, Math.min(ids.size(), start + 1000));
       Map<String, FeatureRow> newest = new HashMap<>();
       try (CloseableIterable<Record> survivors =
-          IcebergGenerics.read(table).useSnapshot(resolved.at()).where(Expressions.in(FeatureTable.DOC_ID, chunk.toArray())).build()) {
+          IcebergGenerics.read(table)
+              .useSnapshot(resolved.at())
+              .where(Expressions.in(FeatureTable.DOC_ID, chunk.toArray()))
+              .build()) {
         for (Record record : survivors) {
           FeatureRow row = FeatureTable.fromRecord(record);
-          newest.merge(row.docId(), row, (old, candidate) -> candidate.processedAt().isBefore(old.processedAt()) ? old : candidate);
+          newest.merge(
+              row.docId(),
+              row,
+              (old, candidate) ->
+                  candidate.processedAt().isBefore(old.processedAt()) ? old : candidate);
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read surviving rows as of snapshot " + resolved.at(), e);
+        throw new UncheckedIOException(
+            "Cannot read surviving rows as of snapshot " + resolved.at(), e);
       }
       for (String id : chunk) {
         FeatureRow row = newest.get(id);
@@ -190,7 +222,9 @@ public final class TableChangeReader {
             .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(pathPos, fileSchema))
             .build()) {
       for (Record entry : entries) {
-        positions.computeIfAbsent(entry.get(0, CharSequence.class).toString(), path -> new HashSet<>()).add(entry.get(1, Long.class));
+        positions
+            .computeIfAbsent(entry.get(0, CharSequence.class).toString(), path -> new HashSet<>())
+            .add(entry.get(1, Long.class));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + deletes.location(), e);
@@ -207,7 +241,8 @@ public final class TableChangeReader {
     try (CloseableIterable<Record> records =
         Parquet.read(table.io().newInputFile(location))
             .project(docIdOnly)
-            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(docIdOnly, fileSchema))
+            .createReaderFunc(
+                fileSchema -> GenericParquetReaders.buildReader(docIdOnly, fileSchema))
             .build()) {
       long position = 0;
       for (Record record : records) {
@@ -224,32 +259,63 @@ public final class TableChangeReader {
 
   private void readLiveRows(LiveRows live, Consumer<OnlineFeature> sink) {
     FileScanTask task = live.task();
-    readRows(task.file().location(), task.start(), task.length(), task.deletes().isEmpty() ? null : task, live.version(), sink);
+    readRows(
+        task.file().location(),
+        task.start(),
+        task.length(),
+        task.deletes().isEmpty() ? null : task,
+        live.version(),
+        sink);
   }
 
   /**
-   * Reads the rows of a split of a data file, each at {@code version}, minus those deleted by the delete files of
-   * {@code deletesOf} (null: no deletes). Rows decode straight into FeatureRows (see {@link FeatureRowReaders}); only
-   * an equality delete on a column that is not part of a row would take Iceberg's generic records.
+   * Reads the rows of a split of a data file, each at {@code version}, minus those deleted by the
+   * delete files of {@code deletesOf} (null: no deletes). Rows decode straight into FeatureRows
+   * (see {@link FeatureRowReaders}); only an equality delete on a column that is not part of a row
+   * would take Iceberg's generic records.
    */
   private void readRows(
-      String location, long start, long length, FileScanTask deletesOf, FeatureVersion version, Consumer<OnlineFeature> sink) {
+      String location,
+      long start,
+      long length,
+      FileScanTask deletesOf,
+      FeatureVersion version,
+      Consumer<OnlineFeature> sink) {
     Schema projection = FeatureRowReaders.projection(table.schema());
     InputFile input = table.io().newInputFile(location);
     if (deletesOf == null) {
-      emit(location, FeatureRowReaders.rows(input, projection, start, length), (FeatureRow row) -> row, version, sink);
+      emit(
+          location,
+          FeatureRowReaders.rows(input, projection, start, length),
+          (FeatureRow row) -> row,
+          version,
+          sink);
       return;
     }
-    FeatureRowReaders.LiveRowDeleteFilter deletes = new FeatureRowReaders.LiveRowDeleteFilter(table.io(), deletesOf, table.schema(), projection);
+    FeatureRowReaders.LiveRowDeleteFilter deletes =
+        new FeatureRowReaders.LiveRowDeleteFilter(
+            table.io(), deletesOf, table.schema(), projection);
     Schema required = deletes.requiredSchema();
     if (FeatureRowReaders.canRead(required)) {
-      emit(location, FeatureRowReaders.liveRows(input, deletes, start, length), (FeatureRow row) -> row, version, sink);
+      emit(
+          location,
+          FeatureRowReaders.liveRows(input, deletes, start, length),
+          (FeatureRow row) -> row,
+          version,
+          sink);
     } else {
-      GenericDeleteFilter generic = new GenericDeleteFilter(table.io(), deletesOf, table.schema(), projection);
+      GenericDeleteFilter generic =
+          new GenericDeleteFilter(table.io(), deletesOf, table.schema(), projection);
       Schema columns = generic.requiredSchema();
       emit(
           location,
-          generic.filter(read(input, columns, start, length, file -> GenericParquetReaders.buildReader(columns, file))),
+          generic.filter(
+              read(
+                  input,
+                  columns,
+                  start,
+                  length,
+                  file -> GenericParquetReaders.buildReader(columns, file))),
           FeatureTable::fromRecord,
           version,
           sink);
@@ -257,12 +323,24 @@ public final class TableChangeReader {
   }
 
   private static <T> CloseableIterable<T> read(
-      InputFile input, Schema schema, long start, long length, Function<MessageType, ParquetValueReader<?>> readers) {
-    return Parquet.read(input).project(schema).split(start, length).createReaderFunc(readers).build();
+      InputFile input,
+      Schema schema,
+      long start,
+      long length,
+      Function<MessageType, ParquetValueReader<?>> readers) {
+    return Parquet.read(input)
+        .project(schema)
+        .split(start, length)
+        .createReaderFunc(readers)
+        .build();
   }
 
   private static <T> void emit(
-      String location, CloseableIterable<T> values, Function<T, FeatureRow> toRow, FeatureVersion version, Consumer<OnlineFeature> sink) {
+      String location,
+      CloseableIterable<T> values,
+      Function<T, FeatureRow> toRow,
+      FeatureVersion version,
+      Consumer<OnlineFeature> sink) {
     try (values) {
       for (T value : values) {
         sink.accept(OnlineFeature.of(toRow.apply(value), version));
@@ -277,7 +355,10 @@ public final class TableChangeReader {
     try (CloseableIterable<Record> ids =
         Parquet.read(input)
             .project(FeatureTable.DOC_ID_DELETE_SCHEMA)
-            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(FeatureTable.DOC_ID_DELETE_SCHEMA, fileSchema))
+            .createReaderFunc(
+                fileSchema ->
+                    GenericParquetReaders.buildReader(
+                        FeatureTable.DOC_ID_DELETE_SCHEMA, fileSchema))
             .build()) {
       for (Record id : ids) {
         sink.accept((String) id.getField(FeatureTable.DOC_ID));

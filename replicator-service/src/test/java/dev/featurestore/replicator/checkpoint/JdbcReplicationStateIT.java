@@ -24,13 +24,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The checkpoint and the lease on both databases we support, real ones: a SQLite file and a PostgreSQL server.
- * Time is the database's: the tests wait for a short TTL to pass, and skew the replicators' own clocks.
+ * The checkpoint and the lease on both databases we support, real ones: a SQLite file and a
+ * PostgreSQL server. Time is the database's: the tests wait for a short TTL to pass, and skew the
+ * replicators' own clocks.
  */
 class JdbcReplicationStateIT {
 
   private static final String TABLE = "featurestore.document_embeddings";
   private static final Duration TTL = Duration.ofMillis(800);
+
   /** Far more than the TTL in both directions. */
   private static final Duration SKEW = Duration.ofHours(1);
 
@@ -77,8 +79,12 @@ class JdbcReplicationStateIT {
     JdbcReplicationState ahead = state(db, "ahead", Clock.offset(Clock.systemUTC(), SKEW));
     assertThat(leader.acquireOrRenew(TABLE)).isTrue();
     // by its own clock the leader's lease ran out an hour ago
-    assertThat(ahead.acquireOrRenew(TABLE)).as("a live lease taken by a clock an hour ahead").isFalse();
-    assertThat(ahead.claimGeneration(TABLE)).as("nor can it write under it").isEqualTo(OptionalLong.empty());
+    assertThat(ahead.acquireOrRenew(TABLE))
+        .as("a live lease taken by a clock an hour ahead")
+        .isFalse();
+    assertThat(ahead.claimGeneration(TABLE))
+        .as("nor can it write under it")
+        .isEqualTo(OptionalLong.empty());
     assertThat(leader.acquireOrRenew(TABLE)).isTrue();
     assertThat(ahead.clockSkew()).isBetween(SKEW.minusSeconds(5), SKEW.plusSeconds(5));
   }
@@ -87,16 +93,21 @@ class JdbcReplicationStateIT {
   @ValueSource(strings = {"sqlite", "postgresql"})
   void aReplicatorWhoseClockIsBehindCannotKeepALeasePastItsTtl(String database) throws Exception {
     DataSource db = database(database);
-    JdbcReplicationState behind = state(db, "behind", Clock.offset(Clock.systemUTC(), SKEW.negated()));
+    JdbcReplicationState behind =
+        state(db, "behind", Clock.offset(Clock.systemUTC(), SKEW.negated()));
     JdbcReplicationState standby = state(db, "standby", Clock.systemUTC());
     assertThat(behind.acquireOrRenew(TABLE)).isTrue();
     assertThat(behind.claimGeneration(TABLE)).as("the leader writes").isPresent();
-    // it stops renewing (paused, partitioned): one TTL later by the database's clock the standby takes over
+    // it stops renewing (paused, partitioned): one TTL later by the database's clock the standby
+    // takes over
     Thread.sleep(TTL.toMillis() + 100);
     assertThat(standby.acquireOrRenew(TABLE)).as("taken over after one TTL").isTrue();
-    assertThat(behind.acquireOrRenew(TABLE)).as("its own clock says the standby's lease expired an hour ago").isFalse();
+    assertThat(behind.acquireOrRenew(TABLE))
+        .as("its own clock says the standby's lease expired an hour ago")
+        .isFalse();
     assertThat(behind.claimGeneration(TABLE)).isEqualTo(OptionalLong.empty());
-    assertThat(behind.clockSkew()).isBetween(SKEW.negated().minusSeconds(5), SKEW.negated().plusSeconds(5));
+    assertThat(behind.clockSkew())
+        .isBetween(SKEW.negated().minusSeconds(5), SKEW.negated().plusSeconds(5));
   }
 
   @ParameterizedTest
@@ -106,9 +117,13 @@ class JdbcReplicationStateIT {
     JdbcReplicationState ahead = state(db, "ahead", Clock.offset(Clock.systemUTC(), SKEW));
     JdbcReplicationState standby = state(db, "standby", Clock.systemUTC());
     assertThat(ahead.acquireOrRenew(TABLE)).isTrue();
-    assertThat(expiresInMillis(db)).as("the expiry is the database's now plus the TTL").isBetween(0L, TTL.toMillis());
+    assertThat(expiresInMillis(db))
+        .as("the expiry is the database's now plus the TTL")
+        .isBetween(0L, TTL.toMillis());
     Thread.sleep(TTL.toMillis() + 100);
-    assertThat(standby.acquireOrRenew(TABLE)).as("taken over after one TTL, not after an hour").isTrue();
+    assertThat(standby.acquireOrRenew(TABLE))
+        .as("taken over after one TTL, not after an hour")
+        .isTrue();
   }
 
   @ParameterizedTest
@@ -121,7 +136,9 @@ class JdbcReplicationStateIT {
     long generation = leader.claimGeneration(TABLE).orElseThrow();
     CheckpointStore.Checkpoint first = CheckpointStore.Checkpoint.of(42L, generation);
     assertThat(leader.save(TABLE, leader.load(TABLE), first)).isTrue();
-    assertThat(other.save(TABLE, first, CheckpointStore.Checkpoint.of(43L, generation))).as("no lease").isFalse();
+    assertThat(other.save(TABLE, first, CheckpointStore.Checkpoint.of(43L, generation)))
+        .as("no lease")
+        .isFalse();
     assertThat(other.load(TABLE)).isEqualTo(first);
   }
 
@@ -130,9 +147,14 @@ class JdbcReplicationStateIT {
   void aRenewalThatTookItsWholeTtlDoesNotCount(String database) {
     DataSource db = database(database);
     assertThat(state(db, "owner", Clock.systemUTC()).acquireOrRenew(TABLE)).isTrue();
-    JdbcReplicationState slow = state(slowConnections(db, TTL.plusMillis(100)), "owner", Clock.systemUTC());
-    assertThat(slow.acquireOrRenew(TABLE)).as("the database answered after the lease ran out").isFalse();
-    assertThat(state(db, "owner", Clock.systemUTC()).acquireOrRenew(TABLE)).as("a renewal in time counts again").isTrue();
+    JdbcReplicationState slow =
+        state(slowConnections(db, TTL.plusMillis(100)), "owner", Clock.systemUTC());
+    assertThat(slow.acquireOrRenew(TABLE))
+        .as("the database answered after the lease ran out")
+        .isFalse();
+    assertThat(state(db, "owner", Clock.systemUTC()).acquireOrRenew(TABLE))
+        .as("a renewal in time counts again")
+        .isTrue();
   }
 
   private static JdbcReplicationState state(DataSource db, String owner, Clock clock) {
@@ -142,9 +164,13 @@ class JdbcReplicationStateIT {
   /** A fresh database of the kind, so tests do not share leases. */
   private DataSource database(String kind) {
     boolean sqlite = kind.equals("sqlite");
-    String url = sqlite ? "jdbc:sqlite:" + sqliteDir.resolve(System.nanoTime() + ".db") + "?busy_timeout=5000" : postgres.createDatabase();
+    String url =
+        sqlite
+            ? "jdbc:sqlite:" + sqliteDir.resolve(System.nanoTime() + ".db") + "?busy_timeout=5000"
+            : postgres.createDatabase();
     HikariDataSource pool =
-        JdbcReplicationState.pooledDataSource(url, sqlite ? null : PostgresServer.USER, sqlite ? null : PostgresServer.PASSWORD);
+        JdbcReplicationState.pooledDataSource(
+            url, sqlite ? null : PostgresServer.USER, sqlite ? null : PostgresServer.PASSWORD);
     pools.add(pool);
     return pool;
   }
@@ -155,15 +181,22 @@ class JdbcReplicationStateIT {
         Statement select = connection.createStatement()) {
       boolean sqlite = connection.getMetaData().getDatabaseProductName().equalsIgnoreCase("SQLite");
       String now =
-          sqlite ? "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)" : "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
-      try (ResultSet rows = select.executeQuery("SELECT expires_at - " + now + " FROM featurestore_replicator_lease")) {
+          sqlite
+              ? "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+              : "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
+      try (ResultSet rows =
+          select.executeQuery(
+              "SELECT expires_at - " + now + " FROM featurestore_replicator_lease")) {
         rows.next();
         return rows.getLong(1);
       }
     }
   }
 
-  /** The same database, each connection handed out {@code delay} late (a database that answers too slowly). */
+  /**
+   * The same database, each connection handed out {@code delay} late (a database that answers too
+   * slowly).
+   */
   private static DataSource slowConnections(DataSource db, Duration delay) {
     return (DataSource)
         Proxy.newProxyInstance(

@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 
-/** A separate JVM that compacts the table of a state directory again and again, until it is killed. */
+/**
+ * A separate JVM that compacts the table of a state directory again and again, until it is killed.
+ */
 public final class CompactionProcess {
 
   public static void main(String[] args) {

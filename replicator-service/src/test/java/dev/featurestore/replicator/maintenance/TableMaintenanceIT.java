@@ -3,13 +3,13 @@ package dev.featurestore.replicator.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.featurestore.testing.FeatureRows;
-import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.api.FeatureRow;
+import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.iceberg.testing.FeatureTables;
 import dev.featurestore.replicator.checkpoint.CheckpointStore.Checkpoint;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
+import dev.featurestore.testing.FeatureRows;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.File;
 import java.io.IOException;
@@ -43,18 +43,23 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Maintenance of a real Iceberg table (SQLite JdbcCatalog, Parquet files on disk), with commits racing it. */
+/**
+ * Maintenance of a real Iceberg table (SQLite JdbcCatalog, Parquet files on disk), with commits
+ * racing it.
+ */
 class TableMaintenanceIT {
 
   private static final MaintenanceOptions KEEP_NOTHING_OLD =
-      new MaintenanceOptions(Duration.ZERO, 1000, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
+      new MaintenanceOptions(
+          Duration.ZERO, 1000, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
 
   @TempDir Path stateDir;
   private CatalogSettings settings;
   private Catalog catalog;
   private Table table;
   private JdbcReplicationState state;
-  private final java.util.List<com.zaxxer.hikari.HikariDataSource> statePools = new java.util.ArrayList<>();
+  private final java.util.List<com.zaxxer.hikari.HikariDataSource> statePools =
+      new java.util.ArrayList<>();
   private TableMaintenance maintenance;
   private final Instant t0 = Instant.parse("2026-12-01T10:00:00Z");
 
@@ -85,21 +90,24 @@ class TableMaintenanceIT {
     AtomicBoolean racing = new AtomicBoolean(true);
     int[] written = {next};
     CompletableFuture<Void> writer =
-        CompletableFuture.runAsync(() -> {
-          while (racing.get()) {
-            int n = written[0]++;
-            String id = "doc-" + n;
-            // every tenth commit also tombstones an earlier id, as Kafka tombstones do
-            List<String> erased = n % 10 == 0 ? List.of("doc-" + (n - 7)) : List.of();
-            FeatureTables.eraseAndAppend(writerTable, erased, List.of(FeatureRows.row(id, n, t0.plusMillis(n))));
-            synchronized (expected) {
-              erased.forEach(expected::remove);
-              expected.put(id, (long) n);
-            }
-            // ~20 commits a second: a busy table (paced writers commit once a second each), not a tight loop
-            sleep(50);
-          }
-        });
+        CompletableFuture.runAsync(
+            () -> {
+              while (racing.get()) {
+                int n = written[0]++;
+                String id = "doc-" + n;
+                // every tenth commit also tombstones an earlier id, as Kafka tombstones do
+                List<String> erased = n % 10 == 0 ? List.of("doc-" + (n - 7)) : List.of();
+                FeatureTables.eraseAndAppend(
+                    writerTable, erased, List.of(FeatureRows.row(id, n, t0.plusMillis(n))));
+                synchronized (expected) {
+                  erased.forEach(expected::remove);
+                  expected.put(id, (long) n);
+                }
+                // ~20 commits a second: a busy table (paced writers commit once a second each), not
+                // a tight loop
+                sleep(50);
+              }
+            });
     int compactedFiles = 0;
     for (int run = 0; run < 3; run++) {
       MaintenanceReport report = maintenance.run(KEEP_NOTHING_OLD);
@@ -111,7 +119,9 @@ class TableMaintenanceIT {
     assertThat(compactedFiles).as("files compacted while commits raced").isGreaterThan(30);
     Map<String, Integer> seen = liveRowCounts();
     assertThat(seen.values()).as("no row duplicated").allMatch(count -> count == 1);
-    assertThat(seen.keySet()).as("no row lost, no tombstoned row back").isEqualTo(expected.keySet());
+    assertThat(seen.keySet())
+        .as("no row lost, no tombstoned row back")
+        .isEqualTo(expected.keySet());
     assertThat(operations()).contains(DataOperations.REPLACE);
   }
 
@@ -132,19 +142,24 @@ class TableMaintenanceIT {
     assertThat(table.snapshot(checkpoint)).as("the replicator still reads from it").isNotNull();
     assertThat(table.snapshot(after)).isNotNull();
     assertThat(report.snapshotsExpired()).isGreaterThanOrEqualTo(1);
-    assertThat(idsAt(tagged)).as("the tag still reads what it pinned, after compaction").containsExactly("tagged");
+    assertThat(idsAt(tagged))
+        .as("the tag still reads what it pinned, after compaction")
+        .containsExactly("tagged");
 
     TableMaintenance strict = maintenanceBy(state);
     try {
-      strict.run(new MaintenanceOptions(Duration.ZERO, 1000, Duration.ZERO, 128L << 20, 96L << 20, Duration.ofDays(1)));
+      strict.run(
+          new MaintenanceOptions(
+              Duration.ZERO, 1000, Duration.ZERO, 128L << 20, 96L << 20, Duration.ofDays(1)));
     } finally {
       strict.close();
     }
     table.refresh();
-    assertThat(table.snapshot(checkpoint)).as("a checkpoint older than its max age holds nothing back").isNull();
+    assertThat(table.snapshot(checkpoint))
+        .as("a checkpoint older than its max age holds nothing back")
+        .isNull();
     assertThat(table.snapshot(tagged)).isNotNull();
   }
-
 
   @Test
   void expiryKeepsAtMostMaxSnapshotsHoweverYoungButStillTheTaggedOnes() {
@@ -154,7 +169,9 @@ class TableMaintenanceIT {
     for (int i = 0; i < 30; i++) {
       ids.add(FeatureTables.append(table, List.of(FeatureRows.row("doc-" + i, 1, t0))));
     }
-    MaintenanceOptions dayLongRetention = new MaintenanceOptions(Duration.ofDays(1), 10, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
+    MaintenanceOptions dayLongRetention =
+        new MaintenanceOptions(
+            Duration.ofDays(1), 10, Duration.ofDays(1), 128L << 20, 96L << 20, Duration.ofDays(1));
 
     MaintenanceReport report = maintenance.run(dayLongRetention, false);
 
@@ -163,7 +180,8 @@ class TableMaintenanceIT {
     for (Snapshot ignored : table.snapshots()) {
       kept++;
     }
-    // the 10 newest (the compaction's among them) and the tagged one; one more if two commits shared a millisecond
+    // the 10 newest (the compaction's among them) and the tagged one; one more if two commits
+    // shared a millisecond
     assertThat(kept).isBetween(11, 12);
     assertThat(table.snapshot(tagged)).isNotNull();
     assertThat(table.snapshot(ids.get(0))).as("young but beyond the bound").isNull();
@@ -171,6 +189,7 @@ class TableMaintenanceIT {
     assertThat(report.orphans()).as("no sweep asked for").isEqualTo(MaintenanceReport.Orphans.NONE);
     assertThat(idsAt(table.currentSnapshot().snapshotId())).hasSize(31);
   }
+
   @Test
   void anErasedIdIsInNoFileAfterMaintenance() throws IOException {
     List<FeatureRow> big = new ArrayList<>();
@@ -179,7 +198,11 @@ class TableMaintenanceIT {
     }
     big.add(FeatureRows.row("victim", 999, t0));
     FeatureTables.append(table, big);
-    FeatureTables.append(table, List.of(FeatureRows.row("victim", 1000, t0.plusSeconds(1)), FeatureRows.row("other", 1001, t0)));
+    FeatureTables.append(
+        table,
+        List.of(
+            FeatureRows.row("victim", 1000, t0.plusSeconds(1)),
+            FeatureRows.row("other", 1001, t0)));
     FeatureTables.eraseAndAppend(table, List.of("victim"), List.of());
     assertThat(idsInFiles(true)).contains("victim");
     ErasureCheck erasure = new ErasureCheck(freshTable());
@@ -193,9 +216,14 @@ class TableMaintenanceIT {
     MaintenanceReport report = maintenance.run(KEEP_NOTHING_OLD);
 
     assertThat(report.compaction().rowsDropped()).isEqualTo(2);
-    assertThat(report.compaction().deleteFilesRemoved()).as("the tombstone applied to every file it concerned").isEqualTo(1);
+    assertThat(report.compaction().deleteFilesRemoved())
+        .as("the tombstone applied to every file it concerned")
+        .isEqualTo(1);
     assertThat(report.health().deleteFiles()).isZero();
-    assertThat(idsInFiles(true)).as("every Parquet file under the table, delete files too").doesNotContain("victim").contains("other", "bulk-7");
+    assertThat(idsInFiles(true))
+        .as("every Parquet file under the table, delete files too")
+        .doesNotContain("victim")
+        .contains("other", "bulk-7");
     assertThat(liveRowCounts()).hasSize(201).doesNotContainKey("victim");
     ErasureCheck.Report erased = erasure.check("victim");
     assertThat(erased.erased()).isTrue();
@@ -205,8 +233,12 @@ class TableMaintenanceIT {
     // the compacted file is not rewritten again for a tombstone that is gone
     FeatureTables.append(table, List.of(FeatureRows.row("later", 1002, t0.plusSeconds(2))));
     MaintenanceReport later = maintenance.run(KEEP_NOTHING_OLD.withOrphanMinAge(Duration.ZERO));
-    assertThat(later.compaction().filesBefore()).as("the new small file and the compacted one, once").isEqualTo(2);
-    assertThat(maintenance.run(KEEP_NOTHING_OLD).compaction().groups()).as("nothing left to compact").isZero();
+    assertThat(later.compaction().filesBefore())
+        .as("the new small file and the compacted one, once")
+        .isEqualTo(2);
+    assertThat(maintenance.run(KEEP_NOTHING_OLD).compaction().groups())
+        .as("nothing left to compact")
+        .isZero();
   }
 
   @Test
@@ -236,18 +268,29 @@ class TableMaintenanceIT {
     Files.write(stray, new byte[] {1, 2, 3});
     Path strayMetadata = Path.of(table.location(), "metadata", "99999-stray.metadata.json");
     Files.writeString(strayMetadata, "{}");
-    // a commit that lost its race: its metadata file was written before the table's current one, so it can never land
+    // a commit that lost its race: its metadata file was written before the table's current one, so
+    // it can never land
     Path lostRace = Path.of(table.location(), "metadata", "99998-lost-race.metadata.json");
     Files.writeString(lostRace, "{}");
-    Path current = Path.of(OrphanFiles.normalized(((org.apache.iceberg.HasTableOperations) freshTable()).operations().current().metadataFileLocation()));
-    Files.setLastModifiedTime(lostRace, FileTime.fromMillis(Files.getLastModifiedTime(current).toMillis() - 1000));
+    Path current =
+        Path.of(
+            OrphanFiles.normalized(
+                ((org.apache.iceberg.HasTableOperations) freshTable())
+                    .operations()
+                    .current()
+                    .metadataFileLocation()));
+    Files.setLastModifiedTime(
+        lostRace, FileTime.fromMillis(Files.getLastModifiedTime(current).toMillis() - 1000));
 
-    MaintenanceReport young = maintenance.run(KEEP_NOTHING_OLD.withOrphanMinAge(Duration.ofHours(1)));
+    MaintenanceReport young =
+        maintenance.run(KEEP_NOTHING_OLD.withOrphanMinAge(Duration.ofHours(1)));
     assertThat(young.orphans().removed()).as("only the lost race's metadata file").isEqualTo(1);
     assertThat(lostRace).doesNotExist();
     assertThat(young.orphans().tooYoung()).isGreaterThanOrEqualTo(2);
     assertThat(stray).exists();
-    assertThat(strayMetadata).as("written after the current metadata: may still be a commit in flight").exists();
+    assertThat(strayMetadata)
+        .as("written after the current metadata: may still be a commit in flight")
+        .exists();
 
     FileTime twoHoursAgo = FileTime.from(Instant.now().minus(Duration.ofHours(2)));
     Files.setLastModifiedTime(stray, twoHoursAgo);
@@ -286,7 +329,9 @@ class TableMaintenanceIT {
     try {
       Path data = Path.of(table.location(), "data");
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (compactionFiles(data).isEmpty() && compactor.isAlive() && System.nanoTime() < deadline) {
+      while (compactionFiles(data).isEmpty()
+          && compactor.isAlive()
+          && System.nanoTime() < deadline) {
         Thread.sleep(2);
       }
       assertThat(compactionFiles(data)).as("the compaction was writing its file").isNotEmpty();
@@ -309,9 +354,15 @@ class TableMaintenanceIT {
 
   /** The test JVM's classpath, running {@link CompactionProcess}: killed with SIGKILL mid-write. */
   private Process startCompactionProcess() throws IOException {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     return new ProcessBuilder(
-            java, "-Xmx512m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), CompactionProcess.class.getName(),
+            java,
+            "-Xmx512m",
+            "-XX:+UseSerialGC",
+            "-cp",
+            System.getProperty("java.class.path"),
+            CompactionProcess.class.getName(),
             stateDir.toString())
         .redirectErrorStream(true)
         .redirectOutput(stateDir.resolve("compactor.log").toFile())
@@ -355,12 +406,20 @@ class TableMaintenanceIT {
   }
 
   private TableMaintenance maintenanceBy(JdbcReplicationState owner) {
-    return new TableMaintenance(freshTable(), table.name(), owner, owner, Duration.ofSeconds(30), Clock.systemUTC(), new SimpleMeterRegistry());
+    return new TableMaintenance(
+        freshTable(),
+        table.name(),
+        owner,
+        owner,
+        Duration.ofSeconds(30),
+        Clock.systemUTC(),
+        new SimpleMeterRegistry());
   }
 
   private JdbcReplicationState state(String owner) {
     Map<String, String> properties = settings.resolvedProperties(stateDir);
-    com.zaxxer.hikari.HikariDataSource pool = JdbcReplicationState.pooledDataSource(properties.get("uri"), null, null);
+    com.zaxxer.hikari.HikariDataSource pool =
+        JdbcReplicationState.pooledDataSource(properties.get("uri"), null, null);
     statePools.add(pool);
     return new JdbcReplicationState(pool, owner, Duration.ofSeconds(30), Clock.systemUTC());
   }
@@ -368,7 +427,10 @@ class TableMaintenanceIT {
   private void saveCheckpoint(long snapshotId) {
     assertThat(state.acquireOrRenew(table.name())).isTrue();
     long generation = state.claimGeneration(table.name()).orElseThrow();
-    assertThat(state.save(table.name(), state.load(table.name()), Checkpoint.of(snapshotId, generation))).isTrue();
+    assertThat(
+            state.save(
+                table.name(), state.load(table.name()), Checkpoint.of(snapshotId, generation)))
+        .isTrue();
     state.release(table.name());
   }
 
@@ -391,8 +453,10 @@ class TableMaintenanceIT {
 
   private static Map<String, Integer> liveRowCounts(Table table) {
     Map<String, Integer> counts = new HashMap<>();
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(table).select(FeatureTable.DOC_ID).build()) {
-      rows.forEach(row -> counts.merge((String) row.getField(FeatureTable.DOC_ID), 1, Integer::sum));
+    try (CloseableIterable<Record> rows =
+        IcebergGenerics.read(table).select(FeatureTable.DOC_ID).build()) {
+      rows.forEach(
+          row -> counts.merge((String) row.getField(FeatureTable.DOC_ID), 1, Integer::sum));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -401,7 +465,11 @@ class TableMaintenanceIT {
 
   private List<String> idsAt(long snapshotId) {
     List<String> ids = new ArrayList<>();
-    try (CloseableIterable<Record> rows = IcebergGenerics.read(freshTable()).useSnapshot(snapshotId).select(FeatureTable.DOC_ID).build()) {
+    try (CloseableIterable<Record> rows =
+        IcebergGenerics.read(freshTable())
+            .useSnapshot(snapshotId)
+            .select(FeatureTable.DOC_ID)
+            .build()) {
       rows.forEach(row -> ids.add((String) row.getField(FeatureTable.DOC_ID)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -409,14 +477,22 @@ class TableMaintenanceIT {
     return ids;
   }
 
-  /** Doc ids in the Parquet files under the table's location (delete files too, or not), read from the files themselves. */
+  /**
+   * Doc ids in the Parquet files under the table's location (delete files too, or not), read from
+   * the files themselves.
+   */
   private List<String> idsInFiles(boolean deleteFilesToo) throws IOException {
     Schema docIdOnly = FeatureTable.SCHEMA.select(FeatureTable.DOC_ID);
     List<String> ids = new ArrayList<>();
     try (Stream<Path> files = Files.walk(Path.of(table.location()))) {
       // the test's equality-delete files are named test-deletes-*
-      for (Path file : files.filter(path -> path.toString().endsWith(".parquet"))
-          .filter(path -> deleteFilesToo || !path.getFileName().toString().startsWith("test-deletes-")).toList()) {
+      for (Path file :
+          files
+              .filter(path -> path.toString().endsWith(".parquet"))
+              .filter(
+                  path ->
+                      deleteFilesToo || !path.getFileName().toString().startsWith("test-deletes-"))
+              .toList()) {
         try (CloseableIterable<Record> rows =
             Parquet.read(table.io().newInputFile(file.toString()))
                 .project(docIdOnly)

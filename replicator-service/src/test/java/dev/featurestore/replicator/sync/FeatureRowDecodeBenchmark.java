@@ -1,11 +1,11 @@
 package dev.featurestore.replicator.sync;
 
-import dev.featurestore.testing.FeatureRows;
-import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.api.FeatureRow;
-import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.api.KafkaSource;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -32,14 +32,14 @@ import org.apache.iceberg.parquet.Parquet;
 import org.junit.jupiter.api.Test;
 
 /**
- * Decoding only (no memcached): the rows/s of Iceberg's generic records turned into FeatureRows, as the replicator
- * read them before, against {@link FeatureRowReaders}, on N rows (default 200k, {@code -Dbench.rows=N}) in
- * 50k-row files, without deletes and with an equality delete on every file. Files are compressed as the writer
- * service writes them (the table's zstd); {@code -Dbench.codec=gzip} gives the files of {@link FeatureTables}
- * (Iceberg's default codec, which ReplicatorBenchmark reads). Not run by the build (surefire runs {@code *Test}
- * classes only); run it with
- * {@code mvn -B -o -pl replicator-service test -Dtest=FeatureRowDecodeBenchmark -Dsurefire.failIfNoSpecifiedTests=false}.
- * Nothing is asserted.
+ * Decoding only (no memcached): the rows/s of Iceberg's generic records turned into FeatureRows, as
+ * the replicator read them before, against {@link FeatureRowReaders}, on N rows (default 200k,
+ * {@code -Dbench.rows=N}) in 50k-row files, without deletes and with an equality delete on every
+ * file. Files are compressed as the writer service writes them (the table's zstd); {@code
+ * -Dbench.codec=gzip} gives the files of {@link FeatureTables} (Iceberg's default codec, which
+ * ReplicatorBenchmark reads). Not run by the build (surefire runs {@code *Test} classes only); run
+ * it with {@code mvn -B -o -pl replicator-service test -Dtest=FeatureRowDecodeBenchmark
+ * -Dsurefire.failIfNoSpecifiedTests=false}. Nothing is asserted.
  */
 class FeatureRowDecodeBenchmark {
 
@@ -64,18 +64,30 @@ class FeatureRowDecodeBenchmark {
 
     Schema projection = FeatureRowReaders.projection(table.schema());
     List<FileScanTask> tasks = tasks(table);
-    measure("no deletes", tasks, new Reader[] {
-        new Reader("generic records, every column (before)", task -> generic(table, task, table.schema())),
-        new Reader("generic records, row columns only", task -> generic(table, task, projection)),
-        new Reader("FeatureRowReaders", task -> direct(table, task, projection))
-    });
+    measure(
+        "no deletes",
+        tasks,
+        new Reader[] {
+          new Reader(
+              "generic records, every column (before)",
+              task -> generic(table, task, table.schema())),
+          new Reader("generic records, row columns only", task -> generic(table, task, projection)),
+          new Reader("FeatureRowReaders", task -> direct(table, task, projection))
+        });
 
     FeatureTables.eraseAndAppend(table, List.of("doc-1", "doc-" + (ROWS - 1)), List.of());
     List<FileScanTask> withDeletes = tasks(table);
-    measure("an equality delete on every file", withDeletes, new Reader[] {
-        new Reader("generic records + GenericDeleteFilter (before)", task -> genericLive(table, task, table.schema())),
-        new Reader("FeatureRowReaders + LiveRowDeleteFilter", task -> directLive(table, task, projection))
-    });
+    measure(
+        "an equality delete on every file",
+        withDeletes,
+        new Reader[] {
+          new Reader(
+              "generic records + GenericDeleteFilter (before)",
+              task -> genericLive(table, task, table.schema())),
+          new Reader(
+              "FeatureRowReaders + LiveRowDeleteFilter",
+              task -> directLive(table, task, projection))
+        });
   }
 
   private record Reader(String name, ToLongFunction<FileScanTask> read) {}
@@ -94,18 +106,34 @@ class FeatureRowDecodeBenchmark {
         rates[r][round] = rows / ((System.nanoTime() - start) / 1e9);
       }
     }
-    System.out.printf(Locale.ROOT, "%nDecode %,d rows (%s), %s (%d rounds; the first one warms up the JIT):%n", rows, CODEC, title, ROUNDS);
+    System.out.printf(
+        Locale.ROOT,
+        "%nDecode %,d rows (%s), %s (%d rounds; the first one warms up the JIT):%n",
+        rows,
+        CODEC,
+        title,
+        ROUNDS);
     for (int r = 0; r < readers.length; r++) {
       double[] sorted = rates[r].clone();
       Arrays.sort(sorted);
       System.out.printf(
-          Locale.ROOT, "  %-50s best %,9.0f rows/s, median %,9.0f rows/s, rounds %s%n",
-          readers[r].name(), sorted[sorted.length - 1], sorted[sorted.length / 2], Arrays.toString(Arrays.stream(rates[r]).mapToLong(Math::round).toArray()));
+          Locale.ROOT,
+          "  %-50s best %,9.0f rows/s, median %,9.0f rows/s, rounds %s%n",
+          readers[r].name(),
+          sorted[sorted.length - 1],
+          sorted[sorted.length / 2],
+          Arrays.toString(Arrays.stream(rates[r]).mapToLong(Math::round).toArray()));
     }
   }
 
   private static void append(Table table, List<FeatureRow> rows) {
-    OutputFile out = table.io().newOutputFile(table.locationProvider().newDataLocation("bench-" + UUID.randomUUID() + ".parquet"));
+    OutputFile out =
+        table
+            .io()
+            .newOutputFile(
+                table
+                    .locationProvider()
+                    .newDataLocation("bench-" + UUID.randomUUID() + ".parquet"));
     try {
       DataWriter<Record> writer =
           Parquet.writeData(out)
@@ -118,7 +146,11 @@ class FeatureRowDecodeBenchmark {
       try (writer) {
         for (FeatureRow row : rows) {
           // with the Kafka lineage columns, as the writer service writes rows
-          writer.write(FeatureTable.toRecord(table.schema(), row, KafkaSource.of("documents", 0, Long.parseLong(row.docId().substring(4)))));
+          writer.write(
+              FeatureTable.toRecord(
+                  table.schema(),
+                  row,
+                  KafkaSource.of("documents", 0, Long.parseLong(row.docId().substring(4)))));
         }
       }
       table.newAppend().appendFile(writer.toDataFile()).commit();
@@ -148,7 +180,8 @@ class FeatureRowDecodeBenchmark {
   }
 
   private static long genericLive(Table table, FileScanTask task, Schema requested) {
-    GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(), requested);
+    GenericDeleteFilter deletes =
+        new GenericDeleteFilter(table.io(), task, table.schema(), requested);
     Schema required = deletes.requiredSchema();
     CloseableIterable<Record> records =
         Parquet.read(table.io().newInputFile(task.file().location()))
@@ -160,16 +193,27 @@ class FeatureRowDecodeBenchmark {
   }
 
   private static long direct(Table table, FileScanTask task, Schema projection) {
-    return consume(FeatureRowReaders.rows(table.io().newInputFile(task.file().location()), projection, task.start(), task.length()), row -> row);
+    return consume(
+        FeatureRowReaders.rows(
+            table.io().newInputFile(task.file().location()),
+            projection,
+            task.start(),
+            task.length()),
+        row -> row);
   }
 
   private static long directLive(Table table, FileScanTask task, Schema projection) {
-    FeatureRowReaders.LiveRowDeleteFilter deletes = new FeatureRowReaders.LiveRowDeleteFilter(table.io(), task, table.schema(), projection);
-    return consume(FeatureRowReaders.liveRows(table.io().newInputFile(task.file().location()), deletes, task.start(), task.length()), row -> row);
+    FeatureRowReaders.LiveRowDeleteFilter deletes =
+        new FeatureRowReaders.LiveRowDeleteFilter(table.io(), task, table.schema(), projection);
+    return consume(
+        FeatureRowReaders.liveRows(
+            table.io().newInputFile(task.file().location()), deletes, task.start(), task.length()),
+        row -> row);
   }
 
   /** Counts the rows; touching every row's vector keeps the JIT from dropping the decoding. */
-  private static <T> long consume(CloseableIterable<T> values, java.util.function.Function<T, FeatureRow> toRow) {
+  private static <T> long consume(
+      CloseableIterable<T> values, java.util.function.Function<T, FeatureRow> toRow) {
     long count = 0;
     float sink = 0;
     try (values) {

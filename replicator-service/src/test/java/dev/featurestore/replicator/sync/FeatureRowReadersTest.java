@@ -3,13 +3,13 @@ package dev.featurestore.replicator.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.featurestore.testing.FeatureRows;
-import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.api.FeatureRow;
-import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.api.KafkaSource;
 import dev.featurestore.api.ModelId;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.testing.FeatureRows;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.MetadataColumns;
@@ -41,7 +42,6 @@ import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.parquet.ParquetValueReader;
 import org.apache.iceberg.types.TypeUtil;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.bytes.BytesUtils;
 import org.apache.parquet.bytes.HeapByteBufferAllocator;
@@ -98,7 +98,12 @@ class FeatureRowReadersTest {
     List<FeatureRow> quantized = quantized(rows(600, 600));
     Map<String, String> smallPages = Map.of(TableProperties.PARQUET_PAGE_SIZE_BYTES, "8192");
     Map<String, String> v2 = Map.of(TableProperties.PARQUET_PAGE_VERSION, "v2");
-    Map<String, String> v2SmallPages = Map.of(TableProperties.PARQUET_PAGE_VERSION, "v2", TableProperties.PARQUET_PAGE_SIZE_BYTES, "8192");
+    Map<String, String> v2SmallPages =
+        Map.of(
+            TableProperties.PARQUET_PAGE_VERSION,
+            "v2",
+            TableProperties.PARQUET_PAGE_SIZE_BYTES,
+            "8192");
 
     assertDecodes(appendFile(random, smallPages), random, false, false, true);
     assertDecodes(appendFile(quantized, Map.of()), quantized, true, false, false);
@@ -108,17 +113,39 @@ class FeatureRowReadersTest {
 
   @Test
   void readsListsAcrossPagesAndNullAndEmptyLists() {
-    // as other writers may write it: an optional list of optional floats, a row split across two v1 pages
-    MessageType file = Types.buildMessage().optionalList().optionalElement(PrimitiveTypeName.FLOAT).named("embedding").named("table");
+    // as other writers may write it: an optional list of optional floats, a row split across two v1
+    // pages
+    MessageType file =
+        Types.buildMessage()
+            .optionalList()
+            .optionalElement(PrimitiveTypeName.FLOAT)
+            .named("embedding")
+            .named("table");
     ColumnDescriptor desc = file.getColumns().get(0);
     int nullList = 0; // the definition levels of this layout
     int emptyList = 1;
     int nullElement = 2;
     int present = 3;
-    DataPage first = page(desc, new int[][] {{0, present, 1}, {1, present, 2}, {1, present, 3}, {0, present, 4}, {1, present, 5}});
+    DataPage first =
+        page(
+            desc,
+            new int[][] {
+              {0, present, 1}, {1, present, 2}, {1, present, 3}, {0, present, 4}, {1, present, 5}
+            });
     DataPage second =
-        page(desc, new int[][] {{1, present, 6}, {1, present, 7}, {0, nullList}, {0, emptyList}, {0, present, 8}, {0, present, 9}, {1, nullElement}});
-    ParquetValueReader<float[]> reader = FeatureRowReaders.floatList(file, file.getType("embedding"));
+        page(
+            desc,
+            new int[][] {
+              {1, present, 6},
+              {1, present, 7},
+              {0, nullList},
+              {0, emptyList},
+              {0, present, 8},
+              {0, present, 9},
+              {1, nullElement}
+            });
+    ParquetValueReader<float[]> reader =
+        FeatureRowReaders.floatList(file, file.getType("embedding"));
     reader.setPageSource(pages(desc, 7, first, second));
 
     assertThat(reader.read(null)).containsExactly(1, 2, 3);
@@ -126,13 +153,16 @@ class FeatureRowReadersTest {
     assertThat(reader.read(null)).isNull();
     assertThat(reader.read(null)).isEmpty();
     assertThat(reader.read(null)).containsExactly(8);
-    assertThatThrownBy(() -> reader.read(null)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("null element at index 1");
+    assertThatThrownBy(() -> reader.read(null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("null element at index 1");
   }
 
   @Test
   void readsEverySplitOfAFileOnce() {
     List<FeatureRow> written = rows(0, 2000);
-    DataFile file = appendFile(written, Map.of(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, "65536"));
+    DataFile file =
+        appendFile(written, Map.of(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, "65536"));
     List<Long> offsets = file.splitOffsets();
     assertThat(offsets).as("row groups").hasSizeGreaterThan(3);
 
@@ -172,7 +202,8 @@ class FeatureRowReadersTest {
     for (FileScanTask task : tasks()) {
       tasks++;
       assertThat(task.deletes()).isNotEmpty();
-      FeatureRowReaders.LiveRowDeleteFilter deletes = new FeatureRowReaders.LiveRowDeleteFilter(table.io(), task, table.schema(), projection);
+      FeatureRowReaders.LiveRowDeleteFilter deletes =
+          new FeatureRowReaders.LiveRowDeleteFilter(table.io(), task, table.schema(), projection);
       assertThat(FeatureRowReaders.canRead(deletes.requiredSchema())).isTrue();
       List<FeatureRow> rows = live(task, deletes);
       assertThat(rows).isEqualTo(generic(task));
@@ -223,12 +254,19 @@ class FeatureRowReadersTest {
     assertThat(resync()).containsExactlyElementsOf(expected);
   }
 
-  /** Rows with distinct vectors, times (event and processing time differ) and, every seventh row, another model. */
+  /**
+   * Rows with distinct vectors, times (event and processing time differ) and, every seventh row,
+   * another model.
+   */
   private static List<FeatureRow> rows(int from, int count) {
     List<FeatureRow> rows = new ArrayList<>(count);
     for (int i = from; i < from + count; i++) {
       FeatureRow row = FeatureRows.row("doc-" + i, i, T0.plusMillis(i));
-      rows.add(i % 7 == 0 ? new FeatureRow(row.docId(), row.embedding(), OTHER_MODEL, row.eventTime(), row.processedAt()) : row);
+      rows.add(
+          i % 7 == 0
+              ? new FeatureRow(
+                  row.docId(), row.embedding(), OTHER_MODEL, row.eventTime(), row.processedAt())
+              : row);
     }
     return rows;
   }
@@ -241,26 +279,41 @@ class FeatureRowReadersTest {
       for (int i = 0; i < vector.length; i++) {
         vector[i] = Math.round(vector[i] * 64) / 64f;
       }
-      quantized.add(new FeatureRow(row.docId(), vector, row.model(), row.eventTime(), row.processedAt()));
+      quantized.add(
+          new FeatureRow(row.docId(), vector, row.model(), row.eventTime(), row.processedAt()));
     }
     return quantized;
   }
 
-  /** Both readers read {@code written} back, from pages of the expected kind (so that the test covers them). */
-  private void assertDecodes(DataFile file, List<FeatureRow> written, boolean dictionary, boolean v2, boolean manyPages)
+  /**
+   * Both readers read {@code written} back, from pages of the expected kind (so that the test
+   * covers them).
+   */
+  private void assertDecodes(
+      DataFile file, List<FeatureRow> written, boolean dictionary, boolean v2, boolean manyPages)
       throws IOException {
-    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file.location()), new Configuration()))) {
+    try (ParquetFileReader reader =
+        ParquetFileReader.open(
+            HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(file.location()), new Configuration()))) {
       ColumnChunkMetaData embedding =
           reader.getRowGroups().get(0).getColumns().stream()
-              .filter(column -> column.getPath().toDotString().startsWith(FeatureTable.EMBEDDING + "."))
+              .filter(
+                  column -> column.getPath().toDotString().startsWith(FeatureTable.EMBEDDING + "."))
               .findFirst()
               .orElseThrow();
-      assertThat(embedding.getEncodingStats().hasDictionaryEncodedPages()).as("dictionary pages").isEqualTo(dictionary);
+      assertThat(embedding.getEncodingStats().hasDictionaryEncodedPages())
+          .as("dictionary pages")
+          .isEqualTo(dictionary);
       assertThat(embedding.getEncodingStats().usesV2Pages()).as("v2 pages").isEqualTo(v2);
-      assertThat(reader.readOffsetIndex(embedding).getPageCount()).as("pages").matches(pages -> manyPages == pages > 5);
+      assertThat(reader.readOffsetIndex(embedding).getPageCount())
+          .as("pages")
+          .matches(pages -> manyPages == pages > 5);
     }
     List<FeatureRow> direct = direct(file.location(), 0, file.fileSizeInBytes());
-    assertThat(direct).isEqualTo(generic(file.location(), 0, file.fileSizeInBytes())).isEqualTo(written);
+    assertThat(direct)
+        .isEqualTo(generic(file.location(), 0, file.fileSizeInBytes()))
+        .isEqualTo(written);
   }
 
   private List<FeatureRow> resync() {
@@ -269,9 +322,12 @@ class FeatureRowReadersTest {
     assertThat(plan.fullResync()).isTrue();
     List<FeatureRow> rows = new ArrayList<>();
     for (TableChangeReader.Change change : plan.changes()) {
-      reader.read(change, feature -> rows.add(feature.row()), (docId, version) -> {
-        throw new AssertionError("A full resync erases nothing: " + docId);
-      });
+      reader.read(
+          change,
+          feature -> rows.add(feature.row()),
+          (docId, version) -> {
+            throw new AssertionError("A full resync erases nothing: " + docId);
+          });
     }
     return rows;
   }
@@ -288,17 +344,29 @@ class FeatureRowReadersTest {
 
   private List<FeatureRow> direct(String location, long start, long length) {
     Schema projection = FeatureRowReaders.projection(table.schema());
-    return collect(FeatureRowReaders.rows(table.io().newInputFile(location), projection, start, length), Function.identity());
+    return collect(
+        FeatureRowReaders.rows(table.io().newInputFile(location), projection, start, length),
+        Function.identity());
   }
 
   private List<FeatureRow> generic(String location, long start, long length) {
     Schema schema = table.schema();
-    return read(location, schema, start, length, file -> GenericParquetReaders.buildReader(schema, file), FeatureTable::fromRecord);
+    return read(
+        location,
+        schema,
+        start,
+        length,
+        file -> GenericParquetReaders.buildReader(schema, file),
+        FeatureTable::fromRecord);
   }
 
-  /** The live rows of a task as the replicator read them before the direct readers: records, deletes applied. */
+  /**
+   * The live rows of a task as the replicator read them before the direct readers: records, deletes
+   * applied.
+   */
   private List<FeatureRow> generic(FileScanTask task) {
-    GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(), table.schema());
+    GenericDeleteFilter deletes =
+        new GenericDeleteFilter(table.io(), task, table.schema(), table.schema());
     Schema required = deletes.requiredSchema();
     CloseableIterable<Record> records =
         Parquet.read(table.io().newInputFile(task.file().location()))
@@ -310,17 +378,27 @@ class FeatureRowReadersTest {
   }
 
   private List<FeatureRow> live(FileScanTask task, FeatureRowReaders.LiveRowDeleteFilter deletes) {
-    return collect(FeatureRowReaders.liveRows(table.io().newInputFile(task.file().location()), deletes, task.start(), task.length()), Function.identity());
+    return collect(
+        FeatureRowReaders.liveRows(
+            table.io().newInputFile(task.file().location()), deletes, task.start(), task.length()),
+        Function.identity());
   }
 
   private <T> List<FeatureRow> read(
-      String location, Schema schema, long start, long length, Function<MessageType, ParquetValueReader<?>> readers, Function<T, FeatureRow> toRow) {
+      String location,
+      Schema schema,
+      long start,
+      long length,
+      Function<MessageType, ParquetValueReader<?>> readers,
+      Function<T, FeatureRow> toRow) {
     InputFile input = table.io().newInputFile(location);
-    CloseableIterable<T> values = Parquet.read(input).project(schema).split(start, length).createReaderFunc(readers).build();
+    CloseableIterable<T> values =
+        Parquet.read(input).project(schema).split(start, length).createReaderFunc(readers).build();
     return collect(values, toRow);
   }
 
-  private static <T> List<FeatureRow> collect(CloseableIterable<T> values, Function<T, FeatureRow> toRow) {
+  private static <T> List<FeatureRow> collect(
+      CloseableIterable<T> values, Function<T, FeatureRow> toRow) {
     List<FeatureRow> rows = new ArrayList<>();
     try (values) {
       for (T value : values) {
@@ -332,11 +410,15 @@ class FeatureRowReadersTest {
     return rows;
   }
 
-  /** A v1 page of triples {repetition level, definition level, float if defined to the column's maximum level}. */
+  /**
+   * A v1 page of triples {repetition level, definition level, float if defined to the column's
+   * maximum level}.
+   */
   private static DataPage page(ColumnDescriptor desc, int[][] triples) {
     RunLengthBitPackingHybridValuesWriter repetition = levels(desc.getMaxRepetitionLevel());
     RunLengthBitPackingHybridValuesWriter definition = levels(desc.getMaxDefinitionLevel());
-    PlainValuesWriter floats = new PlainValuesWriter(64, 1024, HeapByteBufferAllocator.getInstance());
+    PlainValuesWriter floats =
+        new PlainValuesWriter(64, 1024, HeapByteBufferAllocator.getInstance());
     for (int[] triple : triples) {
       repetition.writeInteger(triple[0]);
       definition.writeInteger(triple[1]);
@@ -344,12 +426,21 @@ class FeatureRowReadersTest {
         floats.writeFloat(triple[2]);
       }
     }
-    BytesInput bytes = BytesInput.concat(repetition.getBytes(), definition.getBytes(), floats.getBytes());
-    return new DataPageV1(bytes, triples.length, Math.toIntExact(bytes.size()), null, Encoding.RLE, Encoding.RLE, Encoding.PLAIN);
+    BytesInput bytes =
+        BytesInput.concat(repetition.getBytes(), definition.getBytes(), floats.getBytes());
+    return new DataPageV1(
+        bytes,
+        triples.length,
+        Math.toIntExact(bytes.size()),
+        null,
+        Encoding.RLE,
+        Encoding.RLE,
+        Encoding.PLAIN);
   }
 
   private static RunLengthBitPackingHybridValuesWriter levels(int maxLevel) {
-    return new RunLengthBitPackingHybridValuesWriter(BytesUtils.getWidthFromMaxInt(maxLevel), 64, 1024, HeapByteBufferAllocator.getInstance());
+    return new RunLengthBitPackingHybridValuesWriter(
+        BytesUtils.getWidthFromMaxInt(maxLevel), 64, 1024, HeapByteBufferAllocator.getInstance());
   }
 
   private static PageReadStore pages(ColumnDescriptor column, long rows, DataPage... pages) {
@@ -385,9 +476,15 @@ class FeatureRowReadersTest {
     };
   }
 
-  /** Appends the rows (row i with Kafka offset i) in one file written with these table properties. */
+  /**
+   * Appends the rows (row i with Kafka offset i) in one file written with these table properties.
+   */
   private DataFile appendFile(List<FeatureRow> rows, Map<String, String> properties) {
-    OutputFile out = table.io().newOutputFile(table.locationProvider().newDataLocation("test-" + UUID.randomUUID() + ".parquet"));
+    OutputFile out =
+        table
+            .io()
+            .newOutputFile(
+                table.locationProvider().newDataLocation("test-" + UUID.randomUUID() + ".parquet"));
     try {
       DataWriter<Record> writer =
           Parquet.writeData(out)
@@ -399,7 +496,8 @@ class FeatureRowReadersTest {
               .build();
       try (writer) {
         for (int i = 0; i < rows.size(); i++) {
-          writer.write(FeatureTable.toRecord(table.schema(), rows.get(i), KafkaSource.of("docs", 0, i)));
+          writer.write(
+              FeatureTable.toRecord(table.schema(), rows.get(i), KafkaSource.of("docs", 0, i)));
         }
       }
       table.newAppend().appendFile(writer.toDataFile()).commit();
@@ -412,7 +510,13 @@ class FeatureRowReadersTest {
   /** An equality delete on the Kafka offset column, a column a feature row does not have. */
   private void eraseOffsets(long... offsets) {
     Schema offsetOnly = table.schema().select(FeatureTable.KAFKA_OFFSET);
-    OutputFile out = table.io().newOutputFile(table.locationProvider().newDataLocation("test-deletes-" + UUID.randomUUID() + ".parquet"));
+    OutputFile out =
+        table
+            .io()
+            .newOutputFile(
+                table
+                    .locationProvider()
+                    .newDataLocation("test-deletes-" + UUID.randomUUID() + ".parquet"));
     try {
       EqualityDeleteWriter<Record> writer =
           Parquet.writeDeletes(out)

@@ -2,34 +2,30 @@ package dev.featurestore.replicator.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.testing.FeatureRows;
-import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.api.FeatureRow;
-import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.api.FeatureVersion;
-import dev.featurestore.iceberg.FeatureTable;
-import dev.featurestore.api.FeatureVersion;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
-import dev.featurestore.memcached.MemcachedSettings;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
-import dev.featurestore.memcached.OnlineStoreGeneration;
+import dev.featurestore.iceberg.CatalogSettings;
+import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.iceberg.testing.FeatureTables;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.memcached.OnlineStoreGeneration;
 import dev.featurestore.memcached.testing.MemcachedServer;
-import dev.featurestore.testing.Ports;
 import dev.featurestore.replicator.checkpoint.CheckpointStore.Checkpoint;
 import dev.featurestore.replicator.checkpoint.JdbcReplicationState;
+import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.testing.Ports;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import net.spy.memcached.MemcachedClient;
 import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.SnapshotChanges;
@@ -45,7 +41,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The replicator against a real Iceberg table (SQLite JdbcCatalog, Parquet) and a real memcached. */
+/**
+ * The replicator against a real Iceberg table (SQLite JdbcCatalog, Parquet) and a real memcached.
+ */
 class SnapshotFollowerIT {
 
   private static MemcachedServer memcached;
@@ -57,12 +55,15 @@ class SnapshotFollowerIT {
   private final List<com.zaxxer.hikari.HikariDataSource> statePools = new java.util.ArrayList<>();
   private Map<String, String> stateProperties;
   private SimpleMeterRegistry meters;
-  private final MemcachedKeyScheme keys = MemcachedKeyScheme.withNamespace("it" + System.nanoTime());
+  private final MemcachedKeyScheme keys =
+      MemcachedKeyScheme.withNamespace("it" + System.nanoTime());
 
   @BeforeAll
   static void startMemcached() {
     memcached = MemcachedServer.start();
-    client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(2), null));
+    client =
+        MemcachedClients.connect(
+            new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(2), null));
   }
 
   @AfterAll
@@ -71,7 +72,10 @@ class SnapshotFollowerIT {
     memcached.close();
   }
 
-  /** Where the catalog and the replicator's state live: SQLite under the state directory, as `./featurestore up` runs. */
+  /**
+   * Where the catalog and the replicator's state live: SQLite under the state directory, as
+   * `./featurestore up` runs.
+   */
   CatalogSettings catalogSettings() {
     return CatalogSettings.defaults();
   }
@@ -97,8 +101,13 @@ class SnapshotFollowerIT {
   void theWarmUpWritesOnlyToAGenerationNoReaderServesAndLeavesTheTableAlone() {
     follower().warmUp();
 
-    assertThat(client.get(keys.inGeneration(ReplicationWarmUp.UNSERVED_GENERATION).keyFor("featurestore-replicator-warm-up"), MemcachedClients.RAW_BYTES))
-        .as("the scratch row went through the whole path").isNotNull();
+    assertThat(
+            client.get(
+                keys.inGeneration(ReplicationWarmUp.UNSERVED_GENERATION)
+                    .keyFor("featurestore-replicator-warm-up"),
+                MemcachedClients.RAW_BYTES))
+        .as("the scratch row went through the whole path")
+        .isNotNull();
     table.refresh();
     assertThat(table.currentSnapshot()).as("the real table is not touched").isNull();
     assertThat(follower().runOnce()).isZero();
@@ -109,45 +118,70 @@ class SnapshotFollowerIT {
   void appendsAreMirroredAndTheNewestRowOfARepeatedIdWins() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0)));
-    FeatureTables.append(table, List.of(FeatureRows.row("a", 3, t0.plusSeconds(1)), FeatureRows.row("c", 4, t0.plusSeconds(1))));
+    FeatureTables.append(
+        table,
+        List.of(
+            FeatureRows.row("a", 3, t0.plusSeconds(1)),
+            FeatureRows.row("c", 4, t0.plusSeconds(1))));
     // the same id twice in one file: the later row of the file wins
-    FeatureTables.append(table, List.of(FeatureRows.row("d", 5, t0.plusSeconds(2)), FeatureRows.row("d", 6, t0.plusSeconds(2))));
+    FeatureTables.append(
+        table,
+        List.of(
+            FeatureRows.row("d", 5, t0.plusSeconds(2)),
+            FeatureRows.row("d", 6, t0.plusSeconds(2))));
 
-    assertThat(follower().runOnce()).as("4 keys; the older rows of a and d are superseded in their batch").isEqualTo(4);
+    assertThat(follower().runOnce())
+        .as("4 keys; the older rows of a and d are superseded in their batch")
+        .isEqualTo(4);
     assertThat(meters.counter("featurestore.replicator.rows.skipped").count()).isEqualTo(2);
 
     assertOnlineStoreEqualsTable();
-    assertThat(online("a").row().embedding()).containsExactly(FeatureRows.row("a", 3, t0).embedding());
-    assertThat(online("d").row().embedding()).containsExactly(FeatureRows.row("d", 6, t0).embedding());
-    assertThat(online("a").version().sequenceNumber()).isGreaterThan(online("b").version().sequenceNumber());
-    assertThat(checkpoints.load(table.name()).snapshotId()).hasValue(table.currentSnapshot().snapshotId());
+    assertThat(online("a").row().embedding())
+        .containsExactly(FeatureRows.row("a", 3, t0).embedding());
+    assertThat(online("d").row().embedding())
+        .containsExactly(FeatureRows.row("d", 6, t0).embedding());
+    assertThat(online("a").version().sequenceNumber())
+        .isGreaterThan(online("b").version().sequenceNumber());
+    assertThat(checkpoints.load(table.name()).snapshotId())
+        .hasValue(table.currentSnapshot().snapshotId());
   }
 
   @Test
   void lagKeepsGrowingWhileCyclesFailAndAStandbyReportsNoLagOfItsOwn() throws Exception {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0)));
-    // one follower throughout: a registry's gauge stays bound to the follower that registered it first
+    // one follower throughout: a registry's gauge stays bound to the follower that registered it
+    // first
     SnapshotFollower primary = follower();
     primary.runOnce();
     assertThat(gauge(meters, "featurestore.replicator.lag.seconds")).isZero();
 
     int closedPort = Ports.free();
-    MemcachedClient unreachable = MemcachedClients.connect(new MemcachedSettings(List.of("127.0.0.1:" + closedPort), Duration.ofMillis(100), null));
+    MemcachedClient unreachable =
+        MemcachedClients.connect(
+            new MemcachedSettings(
+                List.of("127.0.0.1:" + closedPort), Duration.ofMillis(100), null));
     try {
       SimpleMeterRegistry failingMeters = new SimpleMeterRegistry();
       SnapshotFollower failing =
           new SnapshotFollower(
-              table, table.name(), () -> new OnlineStoreWriter(unreachable, keys, 100, 100), new OnlineStoreSentinels(unreachable, keys, 100),
-              checkpoints, checkpoints, failingMeters);
+              table,
+              table.name(),
+              () -> new OnlineStoreWriter(unreachable, keys, 100, 100),
+              new OnlineStoreSentinels(unreachable, keys, 100),
+              checkpoints,
+              checkpoints,
+              failingMeters);
       FeatureTables.append(table, List.of(FeatureRows.row("b", 2, t0)));
       assertThat(failing.runOnce()).isZero();
-      assertThat(failingMeters.counter("featurestore.replicator.cycle.failures").count()).isEqualTo(1);
+      assertThat(failingMeters.counter("featurestore.replicator.cycle.failures").count())
+          .isEqualTo(1);
       assertThat(gauge(failingMeters, "featurestore.replicator.lag.snapshots")).isEqualTo(1);
       double before = gauge(failingMeters, "featurestore.replicator.lag.seconds");
       sleep(1100);
       // no cycle in between: the gauge ages the oldest missing snapshot itself
-      assertThat(gauge(failingMeters, "featurestore.replicator.lag.seconds")).isGreaterThanOrEqualTo(before + 1.0);
+      assertThat(gauge(failingMeters, "featurestore.replicator.lag.seconds"))
+          .isGreaterThanOrEqualTo(before + 1.0);
 
       SimpleMeterRegistry standbyMeters = new SimpleMeterRegistry();
       SnapshotFollower standby = follower(state("standby", Duration.ofSeconds(30)), standbyMeters);
@@ -175,19 +209,28 @@ class SnapshotFollowerIT {
   @Test
   void tombstonesAndOverwritesAreMirrored() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0), FeatureRows.row("c", 3, t0)));
+    FeatureTables.append(
+        table,
+        List.of(
+            FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0), FeatureRows.row("c", 3, t0)));
     follower().runOnce();
     assertThat(online("b")).isNotNull();
 
     // what the writer commits for a batch with tombstones: one RowDelta (an overwrite snapshot)
-    FeatureTables.eraseAndAppend(table, List.of("b"), List.of(FeatureRows.row("d", 4, t0.plusSeconds(1))));
-    // a delete-only snapshot, then an id erased and re-added in the same snapshot (the new row survives)
+    FeatureTables.eraseAndAppend(
+        table, List.of("b"), List.of(FeatureRows.row("d", 4, t0.plusSeconds(1))));
+    // a delete-only snapshot, then an id erased and re-added in the same snapshot (the new row
+    // survives)
     FeatureTables.eraseAndAppend(table, List.of("c"), List.of());
-    FeatureTables.eraseAndAppend(table, List.of("a"), List.of(FeatureRows.row("a", 5, t0.plusSeconds(2))));
+    FeatureTables.eraseAndAppend(
+        table, List.of("a"), List.of(FeatureRows.row("a", 5, t0.plusSeconds(2))));
 
-    assertThat(follower().runOnce()).as("2 deletes + 2 sets; the erasure of a is superseded by its new row").isEqualTo(4);
+    assertThat(follower().runOnce())
+        .as("2 deletes + 2 sets; the erasure of a is superseded by its new row")
+        .isEqualTo(4);
     assertOnlineStoreEqualsTable("b", "c");
-    assertThat(online("a").row().embedding()).containsExactly(FeatureRows.row("a", 5, t0).embedding());
+    assertThat(online("a").row().embedding())
+        .containsExactly(FeatureRows.row("a", 5, t0).embedding());
     assertThat(meters.counter("featurestore.replicator.rows.deleted").count()).isEqualTo(2);
   }
 
@@ -234,26 +277,39 @@ class SnapshotFollowerIT {
     pipelined.flush();
     assertThat(online("p").row()).isEqualTo(FeatureRows.row("p", 19, t0));
     assertThat(online("q9").row()).isEqualTo(FeatureRows.row("q9", 9, t0));
-    assertThat(pipelined.written() + pipelined.skipped()).as("applied or superseded within its batch").isEqualTo(27);
+    assertThat(pipelined.written() + pipelined.skipped())
+        .as("applied or superseded within its batch")
+        .isEqualTo(27);
   }
 
   @Test
   void positionDeletesAndCopyOnWriteRestoreTheSurvivingRowOrErase() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    long first = FeatureTables.append(table, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0), FeatureRows.row("c", 3, t0)));
+    long first =
+        FeatureTables.append(
+            table,
+            List.of(
+                FeatureRows.row("a", 1, t0),
+                FeatureRows.row("b", 2, t0),
+                FeatureRows.row("c", 3, t0)));
     long second = FeatureTables.append(table, List.of(FeatureRows.row("a", 4, t0.plusSeconds(1))));
     follower().runOnce();
-    assertThat(online("a").row().embedding()).containsExactly(FeatureRows.row("a", 4, t0).embedding());
+    assertThat(online("a").row().embedding())
+        .containsExactly(FeatureRows.row("a", 4, t0).embedding());
 
-    // a position delete removes the newest row of "a" (the older one survives) and the only row of "b"
+    // a position delete removes the newest row of "a" (the older one survives) and the only row of
+    // "b"
     FeatureTables.deletePositions(table, FeatureTables.fileOf(table, second), 0);
     FeatureTables.deletePositions(table, FeatureTables.fileOf(table, first), 1);
     follower().runOnce();
-    assertThat(online("a").row().embedding()).as("restored older row").containsExactly(FeatureRows.row("a", 1, t0).embedding());
+    assertThat(online("a").row().embedding())
+        .as("restored older row")
+        .containsExactly(FeatureRows.row("a", 1, t0).embedding());
     assertThat(online("b")).isNull();
 
     // copy-on-write: the first file is rewritten without "c"
-    FeatureTables.overwrite(table, FeatureTables.fileOf(table, first), List.of(FeatureRows.row("a", 1, t0)));
+    FeatureTables.overwrite(
+        table, FeatureTables.fileOf(table, first), List.of(FeatureRows.row("a", 1, t0)));
     follower().runOnce();
     assertThat(online("c")).isNull();
     assertOnlineStoreEqualsTable("b", "c");
@@ -268,9 +324,19 @@ class SnapshotFollowerIT {
     // rewrite both files into one, as a compaction job would (operation "replace")
     table.refresh();
     List<org.apache.iceberg.DataFile> old = new ArrayList<>();
-    SnapshotChanges.builderFor(table).snapshot(table.currentSnapshot()).build().addedDataFiles().forEach(old::add);
-    SnapshotChanges.builderFor(table).snapshot(table.snapshot(table.currentSnapshot().parentId())).build().addedDataFiles().forEach(old::add);
-    long compactedSnapshot = FeatureTables.rewrite(table, old, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0)));
+    SnapshotChanges.builderFor(table)
+        .snapshot(table.currentSnapshot())
+        .build()
+        .addedDataFiles()
+        .forEach(old::add);
+    SnapshotChanges.builderFor(table)
+        .snapshot(table.snapshot(table.currentSnapshot().parentId()))
+        .build()
+        .addedDataFiles()
+        .forEach(old::add);
+    long compactedSnapshot =
+        FeatureTables.rewrite(
+            table, old, List.of(FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0)));
     assertThat(table.snapshot(compactedSnapshot).operation()).isEqualTo("replace");
 
     assertThat(follower().runOnce()).as("a replace snapshot changes no row").isZero();
@@ -319,7 +385,8 @@ class SnapshotFollowerIT {
     assertThat(standby.isLeader()).isFalse();
     assertThat(online("c")).isNull();
 
-    // the active replicator dies (no more cycles, no release); the standby takes over once the lease expires
+    // the active replicator dies (no more cycles, no release); the standby takes over once the
+    // lease expires
     long diedAt = System.nanoTime();
     long written = 0;
     while (written == 0 && System.nanoTime() - diedAt < Duration.ofSeconds(10).toNanos()) {
@@ -335,8 +402,11 @@ class SnapshotFollowerIT {
     // the old leader comes back: it stands by, and cannot move the checkpoint
     assertThat(active.runOnce()).isZero();
     assertThat(active.isLeader()).isFalse();
-    assertThat(state("active", ttl).save(table.name(), checkpoints.load(table.name()), Checkpoint.of(42L, 99)))
-        .as("checkpoint is fenced by the lease").isFalse();
+    assertThat(
+            state("active", ttl)
+                .save(table.name(), checkpoints.load(table.name()), Checkpoint.of(42L, 99)))
+        .as("checkpoint is fenced by the lease")
+        .isFalse();
 
     // a graceful stop hands over at once
     standby.release();
@@ -344,23 +414,38 @@ class SnapshotFollowerIT {
     assertThat(active.runOnce()).isEqualTo(1);
     assertOnlineStoreEqualsTable();
 
-    // even the lease holder cannot move a checkpoint it did not load (a stalled cycle that got the lease back)
+    // even the lease holder cannot move a checkpoint it did not load (a stalled cycle that got the
+    // lease back)
     Checkpoint now = checkpoints.load(table.name());
     JdbcReplicationState holder = state("active", ttl);
-    assertThat(holder.save(table.name(), Checkpoint.of(7L, now.generation()), Checkpoint.of(42L, now.generation()))).isFalse();
-    assertThat(holder.save(table.name(), now, now)).as("the comparison, not the lease, refused it").isTrue();
+    assertThat(
+            holder.save(
+                table.name(),
+                Checkpoint.of(7L, now.generation()),
+                Checkpoint.of(42L, now.generation())))
+        .isFalse();
+    assertThat(holder.save(table.name(), now, now))
+        .as("the comparison, not the lease, refused it")
+        .isTrue();
   }
 
   @Test
   void withTwoServersOnlyTheShareOfTheOneThatRestartedIsReWarmed() {
     try (MemcachedServer second = MemcachedServer.start()) {
       MemcachedClient both =
-          MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address(), second.address()), Duration.ofSeconds(2), null));
+          MemcachedClients.connect(
+              new MemcachedSettings(
+                  List.of(memcached.address(), second.address()), Duration.ofSeconds(2), null));
       try {
         SnapshotFollower follower =
             new SnapshotFollower(
-                table, table.name(), () -> new OnlineStoreWriter(both, keys, 100, 2000),
-                new OnlineStoreSentinels(both, keys, 2000), checkpoints, checkpoints, meters);
+                table,
+                table.name(),
+                () -> new OnlineStoreWriter(both, keys, 100, 2000),
+                new OnlineStoreSentinels(both, keys, 2000),
+                checkpoints,
+                checkpoints,
+                meters);
         Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
         List<FeatureRow> rows = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
@@ -369,8 +454,19 @@ class SnapshotFollowerIT {
         FeatureTables.append(table, rows);
         assertThat(follower.runOnce()).isEqualTo(300);
         MemcachedKeyScheme served = served(both);
-        long onSecond = rows.stream().filter(r -> both.getNodeLocator().getPrimary(served.keyFor(r.docId())).getSocketAddress().toString().endsWith(":" + second.port())).count();
-        assertThat(onSecond).as("consistent hashing spreads keys over both servers").isBetween(50L, 250L);
+        long onSecond =
+            rows.stream()
+                .filter(
+                    r ->
+                        both.getNodeLocator()
+                            .getPrimary(served.keyFor(r.docId()))
+                            .getSocketAddress()
+                            .toString()
+                            .endsWith(":" + second.port()))
+                .count();
+        assertThat(onSecond)
+            .as("consistent hashing spreads keys over both servers")
+            .isBetween(50L, 250L);
 
         second.restart();
         long rewarmed = 0;
@@ -412,43 +508,59 @@ class SnapshotFollowerIT {
     for (int i = 0; i < 3; i++) {
       FeatureTables.append(table, List.of(FeatureRows.row("n" + i, 10 + i, t0.plusSeconds(i + 1))));
     }
-    table.expireSnapshots().retainLast(1).expireOlderThan(System.currentTimeMillis() + 1000).commit();
+    table
+        .expireSnapshots()
+        .retainLast(1)
+        .expireOlderThan(System.currentTimeMillis() + 1000)
+        .commit();
     table.refresh();
     assertThat(table.snapshots()).hasSize(1);
 
     double resyncsBefore = meters.counter("featurestore.replicator.full.resyncs").count();
-    assertThat(follower().runOnce()).as("every live row, re-read from the current snapshot").isEqualTo(4);
-    assertThat(meters.counter("featurestore.replicator.full.resyncs").count()).isEqualTo(resyncsBefore + 1);
+    assertThat(follower().runOnce())
+        .as("every live row, re-read from the current snapshot")
+        .isEqualTo(4);
+    assertThat(meters.counter("featurestore.replicator.full.resyncs").count())
+        .isEqualTo(resyncsBefore + 1);
     assertOnlineStoreEqualsTable();
   }
 
   @Test
   void idsErasedInSnapshotsThatExpiredUnreadAreNotServedAfterTheResync() {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    FeatureTables.append(table, List.of(FeatureRows.row("kept", 1, t0), FeatureRows.row("erased", 2, t0)));
+    FeatureTables.append(
+        table, List.of(FeatureRows.row("kept", 1, t0), FeatureRows.row("erased", 2, t0)));
     SnapshotFollower follower = follower();
     follower.runOnce();
     long before = new OnlineStoreGeneration(client, keys, 2000).published().orElseThrow();
     assertThat(online("erased")).isNotNull();
 
     // while the replicator is away: a tombstone, then its snapshot (and the checkpoint's) expire
-    FeatureTables.eraseAndAppend(table, List.of("erased"), List.of(FeatureRows.row("new", 3, t0.plusSeconds(1))));
+    FeatureTables.eraseAndAppend(
+        table, List.of("erased"), List.of(FeatureRows.row("new", 3, t0.plusSeconds(1))));
     FeatureTables.append(table, List.of(FeatureRows.row("later", 4, t0.plusSeconds(2))));
-    table.expireSnapshots().retainLast(1).expireOlderThan(System.currentTimeMillis() + 1000).commit();
+    table
+        .expireSnapshots()
+        .retainLast(1)
+        .expireOlderThan(System.currentTimeMillis() + 1000)
+        .commit();
 
     assertThat(follower.runOnce()).as("every live row, into a new generation").isEqualTo(3);
     long after = new OnlineStoreGeneration(client, keys, 2000).published().orElseThrow();
     assertThat(after).isGreaterThan(before);
     assertThat(checkpoints.load(table.name()).generation()).isEqualTo(after);
-    assertThat(meters.get("featurestore.replicator.generation").gauge().value()).isEqualTo((double) after);
+    assertThat(meters.get("featurestore.replicator.generation").gauge().value())
+        .isEqualTo((double) after);
     assertOnlineStoreEqualsTable("erased");
     // the old generation still holds the erased id: readers no longer look there
-    assertThat(client.get(keys.inGeneration(before).keyFor("erased"), MemcachedClients.RAW_BYTES)).isNotNull();
+    assertThat(client.get(keys.inGeneration(before).keyFor("erased"), MemcachedClients.RAW_BYTES))
+        .isNotNull();
   }
 
   @Test
   void aFullResyncRetriedAfterMemcachedFailedRefillsTheSameGeneration() {
-    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
+    FeatureTables.append(
+        table, List.of(FeatureRows.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
     SnapshotFollower follower = follower();
     memcached.stop();
     try {
@@ -463,7 +575,9 @@ class SnapshotFollowerIT {
       sleep(100);
     }
     assertThat(written).isEqualTo(1);
-    assertThat(new OnlineStoreGeneration(client, keys, 2000).published()).as("one generation claimed for all attempts").hasValue(1);
+    assertThat(new OnlineStoreGeneration(client, keys, 2000).published())
+        .as("one generation claimed for all attempts")
+        .hasValue(1);
     assertOnlineStoreEqualsTable();
   }
 
@@ -474,9 +588,11 @@ class SnapshotFollowerIT {
     long first = generation.published().orElseThrow();
     assertThat(checkpoints.load(table.name())).isEqualTo(Checkpoint.of(null, first));
 
-    // a publish that failed half-way leaves an older generation in the sentinel: the next cycle repairs it
+    // a publish that failed half-way leaves an older generation in the sentinel: the next cycle
+    // repairs it
     generation.publish(generation.servers(), first - 1);
-    FeatureTables.append(table, List.of(FeatureRows.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
+    FeatureTables.append(
+        table, List.of(FeatureRows.row("a", 1, Instant.parse("2026-11-25T10:00:00Z"))));
     assertThat(follower().runOnce()).isEqualTo(1);
     assertThat(generation.published()).hasValue(first);
     assertThat(meters.counter("featurestore.replicator.full.resyncs").count()).isEqualTo(1);
@@ -500,7 +616,8 @@ class SnapshotFollowerIT {
       memcached.restart();
     }
 
-    // the restarted server is empty: it is re-warmed from the checkpoint ("a"), then the range after it ("b")
+    // the restarted server is empty: it is re-warmed from the checkpoint ("a"), then the range
+    // after it ("b")
     long written = 0;
     for (int attempt = 0; attempt < 100 && written == 0; attempt++) {
       written = follower().runOnce();
@@ -509,14 +626,16 @@ class SnapshotFollowerIT {
     assertThat(written).isEqualTo(2);
     assertThat(meters.counter("featurestore.replicator.rewarms").count()).isEqualTo(1);
     assertOnlineStoreEqualsTable();
-    assertThat(checkpoints.load(table.name()).snapshotId()).hasValue(table.currentSnapshot().snapshotId());
+    assertThat(checkpoints.load(table.name()).snapshotId())
+        .hasValue(table.currentSnapshot().snapshotId());
   }
 
   private SnapshotFollower follower() {
     return follower(checkpoints, meters);
   }
 
-  private SnapshotFollower follower(JdbcReplicationState state, io.micrometer.core.instrument.MeterRegistry registry) {
+  private SnapshotFollower follower(
+      JdbcReplicationState state, io.micrometer.core.instrument.MeterRegistry registry) {
     return new SnapshotFollower(
         table,
         table.name(),
@@ -528,26 +647,34 @@ class SnapshotFollowerIT {
   }
 
   private JdbcReplicationState state(String owner, Duration leaseTtl) {
-    com.zaxxer.hikari.HikariDataSource pool = JdbcReplicationState.pooledDataSource(
-        stateProperties.get(CatalogProperties.URI), stateProperties.get("jdbc.user"), stateProperties.get("jdbc.password"));
+    com.zaxxer.hikari.HikariDataSource pool =
+        JdbcReplicationState.pooledDataSource(
+            stateProperties.get(CatalogProperties.URI),
+            stateProperties.get("jdbc.user"),
+            stateProperties.get("jdbc.password"));
     statePools.add(pool);
     return new JdbcReplicationState(pool, owner, leaseTtl, java.time.Clock.systemUTC());
   }
 
-  /** The keys of the generation readers use (generation 0 when the test wrote without a replicator). */
+  /**
+   * The keys of the generation readers use (generation 0 when the test wrote without a replicator).
+   */
   private MemcachedKeyScheme served(MemcachedClient memcachedClient) {
-    return keys.inGeneration(new OnlineStoreGeneration(memcachedClient, keys, 2000).published().orElse(0));
+    return keys.inGeneration(
+        new OnlineStoreGeneration(memcachedClient, keys, 2000).published().orElse(0));
   }
 
   /** What the API would serve: null for an absent or erased id. */
   private OnlineFeature online(String docId) {
     byte[] value = client.get(served(client).keyFor(docId), MemcachedClients.RAW_BYTES);
-    return value == null || OnlineFeatureCodec.isErased(value) ? null : OnlineFeatureCodec.decode(value);
+    return value == null || OnlineFeatureCodec.isErased(value)
+        ? null
+        : OnlineFeatureCodec.decode(value);
   }
 
   /**
-   * Every doc id of an independent read of the table (Iceberg's generic reader, deletes applied) is in memcached
-   * with its newest row, and every erased id is not.
+   * Every doc id of an independent read of the table (Iceberg's generic reader, deletes applied) is
+   * in memcached with its newest row, and every erased id is not.
    */
   private void assertOnlineStoreEqualsTable(String... erasedIds) {
     table.refresh();
@@ -555,16 +682,25 @@ class SnapshotFollowerIT {
     try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
       for (Record record : records) {
         FeatureRow row = FeatureTable.fromRecord(record);
-        expected.merge(row.docId(), row, (old, candidate) -> candidate.processedAt().isBefore(old.processedAt()) ? old : candidate);
+        expected.merge(
+            row.docId(),
+            row,
+            (old, candidate) ->
+                candidate.processedAt().isBefore(old.processedAt()) ? old : candidate);
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
     MemcachedKeyScheme served = served(client);
-    Map<String, byte[]> bulk = client.getBulk(expected.keySet().stream().map(served::keyFor).toList(), MemcachedClients.RAW_BYTES);
+    Map<String, byte[]> bulk =
+        client.getBulk(
+            expected.keySet().stream().map(served::keyFor).toList(), MemcachedClients.RAW_BYTES);
     assertThat(bulk).hasSize(expected.size());
     expected.forEach(
-        (docId, row) -> assertThat(OnlineFeatureCodec.decode(bulk.get(served.keyFor(docId))).row()).as(docId).isEqualTo(row));
+        (docId, row) ->
+            assertThat(OnlineFeatureCodec.decode(bulk.get(served.keyFor(docId))).row())
+                .as(docId)
+                .isEqualTo(row));
     for (String erased : erasedIds) {
       assertThat(expected).doesNotContainKey(erased);
       assertThat(online(erased)).as("erased %s", erased).isNull();

@@ -7,8 +7,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * Every test of {@link SnapshotFollowerIT} again with the Iceberg catalog and the replicator's checkpoint and lease
- * in a real PostgreSQL, as docker-compose.yml deploys them (a fresh database per test).
+ * Every test of {@link SnapshotFollowerIT} again with the Iceberg catalog and the replicator's
+ * checkpoint and lease in a real PostgreSQL, as docker-compose.yml deploys them (a fresh database
+ * per test).
  */
 class SnapshotFollowerOnPostgresIT extends SnapshotFollowerIT {
 
@@ -27,6 +28,14 @@ class SnapshotFollowerOnPostgresIT extends SnapshotFollowerIT {
   @Override
   CatalogSettings catalogSettings() {
     return new CatalogSettings(
-        null, null, Map.of("uri", postgres.createDatabase(), "jdbc.user", PostgresServer.USER, "jdbc.password", PostgresServer.PASSWORD));
+        null,
+        null,
+        Map.of(
+            "uri",
+            postgres.createDatabase(),
+            "jdbc.user",
+            PostgresServer.USER,
+            "jdbc.password",
+            PostgresServer.PASSWORD));
   }
 }

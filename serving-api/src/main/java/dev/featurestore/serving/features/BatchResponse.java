@@ -9,15 +9,20 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The answer to a batch lookup: one result per requested id, in request order (a repeated id is answered at each
- * of its positions), each marked found or not.
+ * The answer to a batch lookup: one result per requested id, in request order (a repeated id is
+ * answered at each of its positions), each marked found or not.
  */
 public record BatchResponse(
-    @JsonProperty("results") List<Result> results, @JsonProperty("found") int found, @JsonProperty("missing") int missing) {
+    @JsonProperty("results") List<Result> results,
+    @JsonProperty("found") int found,
+    @JsonProperty("missing") int missing) {
 
   /** One requested id; {@code feature} is present only when found. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Result(@JsonProperty("doc_id") String docId, @JsonProperty("found") boolean found, @JsonProperty("feature") FeatureResponse feature) {}
+  public record Result(
+      @JsonProperty("doc_id") String docId,
+      @JsonProperty("found") boolean found,
+      @JsonProperty("feature") FeatureResponse feature) {}
 
   static BatchResponse of(List<String> requested, Map<String, Optional<OnlineFeature>> answers) {
     List<Result> results = new ArrayList<>(requested.size());

@@ -6,12 +6,14 @@ import tools.jackson.databind.SerializationContext;
 import tools.jackson.databind.ValueSerializer;
 
 /**
- * Writes an embedding as a JSON array of numbers that parse back to exactly the same float32 values, about 3 times
- * faster than one {@code writeNumber(float)} per element, which builds a String per float (8 against 23 µs for a
- * 384-float vector, measured once with Jackson's fast double writer on): a 50-id batch is 19,200 floats. Each value in [1e-5, 1) in magnitude is written with 9 significant digits, correctly rounded, trailing
- * zeros dropped; 9 digits always identify a float32 (two floats are at least 2^-24 apart relative to their size, and
- * 9 digits err by at most 5e-9 of it). Anything else (0, 1, very small values, non-finite) goes through
- * {@link Float#toString}.
+ * Writes an embedding as a JSON array of numbers that parse back to exactly the same float32
+ * values, about 3 times faster than one {@code writeNumber(float)} per element, which builds a
+ * String per float (8 against 23 µs for a 384-float vector, measured once with Jackson's fast
+ * double writer on): a 50-id batch is 19,200 floats. Each value in [1e-5, 1) in magnitude is
+ * written with 9 significant digits, correctly rounded, trailing zeros dropped; 9 digits always
+ * identify a float32 (two floats are at least 2^-24 apart relative to their size, and 9 digits err
+ * by at most 5e-9 of it). Anything else (0, 1, very small values, non-finite) goes through {@link
+ * Float#toString}.
  */
 public final class EmbeddingJson extends ValueSerializer<float[]> {
 
@@ -27,12 +29,16 @@ public final class EmbeddingJson extends ValueSerializer<float[]> {
   public void serialize(float[] embedding, JsonGenerator generator, SerializationContext context) {
     char[] text = new char[2 + embedding.length * 16];
     int length = write(embedding, text);
-    // as one pre-encoded value: the generator copies it in one piece, where writeRawValue(char[]) longer than its
+    // as one pre-encoded value: the generator copies it in one piece, where writeRawValue(char[])
+    // longer than its
     // buffer is flushed segment by segment (measured: p50 of a one-id JSON lookup 0.6 -> 2.2 ms)
     generator.writeRawValue(new SerializedString(new String(text, 0, length)));
   }
 
-  /** Writes {@code [v0,v1,...]} into {@code out} (16 chars per value suffice) and returns the length. */
+  /**
+   * Writes {@code [v0,v1,...]} into {@code out} (16 chars per value suffice) and returns the
+   * length.
+   */
   static int write(float[] values, char[] out) {
     int at = 0;
     out[at++] = '[';

@@ -15,9 +15,9 @@ import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.stereotype.Component;
 
 /**
- * The compact binary representation of lookups, for clients that want the last microseconds: no JSON, the floats
- * as the writer computed them, bit for bit. Asked for with {@code Accept: application/vnd.featurestore.embeddings};
- * every number is little-endian.
+ * The compact binary representation of lookups, for clients that want the last microseconds: no
+ * JSON, the floats as the writer computed them, bit for bit. Asked for with {@code Accept:
+ * application/vnd.featurestore.embeddings}; every number is little-endian.
  *
  * <pre>
  * 4 bytes   magic "FSE1"
@@ -53,7 +53,8 @@ public final class FeatureBinaryConverter extends AbstractHttpMessageConverter<O
 
   @Override
   protected Object readInternal(Class<?> type, HttpInputMessage input) {
-    throw new HttpMessageNotReadableException("The binary representation is for responses only", input);
+    throw new HttpMessageNotReadableException(
+        "The binary representation is for responses only", input);
   }
 
   @Override
@@ -89,7 +90,11 @@ public final class FeatureBinaryConverter extends AbstractHttpMessageConverter<O
       size += 1 + Short.BYTES + utf8Length(result.docId());
       if (result.found()) {
         FeatureResponse feature = result.feature();
-        size += 4 * Long.BYTES + 2 * Short.BYTES + utf8Length(feature.model()) + utf8Length(feature.modelDigest());
+        size +=
+            4 * Long.BYTES
+                + 2 * Short.BYTES
+                + utf8Length(feature.model())
+                + utf8Length(feature.modelDigest());
         size += feature.embedding().length * Float.BYTES;
       }
     }

@@ -13,8 +13,9 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ResponseStatusException;
 
 /**
- * Feature lookups by doc id: JSON by default, {@link FeatureBinaryConverter the binary representation} by content
- * negotiation. Errors are problem documents (see {@link FeatureProblems}).
+ * Feature lookups by doc id: JSON by default, {@link FeatureBinaryConverter the binary
+ * representation} by content negotiation. Errors are problem documents (see {@link
+ * FeatureProblems}).
  */
 @RestController
 class FeatureController {
@@ -25,13 +26,23 @@ class FeatureController {
     this.lookup = lookup;
   }
 
-  @GetMapping(path = "/v1/features/{docId}", produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
+  @GetMapping(
+      path = "/v1/features/{docId}",
+      produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
   FeatureResponse get(@PathVariable String docId) {
-    return lookup.find(docId).map(FeatureResponse::of).orElseThrow(() -> new FeatureNotFoundException(docId));
+    return lookup
+        .find(docId)
+        .map(FeatureResponse::of)
+        .orElseThrow(() -> new FeatureNotFoundException(docId));
   }
 
-  /** The same lookup with the id as a query parameter: any id, also {@code .} or {@code ..}, fits here unchanged. */
-  @GetMapping(path = "/v1/features", produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
+  /**
+   * The same lookup with the id as a query parameter: any id, also {@code .} or {@code ..}, fits
+   * here unchanged.
+   */
+  @GetMapping(
+      path = "/v1/features",
+      produces = {MediaType.APPLICATION_JSON_VALUE, FeatureBinaryConverter.MEDIA_TYPE_VALUE})
   FeatureResponse getByQuery(@RequestParam("doc_id") String docId) {
     return get(docId);
   }

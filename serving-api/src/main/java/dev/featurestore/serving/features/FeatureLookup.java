@@ -1,11 +1,12 @@
 package dev.featurestore.serving.features;
 
 import dev.featurestore.api.DocIds;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.serving.ServingProperties;
+import dev.featurestore.spring.online.OnlineStoreProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,15 +22,15 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import dev.featurestore.spring.online.OnlineStoreProperties;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.NodeLocator;
 import org.springframework.stereotype.Service;
 
 /**
- * Reads features from memcached: one get for one id, one multi-get for a batch, popular ids from the {@link
- * HotFeatureCache}. Every wait for memcached is bounded by the operation timeout, and at most {@code max-in-flight}
- * lookups wait at once: beyond that a lookup fails at once (503) rather than parking another request thread.
+ * Reads features from memcached: one get for one id, one multi-get for a batch, popular ids from
+ * the {@link HotFeatureCache}. Every wait for memcached is bounded by the operation timeout, and at
+ * most {@code max-in-flight} lookups wait at once: beyond that a lookup fails at once (503) rather
+ * than parking another request thread.
  */
 @Service
 public class FeatureLookup {
@@ -53,7 +54,8 @@ public class FeatureLookup {
       OnlineStoreProperties onlineStore,
       MeterRegistry meters) {
     this.memcached = memcached;
-    // getNodeLocator() copies the whole ketama ring on every call (~10 KB): take the copy once. Its nodes report the
+    // getNodeLocator() copies the whole ketama ring on every call (~10 KB): take the copy once. Its
+    // nodes report the
     // live connection state, and the server list never changes while the app runs.
     this.nodes = memcached.getNodeLocator();
     this.generation = generation;
@@ -63,7 +65,11 @@ public class FeatureLookup {
     this.inFlight = new Semaphore(properties.lookups().maxInFlight());
     this.found = meters.counter("featurestore.serving.lookups", "result", "found");
     this.missing = meters.counter("featurestore.serving.lookups", "result", "missing");
-    this.batchSizes = DistributionSummary.builder("featurestore.serving.batch.size").baseUnit("ids").serviceLevelObjectives(1, 10, 50, 100, 500).register(meters);
+    this.batchSizes =
+        DistributionSummary.builder("featurestore.serving.batch.size")
+            .baseUnit("ids")
+            .serviceLevelObjectives(1, 10, 50, 100, 500)
+            .register(meters);
   }
 
   public int maxBatchSize() {
@@ -90,10 +96,11 @@ public class FeatureLookup {
   }
 
   /**
-   * The features of up to {@code max-batch-size} valid doc ids, in one memcached multi-get; the map has an entry
-   * for every distinct id, empty when the online store has none.
+   * The features of up to {@code max-batch-size} valid doc ids, in one memcached multi-get; the map
+   * has an entry for every distinct id, empty when the online store has none.
    *
-   * @throws InvalidBatchException if the batch is empty, too large or holds invalid ids (all of them are named)
+   * @throws InvalidBatchException if the batch is empty, too large or holds invalid ids (all of
+   *     them are named)
    * @throws OnlineStoreUnavailableException if memcached cannot answer in time
    */
   public Map<String, Optional<OnlineFeature>> findAll(List<String> docIds) {
@@ -101,7 +108,9 @@ public class FeatureLookup {
       throw new InvalidBatchException("doc_ids must hold at least one doc id", List.of());
     }
     if (docIds.size() > maxBatchSize) {
-      throw new InvalidBatchException("doc_ids holds " + docIds.size() + " ids, more than the limit of " + maxBatchSize, List.of());
+      throw new InvalidBatchException(
+          "doc_ids holds " + docIds.size() + " ids, more than the limit of " + maxBatchSize,
+          List.of());
     }
     List<InvalidBatchException.InvalidId> invalid = new ArrayList<>();
     for (int i = 0; i < docIds.size(); i++) {
@@ -111,7 +120,8 @@ public class FeatureLookup {
       }
     }
     if (!invalid.isEmpty()) {
-      throw new InvalidBatchException(invalid.size() + " of " + docIds.size() + " doc ids are invalid", invalid);
+      throw new InvalidBatchException(
+          invalid.size() + " of " + docIds.size() + " doc ids are invalid", invalid);
     }
     batchSizes.record(docIds.size());
     MemcachedKeyScheme keys = generation.keys();
@@ -131,19 +141,23 @@ public class FeatureLookup {
       }
     }
     if (!idByKey.isEmpty()) {
-      // spymemcached's multi-get reads the keys of a server it lost from the next one in the ring: they would come
+      // spymemcached's multi-get reads the keys of a server it lost from the next one in the ring:
+      // they would come
       // back as misses, so a batch that needs a lost server fails like a single lookup does
       for (String key : idByKey.keySet()) {
         if (!nodes.getPrimary(key).isActive()) {
-          throw new OnlineStoreUnavailableException("the memcached server of doc id " + idByKey.get(key) + " is unreachable");
+          throw new OnlineStoreUnavailableException(
+              "the memcached server of doc id " + idByKey.get(key) + " is unreachable");
         }
       }
-      Map<String, byte[]> values = await(() -> memcached.asyncGetBulk(idByKey.keySet(), MemcachedClients.RAW_BYTES));
-      idByKey.forEach((key, docId) -> {
-        Optional<OnlineFeature> answer = decode(docId, values.get(key));
-        hotCache.put(key, answer);
-        answers.put(docId, answer);
-      });
+      Map<String, byte[]> values =
+          await(() -> memcached.asyncGetBulk(idByKey.keySet(), MemcachedClients.RAW_BYTES));
+      idByKey.forEach(
+          (key, docId) -> {
+            Optional<OnlineFeature> answer = decode(docId, values.get(key));
+            hotCache.put(key, answer);
+            answers.put(docId, answer);
+          });
     }
     answers.values().forEach(this::count);
     return answers;
@@ -162,7 +176,8 @@ public class FeatureLookup {
       throw new OnlineStoreUnavailableException(e);
     } catch (TimeoutException e) {
       future.cancel(false);
-      throw new OnlineStoreUnavailableException("memcached did not answer within " + timeoutMillis + " ms");
+      throw new OnlineStoreUnavailableException(
+          "memcached did not answer within " + timeoutMillis + " ms");
     } catch (ExecutionException | RuntimeException e) {
       // spymemcached signals cancelled operations (server down) and full queues with exceptions
       throw new OnlineStoreUnavailableException(e);

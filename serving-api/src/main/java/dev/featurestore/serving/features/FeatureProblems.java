@@ -17,9 +17,9 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 /**
- * Every error is an RFC 9457 problem document ({@code application/problem+json}), never a stack trace, and is
- * counted in {@code featurestore.serving.errors} by kind. Spring's own errors (bad JSON, 405, 406, 415) come
- * through the base class.
+ * Every error is an RFC 9457 problem document ({@code application/problem+json}), never a stack
+ * trace, and is counted in {@code featurestore.serving.errors} by kind. Spring's own errors (bad
+ * JSON, 405, 406, 415) come through the base class.
  */
 @RestControllerAdvice
 class FeatureProblems extends ResponseEntityExceptionHandler {
@@ -33,7 +33,8 @@ class FeatureProblems extends ResponseEntityExceptionHandler {
   @ExceptionHandler(DocIds.InvalidDocIdException.class)
   ResponseEntity<ProblemDetail> invalidDocId(DocIds.InvalidDocIdException e) {
     count("invalid_doc_id");
-    ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Invalid doc id", "invalid-doc-id", e.getMessage());
+    ProblemDetail problem =
+        problem(HttpStatus.BAD_REQUEST, "Invalid doc id", "invalid-doc-id", e.getMessage());
     problem.setProperty("reason", e.reason());
     return respond(problem).body(problem);
   }
@@ -41,7 +42,8 @@ class FeatureProblems extends ResponseEntityExceptionHandler {
   @ExceptionHandler(FeatureLookup.InvalidBatchException.class)
   ResponseEntity<ProblemDetail> invalidBatch(FeatureLookup.InvalidBatchException e) {
     count("invalid_batch");
-    ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Invalid batch", "invalid-batch", e.getMessage());
+    ProblemDetail problem =
+        problem(HttpStatus.BAD_REQUEST, "Invalid batch", "invalid-batch", e.getMessage());
     if (!e.invalidIds().isEmpty()) {
       problem.setProperty("invalid_doc_ids", e.invalidIds());
     }
@@ -51,14 +53,27 @@ class FeatureProblems extends ResponseEntityExceptionHandler {
   @ExceptionHandler(FeatureLookup.OnlineStoreUnavailableException.class)
   ResponseEntity<ProblemDetail> unavailable(FeatureLookup.OnlineStoreUnavailableException e) {
     count("unavailable");
-    ProblemDetail problem = problem(HttpStatus.SERVICE_UNAVAILABLE, "Online store unavailable", "unavailable", e.getMessage());
+    ProblemDetail problem =
+        problem(
+            HttpStatus.SERVICE_UNAVAILABLE,
+            "Online store unavailable",
+            "unavailable",
+            e.getMessage());
     return respond(problem).header(HttpHeaders.RETRY_AFTER, "1").body(problem);
   }
 
   @Override
   protected ResponseEntity<Object> handleHttpMessageNotReadable(
-      HttpMessageNotReadableException e, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-    ProblemDetail problem = problem(HttpStatus.BAD_REQUEST, "Unreadable request body", "unreadable-body", "The body must be JSON like {\"doc_ids\": [\"a\", \"b\"]}");
+      HttpMessageNotReadableException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    ProblemDetail problem =
+        problem(
+            HttpStatus.BAD_REQUEST,
+            "Unreadable request body",
+            "unreadable-body",
+            "The body must be JSON like {\"doc_ids\": [\"a\", \"b\"]}");
     return handleExceptionInternal(e, problem, headers, status, request);
   }
 
@@ -73,11 +88,13 @@ class FeatureProblems extends ResponseEntityExceptionHandler {
   }
 
   /**
-   * The content type is set rather than negotiated: a problem is JSON whatever {@code Accept} asked for (RFC 9110
-   * allows that for errors), also when {@code Accept} is the error and cannot be parsed.
+   * The content type is set rather than negotiated: a problem is JSON whatever {@code Accept} asked
+   * for (RFC 9110 allows that for errors), also when {@code Accept} is the error and cannot be
+   * parsed.
    */
   private static ResponseEntity.BodyBuilder respond(ProblemDetail problem) {
-    return ResponseEntity.status(problem.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+    return ResponseEntity.status(problem.getStatus())
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON);
   }
 
   private void count(String kind) {

@@ -8,8 +8,9 @@ import dev.featurestore.api.Timestamps;
 import tools.jackson.databind.annotation.JsonSerialize;
 
 /**
- * The JSON body of a found feature; field names are snake_case like the table's columns. The timestamps are also
- * kept as epoch microseconds (not serialised) so the binary representation need not parse the strings back.
+ * The JSON body of a found feature; field names are snake_case like the table's columns. The
+ * timestamps are also kept as epoch microseconds (not serialised) so the binary representation need
+ * not parse the strings back.
  */
 public record FeatureResponse(
     @JsonProperty("doc_id") String docId,

@@ -9,12 +9,13 @@ import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 /**
- * Popular ids served from memory for at most the configured staleness (0 disables the cache). An entry is a
- * feature memcached returned, kept for exactly the staleness bound after it was read, so no value older than the
- * bound is ever served. Misses are not cached: a document becomes servable the moment the replicator writes it,
- * so the cache never adds to end-to-end freshness. Entries are keyed by memcached key, which names the generation: a switch to
- * a new generation (full resync) never serves the old one's entries. W-TinyLFU admission keeps the popular ids
- * when the cache is full.
+ * Popular ids served from memory for at most the configured staleness (0 disables the cache). An
+ * entry is a feature memcached returned, kept for exactly the staleness bound after it was read, so
+ * no value older than the bound is ever served. Misses are not cached: a document becomes servable
+ * the moment the replicator writes it, so the cache never adds to end-to-end freshness. Entries are
+ * keyed by memcached key, which names the generation: a switch to a new generation (full resync)
+ * never serves the old one's entries. W-TinyLFU admission keeps the popular ids when the cache is
+ * full.
  */
 @Component
 public class HotFeatureCache {
@@ -27,11 +28,28 @@ public class HotFeatureCache {
       this.cache = null;
       return;
     }
-    this.cache = Caffeine.newBuilder().maximumSize(settings.maxEntries()).expireAfterWrite(settings.staleness()).recordStats().build();
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumSize(settings.maxEntries())
+            .expireAfterWrite(settings.staleness())
+            .recordStats()
+            .build();
     meters.gauge("featurestore.serving.hot.cache.hit.ratio", cache, c -> c.stats().hitRate());
     meters.gauge("featurestore.serving.hot.cache.size", cache, Cache::estimatedSize);
-    meters.more().counter("featurestore.serving.hot.cache.hits", java.util.List.of(), cache, c -> c.stats().hitCount());
-    meters.more().counter("featurestore.serving.hot.cache.misses", java.util.List.of(), cache, c -> c.stats().missCount());
+    meters
+        .more()
+        .counter(
+            "featurestore.serving.hot.cache.hits",
+            java.util.List.of(),
+            cache,
+            c -> c.stats().hitCount());
+    meters
+        .more()
+        .counter(
+            "featurestore.serving.hot.cache.misses",
+            java.util.List.of(),
+            cache,
+            c -> c.stats().missCount());
   }
 
   public boolean enabled() {

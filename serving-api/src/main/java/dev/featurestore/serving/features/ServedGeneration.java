@@ -3,11 +3,11 @@ package dev.featurestore.serving.features;
 import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.memcached.OnlineStoreGeneration;
 import dev.featurestore.serving.ServingProperties;
+import dev.featurestore.spring.online.OnlineStoreProperties;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import dev.featurestore.spring.online.OnlineStoreProperties;
 import net.spy.memcached.MemcachedClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,9 +15,10 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Component;
 
 /**
- * The key generation lookups read (see {@link MemcachedKeyScheme}): the replicator switches generations after a
- * full resync, and this follows it by reading the memcached sentinels in the background, so a lookup costs no
- * extra round trip. When memcached cannot answer, the last known generation stays in use.
+ * The key generation lookups read (see {@link MemcachedKeyScheme}): the replicator switches
+ * generations after a full resync, and this follows it by reading the memcached sentinels in the
+ * background, so a lookup costs no extra round trip. When memcached cannot answer, the last known
+ * generation stays in use.
  */
 @Component
 public class ServedGeneration implements DisposableBean {
@@ -29,18 +30,20 @@ public class ServedGeneration implements DisposableBean {
   private final ScheduledExecutorService refresher;
   private volatile MemcachedKeyScheme keys;
 
-  public ServedGeneration(MemcachedClient memcached, ServingProperties properties, OnlineStoreProperties onlineStore) {
+  public ServedGeneration(
+      MemcachedClient memcached, ServingProperties properties, OnlineStoreProperties onlineStore) {
     this.baseKeys = onlineStore.memcached().keyScheme();
     // no request waits for this background read: it may take longer than a lookup may
     long timeoutMillis = Math.max(1000, onlineStore.memcached().operationTimeout().toMillis());
     this.sentinels = new OnlineStoreGeneration(memcached, baseKeys, timeoutMillis);
     refresh();
     this.refresher =
-        Executors.newSingleThreadScheduledExecutor(runnable -> {
-          Thread thread = new Thread(runnable, "served-generation");
-          thread.setDaemon(true);
-          return thread;
-        });
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "served-generation");
+              thread.setDaemon(true);
+              return thread;
+            });
     long every = properties.generationRefresh().toMillis();
     refresher.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
   }
@@ -48,13 +51,14 @@ public class ServedGeneration implements DisposableBean {
   /**
    * The keys of the served generation.
    *
-   * @throws FeatureLookup.OnlineStoreUnavailableException if no generation was ever published (the replicator has
-   *     not completed its first sync) or seen
+   * @throws FeatureLookup.OnlineStoreUnavailableException if no generation was ever published (the
+   *     replicator has not completed its first sync) or seen
    */
   public MemcachedKeyScheme keys() {
     MemcachedKeyScheme current = keys;
     if (current == null) {
-      throw new FeatureLookup.OnlineStoreUnavailableException("no key generation published yet (replicator not synced)");
+      throw new FeatureLookup.OnlineStoreUnavailableException(
+          "no key generation published yet (replicator not synced)");
     }
     return current;
   }
@@ -69,9 +73,11 @@ public class ServedGeneration implements DisposableBean {
     try {
       OptionalLong published = sentinels.published();
       MemcachedKeyScheme current = keys;
-      // the highest generation any server reports: a server still being republished reports a lower one, and
+      // the highest generation any server reports: a server still being republished reports a lower
+      // one, and
       // after the replicator's state was reset every server is rewritten with the new, lower number
-      if (published.isPresent() && (current == null || published.getAsLong() != current.generation())) {
+      if (published.isPresent()
+          && (current == null || published.getAsLong() != current.generation())) {
         keys = baseKeys.inGeneration(published.getAsLong());
         LOG.info("Serving key generation {}", published.getAsLong());
       }

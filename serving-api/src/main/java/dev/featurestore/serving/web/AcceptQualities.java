@@ -16,11 +16,12 @@ import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.HandlerMapping;
 
 /**
- * Applies {@code Accept} qualities as RFC 9110 (section 12.5.1) defines them before Spring MVC picks a
- * representation: a type's quality is that of the most specific range matching it, and quality 0 means "not
- * acceptable". Spring alone would still answer {@code application/json;q=0} with JSON, and
- * {@code application/json;q=0, *}{@code /*} too. The handler's producible types are narrowed to the acceptable ones;
- * when none is left, or the header cannot be parsed, the answer is a 406 problem.
+ * Applies {@code Accept} qualities as RFC 9110 (section 12.5.1) defines them before Spring MVC
+ * picks a representation: a type's quality is that of the most specific range matching it, and
+ * quality 0 means "not acceptable". Spring alone would still answer {@code application/json;q=0}
+ * with JSON, and {@code application/json;q=0, *}{@code /*} too. The handler's producible types are
+ * narrowed to the acceptable ones; when none is left, or the header cannot be parsed, the answer is
+ * a 406 problem.
  */
 @Component
 public class AcceptQualities implements HandlerInterceptor {
@@ -32,8 +33,10 @@ public class AcceptQualities implements HandlerInterceptor {
   }
 
   @Override
-  public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) throws IOException {
-    if (!(request.getAttribute(HandlerMapping.PRODUCIBLE_MEDIA_TYPES_ATTRIBUTE) instanceof Set<?> producible)
+  public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler)
+      throws IOException {
+    if (!(request.getAttribute(HandlerMapping.PRODUCIBLE_MEDIA_TYPES_ATTRIBUTE)
+            instanceof Set<?> producible)
         || request.getHeader("Accept") == null) {
       return true;
     }
@@ -50,7 +53,8 @@ public class AcceptQualities implements HandlerInterceptor {
       }
     }
     if (acceptable.isEmpty()) {
-      return notAcceptable(response, "None of the types this resource has is acceptable: " + producible);
+      return notAcceptable(
+          response, "None of the types this resource has is acceptable: " + producible);
     }
     request.setAttribute(HandlerMapping.PRODUCIBLE_MEDIA_TYPES_ATTRIBUTE, acceptable);
     return true;

@@ -19,9 +19,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.util.UrlPathHelper;
 
 /**
- * Optional API-key authentication: when {@code featurestore.api-keys} lists keys, a request must carry one of them
- * in {@code X-API-Key} (or as {@code Authorization: Bearer <key>}), else it gets a 401 problem. Keys are compared in
- * constant time. Only health, info, metrics and the OpenAPI document stay open.
+ * Optional API-key authentication: when {@code featurestore.api-keys} lists keys, a request must
+ * carry one of them in {@code X-API-Key} (or as {@code Authorization: Bearer <key>}), else it gets
+ * a 401 problem. Keys are compared in constant time. Only health, info, metrics and the OpenAPI
+ * document stay open.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -30,15 +31,21 @@ public class ApiKeys extends OncePerRequestFilter {
   public static final String HEADER = "X-API-Key";
   private static final String BEARER = "Bearer ";
 
-  /** Everything else needs a key, so an unknown or oddly spelled path is refused rather than let through. */
-  private static final Set<String> OPEN = Set.of("/actuator/health", "/actuator/info", "/actuator/prometheus", "/openapi.yaml");
+  /**
+   * Everything else needs a key, so an unknown or oddly spelled path is refused rather than let
+   * through.
+   */
+  private static final Set<String> OPEN =
+      Set.of("/actuator/health", "/actuator/info", "/actuator/prometheus", "/openapi.yaml");
+
   private static final UrlPathHelper PATHS = new UrlPathHelper();
 
   private final List<byte[]> keys;
   private final ErrorMetric errors;
 
   public ApiKeys(ServingProperties properties, ErrorMetric errors) {
-    this.keys = properties.apiKeys().stream().map(key -> key.getBytes(StandardCharsets.UTF_8)).toList();
+    this.keys =
+        properties.apiKeys().stream().map(key -> key.getBytes(StandardCharsets.UTF_8)).toList();
     this.errors = errors;
   }
 
@@ -47,13 +54,15 @@ public class ApiKeys extends OncePerRequestFilter {
     if (keys.isEmpty()) {
       return true;
     }
-    // the path as Spring MVC matches it (decoded, without ;parameters): "/v1;x/..." or "/%761/..." cannot slip by
+    // the path as Spring MVC matches it (decoded, without ;parameters): "/v1;x/..." or "/%761/..."
+    // cannot slip by
     String path = PATHS.getPathWithinApplication(request);
     return OPEN.contains(path) || path.startsWith("/actuator/health/");
   }
 
   @Override
-  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  protected void doFilterInternal(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     String presented = request.getHeader(HEADER);
     String authorization = request.getHeader("Authorization");
@@ -68,7 +77,9 @@ public class ApiKeys extends OncePerRequestFilter {
           401,
           "Unauthorized",
           "unauthorized",
-          presented == null ? "Send an API key in the " + HEADER + " header" : "The API key is not valid");
+          presented == null
+              ? "Send an API key in the " + HEADER + " header"
+              : "The API key is not valid");
       return;
     }
     chain.doFilter(request, response);

@@ -24,15 +24,17 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Request bodies are read without holding a request thread, within a time and size bound, before any handler runs.
+ * Request bodies are read without holding a request thread, within a time and size bound, before
+ * any handler runs.
  *
- * <p>A servlet that reads its body with a blocking stream holds a worker thread for as long as the client takes to
- * send it: a couple of hundred clients sending a body one byte at a time held all of Tomcat's threads, and no
- * lookup could run. Here the body is collected with the Servlet API's non-blocking reads (a {@link ReadListener} is
- * called only when bytes arrived), and the request is dispatched to its handler once the whole body is in memory.
- * A body larger than {@code featurestore.max-request-size} is refused with a 413 as soon as that is known; a body
- * that has not fully arrived within {@code featurestore.request-body-timeout} (a Content-Length larger than what is
- * sent, a client stalling) gets a 408. Both close the connection.
+ * <p>A servlet that reads its body with a blocking stream holds a worker thread for as long as the
+ * client takes to send it: a couple of hundred clients sending a body one byte at a time held all
+ * of Tomcat's threads, and no lookup could run. Here the body is collected with the Servlet API's
+ * non-blocking reads (a {@link ReadListener} is called only when bytes arrived), and the request is
+ * dispatched to its handler once the whole body is in memory. A body larger than {@code
+ * featurestore.max-request-size} is refused with a 413 as soon as that is known; a body that has
+ * not fully arrived within {@code featurestore.request-body-timeout} (a Content-Length larger than
+ * what is sent, a client stalling) gets a 408. Both close the connection.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
@@ -56,13 +58,15 @@ public class RequestBodies extends OncePerRequestFilter {
   }
 
   @Override
-  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  protected void doFilterInternal(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     if (request.getAttribute(BODY) instanceof byte[] body) {
       chain.doFilter(new BufferedBodyRequest(request, body), response);
       return;
     }
-    boolean hasBody = request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
+    boolean hasBody =
+        request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
     if (request.getDispatcherType() != DispatcherType.REQUEST || !hasBody) {
       chain.doFilter(request, response);
       return;
@@ -79,7 +83,11 @@ public class RequestBodies extends OncePerRequestFilter {
   }
 
   private static String tooLarge() {
-    return ProblemJson.render(413, "Request too large", "request-too-large", "The request body is larger than the configured limit");
+    return ProblemJson.render(
+        413,
+        "Request too large",
+        "request-too-large",
+        "The request body is larger than the configured limit");
   }
 
   private void refuse(HttpServletResponse response, int status, String problem) throws IOException {
@@ -89,7 +97,10 @@ public class RequestBodies extends OncePerRequestFilter {
     ProblemJson.write(response, status, problem);
   }
 
-  /** Collects one body as its bytes arrive; exactly one of dispatch, 413, 408 or abandonment ends it. */
+  /**
+   * Collects one body as its bytes arrive; exactly one of dispatch, 413, 408 or abandonment ends
+   * it.
+   */
   private final class BodyCollector implements ReadListener, AsyncListener {
     private final AsyncContext async;
     private final HttpServletRequest request;
@@ -130,8 +141,13 @@ public class RequestBodies extends OncePerRequestFilter {
 
     @Override
     public void onTimeout(AsyncEvent event) throws IOException {
-      end(408, ProblemJson.render(408, "Request timeout", "request-timeout",
-          "The request body did not arrive within " + timeoutMillis + " ms"));
+      end(
+          408,
+          ProblemJson.render(
+              408,
+              "Request timeout",
+              "request-timeout",
+              "The request body did not arrive within " + timeoutMillis + " ms"));
     }
 
     @Override

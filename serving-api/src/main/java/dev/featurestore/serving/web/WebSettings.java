@@ -7,7 +7,10 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
-/** How the serving port treats requests before and around the handlers (the limits themselves: serving-api.yml). */
+/**
+ * How the serving port treats requests before and around the handlers (the limits themselves:
+ * serving-api.yml).
+ */
 @Configuration
 class WebSettings implements WebMvcConfigurer {
 
@@ -23,10 +26,10 @@ class WebSettings implements WebMvcConfigurer {
   }
 
   /**
-   * Doc ids may contain {@code /} and {@code \} (ids that are URLs or paths are common): sent percent-encoded in
-   * the path ({@code %2F}, {@code %5C}) they stay inside the {@code {docId}} segment instead of being refused.
-   * Path matching works on the undecoded path and decodes each segment, so an encoded slash cannot reach another
-   * route.
+   * Doc ids may contain {@code /} and {@code \} (ids that are URLs or paths are common): sent
+   * percent-encoded in the path ({@code %2F}, {@code %5C}) they stay inside the {@code {docId}}
+   * segment instead of being refused. Path matching works on the undecoded path and decodes each
+   * segment, so an encoded slash cannot reach another route.
    */
   @Bean
   WebServerFactoryCustomizer<TomcatServletWebServerFactory> encodedSlashesInIds() {

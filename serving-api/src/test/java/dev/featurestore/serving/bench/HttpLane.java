@@ -9,13 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.LongFunction;
 
 /**
- * A minimal HTTP/1.1 keep-alive client on one socket: it writes a prepared request and reads the status line,
- * headers and a Content-Length body, no more. A benchmark client this small adds microseconds, not the tens of
- * microseconds a general client does, so the figures are the server's.
+ * A minimal HTTP/1.1 keep-alive client on one socket: it writes a prepared request and reads the
+ * status line, headers and a Content-Length body, no more. A benchmark client this small adds
+ * microseconds, not the tens of microseconds a general client does, so the figures are the
+ * server's.
  */
 final class HttpLane implements OpenLoopLoad.Lane {
 
-  private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_ERROR = new java.util.concurrent.atomic.AtomicReference<>();
+  private static final java.util.concurrent.atomic.AtomicReference<String> FIRST_ERROR =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   private final int port;
   private Socket socket;
@@ -38,13 +40,20 @@ final class HttpLane implements OpenLoopLoad.Lane {
   }
 
   static byte[] get(String path, String accept) {
-    return ("GET " + path + " HTTP/1.1\r\nHost: bench\r\nAccept: " + accept + "\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+    return ("GET " + path + " HTTP/1.1\r\nHost: bench\r\nAccept: " + accept + "\r\n\r\n")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   static byte[] postJson(String path, String json, String accept) {
     byte[] content = json.getBytes(StandardCharsets.UTF_8);
-    String head = "POST " + path + " HTTP/1.1\r\nHost: bench\r\nAccept: " + accept + "\r\nContent-Type: application/json\r\nContent-Length: "
-        + content.length + "\r\n\r\n";
+    String head =
+        "POST "
+            + path
+            + " HTTP/1.1\r\nHost: bench\r\nAccept: "
+            + accept
+            + "\r\nContent-Type: application/json\r\nContent-Length: "
+            + content.length
+            + "\r\n\r\n";
     byte[] headBytes = head.getBytes(StandardCharsets.UTF_8);
     byte[] request = new byte[headBytes.length + content.length];
     System.arraycopy(headBytes, 0, request, 0, headBytes.length);
@@ -67,12 +76,15 @@ final class HttpLane implements OpenLoopLoad.Lane {
         contentLength = Integer.parseInt(header.substring(colon + 1).trim());
       } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
         chunked = true;
-      } else if (name.equalsIgnoreCase("Connection") && header.substring(colon + 1).trim().equalsIgnoreCase("close")) {
+      } else if (name.equalsIgnoreCase("Connection")
+          && header.substring(colon + 1).trim().equalsIgnoreCase("close")) {
         close = true;
       }
     }
     if (chunked) {
-      for (int size = Integer.parseInt(line().trim(), 16); size > 0; size = Integer.parseInt(line().trim(), 16)) {
+      for (int size = Integer.parseInt(line().trim(), 16);
+          size > 0;
+          size = Integer.parseInt(line().trim(), 16)) {
         readFully(size);
         contentLength = size;
         line();
@@ -87,7 +99,11 @@ final class HttpLane implements OpenLoopLoad.Lane {
     }
     boolean ok = status.startsWith("HTTP/1.1 200");
     if (!ok && FIRST_ERROR.compareAndSet(null, status)) {
-      System.err.println("First error answer: " + status + " " + new String(body, 0, Math.min(contentLength, 300), StandardCharsets.UTF_8));
+      System.err.println(
+          "First error answer: "
+              + status
+              + " "
+              + new String(body, 0, Math.min(contentLength, 300), StandardCharsets.UTF_8));
     }
     return ok;
   }

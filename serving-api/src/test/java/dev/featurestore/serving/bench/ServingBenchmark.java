@@ -1,17 +1,17 @@
 package dev.featurestore.serving.bench;
 
-import dev.featurestore.testing.FeatureRows;
 import dev.featurestore.api.FeatureVersion;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
-import dev.featurestore.memcached.MemcachedSettings;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
-import dev.featurestore.testing.BenchmarkReport;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.memcached.MemcachedSettings;
 import dev.featurestore.memcached.testing.MemcachedServer;
 import dev.featurestore.serving.ServingApplication;
 import dev.featurestore.serving.features.FeatureBinaryConverter;
 import dev.featurestore.serving.web.SlowBodyClients;
+import dev.featurestore.testing.BenchmarkReport;
+import dev.featurestore.testing.FeatureRows;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,12 +23,12 @@ import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Serving latency under open-loop load ({@link OpenLoopLoad}: fixed request rate, latency from each request's due
- * time), next to raw spymemcached get / getBulk measured the same way in the same run: one id at 2k req/s and 50
- * ids at 500 req/s, in JSON and in the binary representation. The app runs with its shipped configuration
- * (serving-api.yml) against one local memcached holding 10k documents; ids are drawn uniformly, so the hot-key
- * cache rarely helps. Run with {@code ./featurestore bench serving}; figures go to docs/BENCHMARKS.md. Nothing is
- * asserted.
+ * Serving latency under open-loop load ({@link OpenLoopLoad}: fixed request rate, latency from each
+ * request's due time), next to raw spymemcached get / getBulk measured the same way in the same
+ * run: one id at 2k req/s and 50 ids at 500 req/s, in JSON and in the binary representation. The
+ * app runs with its shipped configuration (serving-api.yml) against one local memcached holding 10k
+ * documents; ids are drawn uniformly, so the hot-key cache rarely helps. Run with {@code
+ * ./featurestore bench serving}; figures go to docs/BENCHMARKS.md. Nothing is asserted.
  */
 class ServingBenchmark {
 
@@ -42,39 +42,104 @@ class ServingBenchmark {
   private static final int SLOW_CLIENTS = Integer.getInteger("bench.slow.clients", 1000);
   private static final int SLOW_CLIENTS_RATE = Integer.getInteger("bench.slow.rate", 1000);
   private static final int SLOW_CLIENTS_SECONDS = Integer.getInteger("bench.slow.seconds", 20);
+
   /** -Dbench.json=false skips the JSON runs (for quick experiments on the binary path). */
-  private static final boolean JSON = Boolean.parseBoolean(System.getProperty("bench.json", "true"));
+  private static final boolean JSON =
+      Boolean.parseBoolean(System.getProperty("bench.json", "true"));
+
   /** -Dbench.single=false skips the one-id runs. */
-  private static final boolean SINGLE = Boolean.parseBoolean(System.getProperty("bench.single", "true"));
+  private static final boolean SINGLE =
+      Boolean.parseBoolean(System.getProperty("bench.single", "true"));
+
   private static final OpenLoopLoad.Result SKIPPED = new OpenLoopLoad.Result(new long[0], 0, 1);
 
   @Test
   void servingLatencyUnderOpenLoopLoad() throws Exception {
     try (MemcachedServer memcached = MemcachedServer.start(256)) {
-      MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
+      MemcachedClient client =
+          MemcachedClients.connect(
+              new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
       List<String> allKeys = storeDocuments(memcached, client);
 
-      OpenLoopLoad.Result rawGet = OpenLoopLoad.run(() -> i -> client.asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES).get(1, TimeUnit.SECONDS) != null,
-          LANES, SINGLE_RATE, WARMUP, SECONDS);
-      OpenLoopLoad.Result rawBulk = OpenLoopLoad.run(() -> i -> client.asyncGetBulk(batchKeys(allKeys, i), MemcachedClients.RAW_BYTES).get(1, TimeUnit.SECONDS).size() == distinct(i),
-          LANES, BATCH_RATE, WARMUP, SECONDS);
+      OpenLoopLoad.Result rawGet =
+          OpenLoopLoad.run(
+              () ->
+                  i ->
+                      client
+                              .asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES)
+                              .get(1, TimeUnit.SECONDS)
+                          != null,
+              LANES,
+              SINGLE_RATE,
+              WARMUP,
+              SECONDS);
+      OpenLoopLoad.Result rawBulk =
+          OpenLoopLoad.run(
+              () ->
+                  i ->
+                      client
+                              .asyncGetBulk(batchKeys(allKeys, i), MemcachedClients.RAW_BYTES)
+                              .get(1, TimeUnit.SECONDS)
+                              .size()
+                          == distinct(i),
+              LANES,
+              BATCH_RATE,
+              WARMUP,
+              SECONDS);
 
       ConfigurableApplicationContext app =
-          ServingApplication.builder().run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+          ServingApplication.builder()
+              .run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
       try {
         int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
         byte[][] singleJson = new byte[DOCS][];
         byte[][] singleBinary = new byte[DOCS][];
         for (int i = 0; i < DOCS; i++) {
           singleJson[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
-          singleBinary[i] = HttpLane.get("/v1/features/" + id(i), FeatureBinaryConverter.MEDIA_TYPE_VALUE);
+          singleBinary[i] =
+              HttpLane.get("/v1/features/" + id(i), FeatureBinaryConverter.MEDIA_TYPE_VALUE);
         }
-        OpenLoopLoad.Result httpSingle = JSON && SINGLE ? OpenLoopLoad.run(() -> new HttpLane(port, i -> singleJson[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS) : SKIPPED;
-        OpenLoopLoad.Result httpSingleBinary = !SINGLE ? SKIPPED : OpenLoopLoad.run(() -> new HttpLane(port, i -> singleBinary[pick(i)]), LANES, SINGLE_RATE, WARMUP, SECONDS);
-        OpenLoopLoad.Result httpBatch = JSON ? OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, "application/json")), LANES, BATCH_RATE, WARMUP, SECONDS) : SKIPPED;
+        OpenLoopLoad.Result httpSingle =
+            JSON && SINGLE
+                ? OpenLoopLoad.run(
+                    () -> new HttpLane(port, i -> singleJson[pick(i)]),
+                    LANES,
+                    SINGLE_RATE,
+                    WARMUP,
+                    SECONDS)
+                : SKIPPED;
+        OpenLoopLoad.Result httpSingleBinary =
+            !SINGLE
+                ? SKIPPED
+                : OpenLoopLoad.run(
+                    () -> new HttpLane(port, i -> singleBinary[pick(i)]),
+                    LANES,
+                    SINGLE_RATE,
+                    WARMUP,
+                    SECONDS);
+        OpenLoopLoad.Result httpBatch =
+            JSON
+                ? OpenLoopLoad.run(
+                    () -> new HttpLane(port, i -> batchRequest(i, "application/json")),
+                    LANES,
+                    BATCH_RATE,
+                    WARMUP,
+                    SECONDS)
+                : SKIPPED;
         OpenLoopLoad.Result httpBatchBinary =
-            OpenLoopLoad.run(() -> new HttpLane(port, i -> batchRequest(i, FeatureBinaryConverter.MEDIA_TYPE_VALUE)), LANES, BATCH_RATE, WARMUP, SECONDS);
-        double hitRatio = app.getBean(io.micrometer.core.instrument.MeterRegistry.class).get("featurestore.serving.hot.cache.hit.ratio").gauge().value();
+            OpenLoopLoad.run(
+                () ->
+                    new HttpLane(
+                        port, i -> batchRequest(i, FeatureBinaryConverter.MEDIA_TYPE_VALUE)),
+                LANES,
+                BATCH_RATE,
+                WARMUP,
+                SECONDS);
+        double hitRatio =
+            app.getBean(io.micrometer.core.instrument.MeterRegistry.class)
+                .get("featurestore.serving.hot.cache.hit.ratio")
+                .gauge()
+                .value();
         report(rawGet, rawBulk, httpSingle, httpSingleBinary, httpBatch, httpBatchBinary, hitRatio);
       } finally {
         app.close();
@@ -84,37 +149,61 @@ class ServingBenchmark {
   }
 
   /**
-   * One-id lookups at a fixed rate, first alone, then while 1,000 other connections each send a batchGet body one
-   * byte per 100 ms (a slow-body attack; each is cut with a 408 at the body timeout and opened again). Run with
-   * {@code ./featurestore bench slow-clients}.
+   * One-id lookups at a fixed rate, first alone, then while 1,000 other connections each send a
+   * batchGet body one byte per 100 ms (a slow-body attack; each is cut with a 408 at the body
+   * timeout and opened again). Run with {@code ./featurestore bench slow-clients}.
    */
   @Test
   void oneIdLatencyWhileAThousandClientsSendBodiesSlowly() throws Exception {
     try (MemcachedServer memcached = MemcachedServer.start(256)) {
-      MemcachedClient client = MemcachedClients.connect(new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
+      MemcachedClient client =
+          MemcachedClients.connect(
+              new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
       List<String> allKeys = storeDocuments(memcached, client);
       ConfigurableApplicationContext app =
-          ServingApplication.builder().run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+          ServingApplication.builder()
+              .run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
       try {
         int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
-        Callable<OpenLoopLoad.Result> rawGets = () -> OpenLoopLoad.run(
-            () -> i -> client.asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES).get(1, TimeUnit.SECONDS) != null,
-            LANES, SLOW_CLIENTS_RATE, WARMUP, SLOW_CLIENTS_SECONDS);
+        Callable<OpenLoopLoad.Result> rawGets =
+            () ->
+                OpenLoopLoad.run(
+                    () ->
+                        i ->
+                            client
+                                    .asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES)
+                                    .get(1, TimeUnit.SECONDS)
+                                != null,
+                    LANES,
+                    SLOW_CLIENTS_RATE,
+                    WARMUP,
+                    SLOW_CLIENTS_SECONDS);
         byte[][] single = new byte[DOCS][];
         for (int i = 0; i < DOCS; i++) {
           single[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
         }
-        long bodyTimeout = app.getEnvironment().getRequiredProperty("featurestore.request-body-timeout", Duration.class).toMillis();
-        Callable<OpenLoopLoad.Result> lookups = () -> OpenLoopLoad.run(
-            () -> new HttpLane(port, i -> single[pick(i)]), LANES, SLOW_CLIENTS_RATE, WARMUP, SLOW_CLIENTS_SECONDS);
+        long bodyTimeout =
+            app.getEnvironment()
+                .getRequiredProperty("featurestore.request-body-timeout", Duration.class)
+                .toMillis();
+        Callable<OpenLoopLoad.Result> lookups =
+            () ->
+                OpenLoopLoad.run(
+                    () -> new HttpLane(port, i -> single[pick(i)]),
+                    LANES,
+                    SLOW_CLIENTS_RATE,
+                    WARMUP,
+                    SLOW_CLIENTS_SECONDS);
         OpenLoopLoad.Result alone = lookups.call();
-        // independent clients: opened over one body timeout, so they are cut and come back at an even rate
+        // independent clients: opened over one body timeout, so they are cut and come back at an
+        // even rate
         Attack independent = attack(port, bodyTimeout, false, lookups);
         // all opened at once, so all are cut and open again at once, every body timeout
         Attack connectionBursts = attack(port, 0, false, lookups);
         // one attacker sending every connection's byte in the same millisecond
         Attack lockstep = attack(port, bodyTimeout, true, lookups);
-        // the floor: what that attack does to lookups that do not pass through the server (the CPU it takes)
+        // the floor: what that attack does to lookups that do not pass through the server (the CPU
+        // it takes)
         OpenLoopLoad.Result rawAlone = rawGets.call();
         Attack rawLockstep = attack(port, bodyTimeout, true, rawGets);
         String body =
@@ -147,15 +236,40 @@ class ServingBenchmark {
                 %.2fx when opened at once, %.2fx in lockstep. The floor rows show what the lockstep attack costs a
                 lookup that never touches our server, from the CPU it takes on this machine alone: %.2fx.
                 """,
-                SLOW_CLIENTS_RATE, LANES, DOCS, SLOW_CLIENTS_SECONDS, WARMUP, SLOW_CLIENTS, bodyTimeout,
-                SLOW_CLIENTS, bodyTimeout, bodyTimeout, SLOW_CLIENTS,
+                SLOW_CLIENTS_RATE,
+                LANES,
+                DOCS,
+                SLOW_CLIENTS_SECONDS,
+                WARMUP,
+                SLOW_CLIENTS,
+                bodyTimeout,
+                SLOW_CLIENTS,
+                bodyTimeout,
+                bodyTimeout,
+                SLOW_CLIENTS,
                 row(alone),
-                SLOW_CLIENTS, row(independent.load()), independent.ended(), independent.answered408(),
-                SLOW_CLIENTS, row(connectionBursts.load()), connectionBursts.ended(), connectionBursts.answered408(),
-                SLOW_CLIENTS, row(lockstep.load()), lockstep.ended(), lockstep.answered408(),
-                SLOW_CLIENTS_RATE, row(rawAlone),
-                SLOW_CLIENTS_RATE, row(rawLockstep.load()), rawLockstep.ended(), rawLockstep.answered408(),
-                independent.p99Ratio(alone), connectionBursts.p99Ratio(alone), lockstep.p99Ratio(alone), rawLockstep.p99Ratio(rawAlone));
+                SLOW_CLIENTS,
+                row(independent.load()),
+                independent.ended(),
+                independent.answered408(),
+                SLOW_CLIENTS,
+                row(connectionBursts.load()),
+                connectionBursts.ended(),
+                connectionBursts.answered408(),
+                SLOW_CLIENTS,
+                row(lockstep.load()),
+                lockstep.ended(),
+                lockstep.answered408(),
+                SLOW_CLIENTS_RATE,
+                row(rawAlone),
+                SLOW_CLIENTS_RATE,
+                row(rawLockstep.load()),
+                rawLockstep.ended(),
+                rawLockstep.answered408(),
+                independent.p99Ratio(alone),
+                connectionBursts.p99Ratio(alone),
+                lockstep.p99Ratio(alone),
+                rawLockstep.p99Ratio(rawAlone));
         BenchmarkReport.record("slow-clients", body);
       } finally {
         app.close();
@@ -164,8 +278,11 @@ class ServingBenchmark {
     }
   }
 
-  private static Attack attack(int port, long rampMillis, boolean lockstep, Callable<OpenLoopLoad.Result> measured) throws Exception {
-    try (SlowBodyClients slow = new SlowBodyClients(port, SLOW_CLIENTS, 1_000, 100, rampMillis, lockstep)) {
+  private static Attack attack(
+      int port, long rampMillis, boolean lockstep, Callable<OpenLoopLoad.Result> measured)
+      throws Exception {
+    try (SlowBodyClients slow =
+        new SlowBodyClients(port, SLOW_CLIENTS, 1_000, 100, rampMillis, lockstep)) {
       OpenLoopLoad.Result load = measured.call();
       return new Attack(load, slow.ended(), slow.answered408());
     }
@@ -185,8 +302,10 @@ class ServingBenchmark {
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     List<String> allKeys = new ArrayList<>(DOCS);
     for (int i = 0; i < DOCS; i++) {
-      OnlineFeature feature = OnlineFeature.of(FeatureRows.row(id(i), i, t0), FeatureVersion.of(1, 1));
-      client.set(keys.keyFor(id(i)), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES);
+      OnlineFeature feature =
+          OnlineFeature.of(FeatureRows.row(id(i), i, t0), FeatureVersion.of(1, 1));
+      client.set(
+          keys.keyFor(id(i)), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES);
       allKeys.add(keys.keyFor(id(i)));
     }
     client.getBulk(allKeys.subList(0, 10), MemcachedClients.RAW_BYTES);
@@ -229,8 +348,13 @@ class ServingBenchmark {
   }
 
   private static void report(
-      OpenLoopLoad.Result rawGet, OpenLoopLoad.Result rawBulk, OpenLoopLoad.Result single, OpenLoopLoad.Result singleBinary,
-      OpenLoopLoad.Result batch, OpenLoopLoad.Result batchBinary, double hitRatio) {
+      OpenLoopLoad.Result rawGet,
+      OpenLoopLoad.Result rawBulk,
+      OpenLoopLoad.Result single,
+      OpenLoopLoad.Result singleBinary,
+      OpenLoopLoad.Result batch,
+      OpenLoopLoad.Result batchBinary,
+      double hitRatio) {
     String body =
         String.format(
             """
@@ -252,13 +376,30 @@ class ServingBenchmark {
 
             Targets: p99 <= 1 ms for one id, <= 3 ms for 50 ids.
             """,
-            LANES, DOCS, 100 * hitRatio, SECONDS, WARMUP,
-            SINGLE_RATE, row(rawGet),
-            SINGLE_RATE, row(single), ratio(single, rawGet),
-            SINGLE_RATE, row(singleBinary), ratio(singleBinary, rawGet),
-            BATCH, BATCH_RATE, row(rawBulk),
-            BATCH, BATCH_RATE, row(batch), ratio(batch, rawBulk),
-            BATCH, BATCH_RATE, row(batchBinary), ratio(batchBinary, rawBulk));
+            LANES,
+            DOCS,
+            100 * hitRatio,
+            SECONDS,
+            WARMUP,
+            SINGLE_RATE,
+            row(rawGet),
+            SINGLE_RATE,
+            row(single),
+            ratio(single, rawGet),
+            SINGLE_RATE,
+            row(singleBinary),
+            ratio(singleBinary, rawGet),
+            BATCH,
+            BATCH_RATE,
+            row(rawBulk),
+            BATCH,
+            BATCH_RATE,
+            row(batch),
+            ratio(batch, rawBulk),
+            BATCH,
+            BATCH_RATE,
+            row(batchBinary),
+            ratio(batchBinary, rawBulk));
     BenchmarkReport.record("serving", body);
   }
 
@@ -266,9 +407,13 @@ class ServingBenchmark {
     if (result == SKIPPED) {
       return "skipped | | | |";
     }
-    return String.format("%s | %s | %s | %s | %d",
-        millis(result.percentile(50)), millis(result.percentile(99)), millis(result.percentile(99.9)),
-        millis(result.micros().length == 0 ? -1 : result.micros()[result.micros().length - 1]), result.errors());
+    return String.format(
+        "%s | %s | %s | %s | %d",
+        millis(result.percentile(50)),
+        millis(result.percentile(99)),
+        millis(result.percentile(99.9)),
+        millis(result.micros().length == 0 ? -1 : result.micros()[result.micros().length - 1]),
+        result.errors());
   }
 
   private static double ratio(OpenLoopLoad.Result http, OpenLoopLoad.Result raw) {

@@ -12,7 +12,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** A client-side reader of the binary representation, written from its documented layout (not the server's code). */
+/**
+ * A client-side reader of the binary representation, written from its documented layout (not the
+ * server's code).
+ */
 final class BinaryEmbeddings {
 
   /** One result: the feature, or null when the id was not found. */
@@ -46,8 +49,15 @@ final class BinaryEmbeddings {
       for (int d = 0; d < dimension; d++) {
         embedding[d] = buffer.getFloat();
       }
-      FeatureRow row = new FeatureRow(docId, embedding, model, Timestamps.fromMicros(eventMicros), Timestamps.fromMicros(processedMicros));
-      results.add(new Result(docId, OnlineFeature.of(row, FeatureVersion.of(snapshotId, sequenceNumber))));
+      FeatureRow row =
+          new FeatureRow(
+              docId,
+              embedding,
+              model,
+              Timestamps.fromMicros(eventMicros),
+              Timestamps.fromMicros(processedMicros));
+      results.add(
+          new Result(docId, OnlineFeature.of(row, FeatureVersion.of(snapshotId, sequenceNumber))));
     }
     if (buffer.hasRemaining()) {
       throw new IllegalArgumentException(buffer.remaining() + " trailing bytes");

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** Every float written parses back to the same bits, in the fast range, at its edges and outside it. */
+/**
+ * Every float written parses back to the same bits, in the fast range, at its edges and outside it.
+ */
 class EmbeddingJsonTest {
 
   @Test
@@ -34,7 +36,20 @@ class EmbeddingJsonTest {
         checked += 2;
       }
     }
-    for (float special : new float[] {0f, -0f, 1f, -1f, Float.MIN_VALUE, Float.MAX_VALUE, 0.1f, 0.2f, 0.99999994f, 1e-5f, 9.9999997e-6f}) {
+    for (float special :
+        new float[] {
+          0f,
+          -0f,
+          1f,
+          -1f,
+          Float.MIN_VALUE,
+          Float.MAX_VALUE,
+          0.1f,
+          0.2f,
+          0.99999994f,
+          1e-5f,
+          9.9999997e-6f
+        }) {
       roundTrips(special, out);
     }
     assertThat(checked).isGreaterThan(3_000_000);
@@ -44,7 +59,8 @@ class EmbeddingJsonTest {
   void writesACompactJsonArray() {
     char[] out = new char[2 + 4 * 16];
     int length = EmbeddingJson.write(new float[] {0.5f, -0.03324153f, 0f, 1e-7f}, out);
-    // 9 significant digits, not the shortest form: -0.03324153f is written -0.033241529 (which parses back to it)
+    // 9 significant digits, not the shortest form: -0.03324153f is written -0.033241529 (which
+    // parses back to it)
     assertThat(new String(out, 0, length)).isEqualTo("[0.5,-0.033241529,0.0,1.0E-7]");
   }
 
@@ -52,8 +68,11 @@ class EmbeddingJsonTest {
     int length = EmbeddingJson.write(value, out, 0);
     String text = new String(out, 0, length);
     assertThat(length).as(text).isLessThanOrEqualTo(16);
-    assertThat(Float.floatToRawIntBits(Float.parseFloat(text))).as("%s written as %s", value, text).isEqualTo(Float.floatToRawIntBits(value));
-    // JSON numbers: no leading '.', no trailing '.', digits only apart from sign, point and exponent
+    assertThat(Float.floatToRawIntBits(Float.parseFloat(text)))
+        .as("%s written as %s", value, text)
+        .isEqualTo(Float.floatToRawIntBits(value));
+    // JSON numbers: no leading '.', no trailing '.', digits only apart from sign, point and
+    // exponent
     assertThat(text).matches("-?\\d+(\\.\\d+)?(E-?\\d+)?");
   }
 }

@@ -2,14 +2,14 @@ package dev.featurestore.serving.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.testing.FeatureRows;
 import dev.featurestore.api.FeatureVersion;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.memcached.OnlineStoreGeneration;
 import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,7 +29,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** The serving API against a real memcached, including one that goes away and comes back. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.config.name=serving-api")
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = "spring.config.name=serving-api")
 class FeatureApiIT {
 
   private static final MemcachedServer MEMCACHED = startWithGeneration(1);
@@ -48,7 +50,10 @@ class FeatureApiIT {
     registry.add("featurestore.hot-cache.staleness", () -> "0ms");
   }
 
-  /** A memcached where a replicator has published generation {@code generation} (before the app starts). */
+  /**
+   * A memcached where a replicator has published generation {@code generation} (before the app
+   * starts).
+   */
   private static MemcachedServer startWithGeneration(long generation) {
     MemcachedServer server = MemcachedServer.start();
     MemcachedServer.publishGeneration(generation, server);
@@ -58,9 +63,11 @@ class FeatureApiIT {
   @Test
   void aNewlyPublishedGenerationIsServedWithinItsRefreshInterval() throws Exception {
     store("switched");
-    OnlineStoreGeneration generation = new OnlineStoreGeneration(memcached, MemcachedKeyScheme.defaultScheme(), 1000);
+    OnlineStoreGeneration generation =
+        new OnlineStoreGeneration(memcached, MemcachedKeyScheme.defaultScheme(), 1000);
     long next = generation.published().getAsLong() + 1;
-    // the next generation lacks "switched" (say it was erased while the replicator could not follow the history)
+    // the next generation lacks "switched" (say it was erased while the replicator could not follow
+    // the history)
     generation.publish(generation.servers(), next);
     long deadline = System.nanoTime() + 5_000_000_000L;
     int status = 200;
@@ -87,7 +94,8 @@ class FeatureApiIT {
     assertThat(body.get("doc_id").stringValue()).isEqualTo("doc-1");
     assertThat(body.get("model").stringValue()).isEqualTo(FeatureRows.TEST_MODEL.name());
     assertThat(body.get("sequence_number").asLong()).isEqualTo(7);
-    assertThat(body.get("processed_at").stringValue()).isEqualTo(feature.row().processedAt().toString());
+    assertThat(body.get("processed_at").stringValue())
+        .isEqualTo(feature.row().processedAt().toString());
     float[] served = new float[body.get("embedding").size()];
     for (int i = 0; i < served.length; i++) {
       served[i] = Float.parseFloat(body.get("embedding").get(i).asString());
@@ -110,7 +118,15 @@ class FeatureApiIT {
   void erasedIdIs404() throws Exception {
     store("gone");
     String key = publishedKeys().keyFor("gone");
-    assertThat(memcached.set(key, 0, OnlineFeatureCodec.encodeErased("gone", FeatureVersion.of(43, 8)), MemcachedClients.RAW_BYTES).get()).isTrue();
+    assertThat(
+            memcached
+                .set(
+                    key,
+                    0,
+                    OnlineFeatureCodec.encodeErased("gone", FeatureVersion.of(43, 8)),
+                    MemcachedClients.RAW_BYTES)
+                .get())
+        .isTrue();
     assertThat(get("/v1/features/gone").statusCode()).isEqualTo(404);
   }
 
@@ -119,7 +135,8 @@ class FeatureApiIT {
     HttpResponse<String> response = get("/v1/features/never-stored");
     assertThat(response.statusCode()).isEqualTo(404);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-    assertThat(JSON.readTree(response.body()).get("doc_id").stringValue()).isEqualTo("never-stored");
+    assertThat(JSON.readTree(response.body()).get("doc_id").stringValue())
+        .isEqualTo("never-stored");
   }
 
   @Test
@@ -127,7 +144,8 @@ class FeatureApiIT {
     HttpResponse<String> control = get("/v1/features/a%0Db");
     assertThat(control.statusCode()).isEqualTo(400);
     assertThat(control.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-    assertThat(JSON.readTree(control.body()).get("reason").stringValue()).contains("control character U+000D");
+    assertThat(JSON.readTree(control.body()).get("reason").stringValue())
+        .contains("control character U+000D");
 
     HttpResponse<String> tooLong = get("/v1/features/" + "y".repeat(513));
     assertThat(tooLong.statusCode()).isEqualTo(400);
@@ -164,7 +182,10 @@ class FeatureApiIT {
   void batchGetAnswersEveryIdInRequestOrder() throws Exception {
     OnlineFeature a = store("batch-a");
     OnlineFeature b = store("batch b ü");
-    HttpResponse<String> response = post("/v1/features:batchGet", "{\"doc_ids\": [\"batch-a\", \"nowhere\", \"batch b ü\", \"batch-a\"]}");
+    HttpResponse<String> response =
+        post(
+            "/v1/features:batchGet",
+            "{\"doc_ids\": [\"batch-a\", \"nowhere\", \"batch b ü\", \"batch-a\"]}");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
     JsonNode body = JSON.readTree(response.body());
@@ -174,42 +195,62 @@ class FeatureApiIT {
     assertThat(results).hasSize(4);
     assertThat(results.get(0).get("doc_id").stringValue()).isEqualTo("batch-a");
     assertThat(results.get(0).get("found").asBoolean()).isTrue();
-    assertThat(results.get(0).get("feature").get("sequence_number").asLong()).isEqualTo(a.version().sequenceNumber());
+    assertThat(results.get(0).get("feature").get("sequence_number").asLong())
+        .isEqualTo(a.version().sequenceNumber());
     assertThat(results.get(1).get("found").asBoolean()).isFalse();
     assertThat(results.get(1).has("feature")).isFalse();
-    assertThat(results.get(2).get("feature").get("model").stringValue()).isEqualTo(b.row().model().name());
+    assertThat(results.get(2).get("feature").get("model").stringValue())
+        .isEqualTo(b.row().model().name());
     assertThat(results.get(3).get("doc_id").stringValue()).isEqualTo("batch-a");
-    assertThat(meters.get("featurestore.serving.batch.size").summary().max()).isGreaterThanOrEqualTo(4);
+    assertThat(meters.get("featurestore.serving.batch.size").summary().max())
+        .isGreaterThanOrEqualTo(4);
   }
 
   @Test
   void binaryRepresentationCarriesTheFloatsBitForBitForOneIdAndForABatch() throws Exception {
     OnlineFeature a = store("bin-a");
-    HttpResponse<byte[]> single = http.send(
-        HttpRequest.newBuilder(uri("/v1/features/bin-a")).header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE).GET().build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> single =
+        http.send(
+            HttpRequest.newBuilder(uri("/v1/features/bin-a"))
+                .header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(single.statusCode()).isEqualTo(200);
-    assertThat(single.headers().firstValue("Content-Type")).hasValue(FeatureBinaryConverter.MEDIA_TYPE_VALUE);
+    assertThat(single.headers().firstValue("Content-Type"))
+        .hasValue(FeatureBinaryConverter.MEDIA_TYPE_VALUE);
     List<BinaryEmbeddings.Result> one = BinaryEmbeddings.decode(single.body());
-    assertThat(one).singleElement().satisfies(result -> {
-      assertThat(result.docId()).isEqualTo("bin-a");
-      assertThat(result.feature()).isEqualTo(a);
-    });
+    assertThat(one)
+        .singleElement()
+        .satisfies(
+            result -> {
+              assertThat(result.docId()).isEqualTo("bin-a");
+              assertThat(result.feature()).isEqualTo(a);
+            });
 
-    HttpResponse<byte[]> batch = http.send(
-        HttpRequest.newBuilder(uri("/v1/features:batchGet"))
-            .header("Content-Type", "application/json")
-            .header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE)
-            .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\": [\"missing-bin\", \"bin-a\"]}"))
-            .build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> batch =
+        http.send(
+            HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+                .header("Content-Type", "application/json")
+                .header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE)
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"doc_ids\": [\"missing-bin\", \"bin-a\"]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(batch.statusCode()).isEqualTo(200);
     List<BinaryEmbeddings.Result> two = BinaryEmbeddings.decode(batch.body());
     assertThat(two).hasSize(2);
     assertThat(two.get(0).docId()).isEqualTo("missing-bin");
     assertThat(two.get(0).feature()).isNull();
     assertThat(two.get(1).feature()).isEqualTo(a);
-    assertThat(batch.body().length).as("binary is less than half the JSON").isLessThan(post("/v1/features:batchGet", "{\"doc_ids\": [\"missing-bin\", \"bin-a\"]}").body().length() / 2);
+    assertThat(batch.body().length)
+        .as("binary is less than half the JSON")
+        .isLessThan(
+            post("/v1/features:batchGet", "{\"doc_ids\": [\"missing-bin\", \"bin-a\"]}")
+                    .body()
+                    .length()
+                / 2);
   }
 
   @Test
@@ -219,10 +260,16 @@ class FeatureApiIT {
     assertThat(empty.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     assertThat(JSON.readTree(empty.body()).get("detail").stringValue()).contains("at least one");
 
-    String tooMany = "{\"doc_ids\": [" + String.join(",", java.util.Collections.nCopies(101, "\"x\"")) + "]}";
-    assertThat(JSON.readTree(post("/v1/features:batchGet", tooMany).body()).get("detail").stringValue()).contains("101 ids, more than the limit of 100");
+    String tooMany =
+        "{\"doc_ids\": [" + String.join(",", java.util.Collections.nCopies(101, "\"x\"")) + "]}";
+    assertThat(
+            JSON.readTree(post("/v1/features:batchGet", tooMany).body())
+                .get("detail")
+                .stringValue())
+        .contains("101 ids, more than the limit of 100");
 
-    HttpResponse<String> invalid = post("/v1/features:batchGet", "{\"doc_ids\": [\"ok\", \"bad\\nid\", \"  \"]}");
+    HttpResponse<String> invalid =
+        post("/v1/features:batchGet", "{\"doc_ids\": [\"ok\", \"bad\\nid\", \"  \"]}");
     assertThat(invalid.statusCode()).isEqualTo(400);
     JsonNode invalidIds = JSON.readTree(invalid.body()).get("invalid_doc_ids");
     assertThat(invalidIds).hasSize(2);
@@ -232,22 +279,39 @@ class FeatureApiIT {
 
     HttpResponse<String> notJson = post("/v1/features:batchGet", "doc_ids=a");
     assertThat(notJson.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(notJson.body()).get("title").stringValue()).isEqualTo("Unreadable request body");
-    assertThat(JSON.readTree(post("/v1/features:batchGet", "{}").body()).get("status").asInt()).isEqualTo(400);
+    assertThat(JSON.readTree(notJson.body()).get("title").stringValue())
+        .isEqualTo("Unreadable request body");
+    assertThat(JSON.readTree(post("/v1/features:batchGet", "{}").body()).get("status").asInt())
+        .isEqualTo(400);
 
-    HttpResponse<String> wrongType = http.send(
-        HttpRequest.newBuilder(uri("/v1/features:batchGet")).header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("a")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> wrongType =
+        http.send(
+            HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("a"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(wrongType.statusCode()).isEqualTo(415);
     assertThat(wrongType.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 
     HttpResponse<String> wrongMethod = get("/v1/features:batchGet");
     assertThat(wrongMethod.statusCode()).isIn(404, 405);
 
-    HttpResponse<String> notAcceptable = http.send(
-        HttpRequest.newBuilder(uri("/v1/features/doc-1")).header("Accept", "text/csv").GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> notAcceptable =
+        http.send(
+            HttpRequest.newBuilder(uri("/v1/features/doc-1"))
+                .header("Accept", "text/csv")
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(notAcceptable.statusCode()).isEqualTo(406);
-    assertThat(meters.get("featurestore.serving.errors").tag("kind", "invalid_batch").counter().count()).isGreaterThanOrEqualTo(3);
+    assertThat(
+            meters
+                .get("featurestore.serving.errors")
+                .tag("kind", "invalid_batch")
+                .counter()
+                .count())
+        .isGreaterThanOrEqualTo(3);
   }
 
   @Test
@@ -258,14 +322,18 @@ class FeatureApiIT {
     assertThat(declared.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 
     byte[] bytes = huge.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    HttpResponse<String> chunked = http.send(
-        HttpRequest.newBuilder(uri("/v1/features:batchGet"))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> chunked =
+        http.send(
+            HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(bytes)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(chunked.statusCode()).isEqualTo(413);
-    assertThat(JSON.readTree(chunked.body()).get("title").stringValue()).isEqualTo("Request too large");
+    assertThat(JSON.readTree(chunked.body()).get("title").stringValue())
+        .isEqualTo("Request too large");
   }
 
   @Test
@@ -279,7 +347,9 @@ class FeatureApiIT {
         .contains("featurestore_serving_lookups_total{result=\"found\"")
         .contains("http_server_requests_seconds_bucket")
         .contains("le=\"0.001\"");
-    for (String hidden : List.of("/actuator/env", "/actuator/beans", "/actuator/heapdump", "/actuator/configprops")) {
+    for (String hidden :
+        List.of(
+            "/actuator/env", "/actuator/beans", "/actuator/heapdump", "/actuator/configprops")) {
       assertThat(get(hidden).statusCode()).as(hidden).isEqualTo(404);
     }
     HttpResponse<String> openApi = get("/openapi.yaml");
@@ -287,15 +357,18 @@ class FeatureApiIT {
     Map<String, Object> document = new org.yaml.snakeyaml.Yaml().load(openApi.body());
     @SuppressWarnings("unchecked")
     Map<String, Object> paths = (Map<String, Object>) document.get("paths");
-    assertThat(paths).containsOnlyKeys("/v1/features/{docId}", "/v1/features", "/v1/features:batchGet");
+    assertThat(paths)
+        .containsOnlyKeys("/v1/features/{docId}", "/v1/features", "/v1/features:batchGet");
   }
 
   @Test
-  void aStalledMemcachedGivesFast503sWithoutPilingUpThreadsAndServiceResumesWithIt() throws Exception {
+  void aStalledMemcachedGivesFast503sWithoutPilingUpThreadsAndServiceResumesWithIt()
+      throws Exception {
     store("stalled");
     MEMCACHED.pause();
     try {
-      java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(32);
+      java.util.concurrent.ExecutorService clients =
+          java.util.concurrent.Executors.newFixedThreadPool(32);
       List<java.util.concurrent.Future<HttpResponse<String>>> answers = new java.util.ArrayList<>();
       long start = System.nanoTime();
       for (int i = 0; i < 200; i++) {
@@ -305,13 +378,21 @@ class FeatureApiIT {
         HttpResponse<String> response = answer.get();
         assertThat(response.statusCode()).isEqualTo(503);
         assertThat(JSON.readTree(response.body()).get("detail").stringValue())
-            .matches("online store unavailable: (memcached did not answer within 200 ms|too many lookups are waiting for memcached)");
+            .matches(
+                "online store unavailable: (memcached did not answer within 200 ms|too many lookups are waiting for memcached)");
       }
       long tookMillis = (System.nanoTime() - start) / 1_000_000;
       clients.shutdown();
-      // 200 requests, 32 at a time, each bounded by the 200 ms operation timeout (or refused at once): no hang
+      // 200 requests, 32 at a time, each bounded by the 200 ms operation timeout (or refused at
+      // once): no hang
       assertThat(tookMillis).as("200 lookups against a frozen memcached").isLessThan(10_000);
-      assertThat(meters.get("featurestore.serving.errors").tag("kind", "unavailable").counter().count()).isGreaterThanOrEqualTo(200);
+      assertThat(
+              meters
+                  .get("featurestore.serving.errors")
+                  .tag("kind", "unavailable")
+                  .counter()
+                  .count())
+          .isGreaterThanOrEqualTo(200);
     } finally {
       MEMCACHED.resume();
     }
@@ -323,16 +404,27 @@ class FeatureApiIT {
     assertThat(status).as("answers again once memcached does").isEqualTo(200);
   }
 
-  /** Stores a feature in the published generation (publishing generation 1 if memcached has none, as after a restart). */
+  /**
+   * Stores a feature in the published generation (publishing generation 1 if memcached has none, as
+   * after a restart).
+   */
   private OnlineFeature store(String docId) throws Exception {
-    OnlineFeature feature = OnlineFeature.of(FeatureRows.row(docId, docId.hashCode(), Instant.parse("2026-11-25T10:00:00.123456Z")), FeatureVersion.of(42, 7));
+    OnlineFeature feature =
+        OnlineFeature.of(
+            FeatureRows.row(docId, docId.hashCode(), Instant.parse("2026-11-25T10:00:00.123456Z")),
+            FeatureVersion.of(42, 7));
     String key = publishedKeys().keyFor(docId);
-    assertThat(memcached.set(key, 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
+    assertThat(
+            memcached
+                .set(key, 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES)
+                .get())
+        .isTrue();
     return feature;
   }
 
   private MemcachedKeyScheme publishedKeys() {
-    OnlineStoreGeneration generation = new OnlineStoreGeneration(memcached, MemcachedKeyScheme.defaultScheme(), 1000);
+    OnlineStoreGeneration generation =
+        new OnlineStoreGeneration(memcached, MemcachedKeyScheme.defaultScheme(), 1000);
     if (generation.published().isEmpty()) {
       // memcached restarted: as the replicator would, publish the generation being served again
       generation.publish(generation.servers(), served.generation().orElse(1));
@@ -346,11 +438,16 @@ class FeatureApiIT {
 
   private HttpResponse<String> post(String path, String json) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 }

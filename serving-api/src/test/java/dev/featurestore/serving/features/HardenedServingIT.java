@@ -2,13 +2,13 @@ package dev.featurestore.serving.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.testing.FeatureRows;
 import dev.featurestore.api.FeatureVersion;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,10 +29,12 @@ import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The serving API as a production deployment runs it: two memcached servers (consistent hashing), API keys, and
- * the hot-key cache on.
+ * The serving API as a production deployment runs it: two memcached servers (consistent hashing),
+ * API keys, and the hot-key cache on.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.config.name=serving-api")
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = "spring.config.name=serving-api")
 class HardenedServingIT {
 
   private static final String KEY = "test-key-0123456789abcdef";
@@ -75,19 +77,45 @@ class HardenedServingIT {
     assertThat(none.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
     assertThat(JSON.readTree(none.body()).get("detail").stringValue()).contains("X-API-Key");
 
-    assertThat(send(HttpRequest.newBuilder(uri("/v1/features/secret")).header("X-API-Key", KEY + "x").GET()).statusCode()).isEqualTo(401);
-    assertThat(send(HttpRequest.newBuilder(uri("/v1/features/secret")).header("X-API-Key", KEY).GET()).statusCode()).isEqualTo(200);
-    assertThat(send(HttpRequest.newBuilder(uri("/v1/features/secret")).header("Authorization", "Bearer " + KEY).GET()).statusCode()).isEqualTo(200);
     assertThat(
-            send(HttpRequest.newBuilder(uri("/v1/features:batchGet")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\":[\"secret\"]}"))).statusCode())
+            send(HttpRequest.newBuilder(uri("/v1/features/secret"))
+                    .header("X-API-Key", KEY + "x")
+                    .GET())
+                .statusCode())
         .isEqualTo(401);
-    for (String sneaky : List.of("/v1;x/features/secret", "/%761/features/secret", "/v1/features/../features/secret", "//v1/features/secret")) {
-      assertThat(send(HttpRequest.newBuilder(uri(sneaky)).GET()).statusCode()).as(sneaky).isIn(400, 401);
+    assertThat(
+            send(HttpRequest.newBuilder(uri("/v1/features/secret")).header("X-API-Key", KEY).GET())
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(
+            send(HttpRequest.newBuilder(uri("/v1/features/secret"))
+                    .header("Authorization", "Bearer " + KEY)
+                    .GET())
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(
+            send(HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\":[\"secret\"]}")))
+                .statusCode())
+        .isEqualTo(401);
+    for (String sneaky :
+        List.of(
+            "/v1;x/features/secret",
+            "/%761/features/secret",
+            "/v1/features/../features/secret",
+            "//v1/features/secret")) {
+      assertThat(send(HttpRequest.newBuilder(uri(sneaky)).GET()).statusCode())
+          .as(sneaky)
+          .isIn(400, 401);
     }
-    assertThat(send(HttpRequest.newBuilder(uri("/actuator/health")).GET()).statusCode()).isEqualTo(200);
-    assertThat(send(HttpRequest.newBuilder(uri("/openapi.yaml")).GET()).statusCode()).isEqualTo(200);
-    assertThat(meters.get("featurestore.serving.errors").tag("kind", "unauthorized").counter().count()).isGreaterThanOrEqualTo(3);
+    assertThat(send(HttpRequest.newBuilder(uri("/actuator/health")).GET()).statusCode())
+        .isEqualTo(200);
+    assertThat(send(HttpRequest.newBuilder(uri("/openapi.yaml")).GET()).statusCode())
+        .isEqualTo(200);
+    assertThat(
+            meters.get("featurestore.serving.errors").tag("kind", "unauthorized").counter().count())
+        .isGreaterThanOrEqualTo(3);
   }
 
   @Test
@@ -103,7 +131,8 @@ class HardenedServingIT {
     }
     Thread.sleep(STALENESS.toMillis() + 50);
     assertThat(sequenceNumberOf("hot")).as("past the bound: never older than it").isEqualTo(2);
-    assertThat(meters.get("featurestore.serving.hot.cache.hit.ratio").gauge().value()).isGreaterThan(0);
+    assertThat(meters.get("featurestore.serving.hot.cache.hit.ratio").gauge().value())
+        .isGreaterThan(0);
 
     // a miss is not cached: the id is servable as soon as it is written
     assertThat(get("/v1/features/cold").statusCode()).isEqualTo(404);
@@ -118,7 +147,8 @@ class HardenedServingIT {
     for (int i = 0; i < 60; i++) {
       String id = "spread-" + i;
       store(id, 1);
-      String server = memcached.getNodeLocator().getPrimary(keys.keyFor(id)).getSocketAddress().toString();
+      String server =
+          memcached.getNodeLocator().getPrimary(keys.keyFor(id)).getSocketAddress().toString();
       (server.endsWith(":" + SECOND.port()) ? onSecond : onFirst).add(id);
     }
     assertThat(onFirst).isNotEmpty();
@@ -134,17 +164,30 @@ class HardenedServingIT {
       HttpResponse<String> lost = get("/v1/features/" + onSecond.get(0));
       assertThat(lost.statusCode()).isEqualTo(503);
       assertThat(lost.headers().firstValue("Retry-After")).hasValue("1");
-      assertThat((System.nanoTime() - start) / 1_000_000).as("fast: no wait for a dead server").isLessThan(2_000);
-      // a batch needing the lost server fails too, instead of reading its ids from the other server as misses
-      HttpResponse<String> batch = send(HttpRequest.newBuilder(uri("/v1/features:batchGet")).header("X-API-Key", KEY)
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\":[\"" + onFirst.get(0) + "\",\"" + onSecond.get(2) + "\"]}")));
+      assertThat((System.nanoTime() - start) / 1_000_000)
+          .as("fast: no wait for a dead server")
+          .isLessThan(2_000);
+      // a batch needing the lost server fails too, instead of reading its ids from the other server
+      // as misses
+      HttpResponse<String> batch =
+          send(
+              HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+                  .header("X-API-Key", KEY)
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"doc_ids\":[\""
+                              + onFirst.get(0)
+                              + "\",\""
+                              + onSecond.get(2)
+                              + "\"]}")));
       assertThat(batch.statusCode()).isEqualTo(503);
       assertThat(batch.body()).contains(onSecond.get(2));
     } finally {
       SECOND.restart();
     }
-    // the restarted server is empty: its ids are 404 (never stale) until the replicator re-warms them
+    // the restarted server is empty: its ids are 404 (never stale) until the replicator re-warms
+    // them
     String back = onSecond.get(1);
     int status = 0;
     for (int attempt = 0; attempt < 150 && status != 404; attempt++) {
@@ -157,8 +200,19 @@ class HardenedServingIT {
   }
 
   private void store(String docId, long sequenceNumber) throws Exception {
-    OnlineFeature feature = OnlineFeature.of(FeatureRows.row(docId, sequenceNumber, Instant.parse("2026-11-25T10:00:00Z")), FeatureVersion.of(100 + sequenceNumber, sequenceNumber));
-    assertThat(memcached.set(keys.keyFor(docId), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
+    OnlineFeature feature =
+        OnlineFeature.of(
+            FeatureRows.row(docId, sequenceNumber, Instant.parse("2026-11-25T10:00:00Z")),
+            FeatureVersion.of(100 + sequenceNumber, sequenceNumber));
+    assertThat(
+            memcached
+                .set(
+                    keys.keyFor(docId),
+                    0,
+                    OnlineFeatureCodec.encode(feature),
+                    MemcachedClients.RAW_BYTES)
+                .get())
+        .isTrue();
   }
 
   private long sequenceNumberOf(String docId) throws Exception {

@@ -8,7 +8,8 @@ import org.springframework.http.MediaType;
 class AcceptQualitiesTest {
 
   private static final MediaType JSON = MediaType.APPLICATION_JSON;
-  private static final MediaType BINARY = MediaType.parseMediaType("application/vnd.featurestore.embeddings");
+  private static final MediaType BINARY =
+      MediaType.parseMediaType("application/vnd.featurestore.embeddings");
 
   private static double quality(String accept, MediaType type) {
     return AcceptQualities.quality(MediaType.parseMediaTypes(accept), type);

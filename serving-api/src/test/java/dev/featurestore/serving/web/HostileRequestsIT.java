@@ -2,13 +2,13 @@ package dev.featurestore.serving.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.testing.FeatureRows;
 import dev.featurestore.api.FeatureVersion;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
+import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.testing.FeatureRows;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
@@ -30,17 +30,20 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The serving port against hostile HTTP, byte for byte over raw sockets: every answer is the documented status
- * with a problem document (RFC 9457) and is counted in {@code featurestore.serving.errors}, and clients that send
- * their bodies slowly cannot starve the others.
+ * The serving port against hostile HTTP, byte for byte over raw sockets: every answer is the
+ * documented status with a problem document (RFC 9457) and is counted in {@code
+ * featurestore.serving.errors}, and clients that send their bodies slowly cannot starve the others.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "spring.config.name=serving-api")
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = "spring.config.name=serving-api")
 class HostileRequestsIT {
 
   private static final long BODY_TIMEOUT_MILLIS = 1500;
   private static final MemcachedServer MEMCACHED = MemcachedServer.start();
   private static final JsonMapper JSON = JsonMapper.builder().build();
-  private static final List<String> STORED = List.of("doc-1", "../../etc", "a\\b", "https://example.com/a/b?c=d", "..", "%2F");
+  private static final List<String> STORED =
+      List.of("doc-1", "../../etc", "a\\b", "https://example.com/a/b?c=d", "..", "%2F");
 
   @LocalServerPort int port;
   @Autowired MemcachedClient memcached;
@@ -67,19 +70,35 @@ class HostileRequestsIT {
   void store() throws Exception {
     MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
     for (String id : STORED) {
-      OnlineFeature feature = OnlineFeature.of(FeatureRows.row(id, id.hashCode(), Instant.parse("2026-11-25T10:00:00Z")), FeatureVersion.of(1, 1));
-      assertThat(memcached.set(keys.keyFor(id), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES).get()).isTrue();
+      OnlineFeature feature =
+          OnlineFeature.of(
+              FeatureRows.row(id, id.hashCode(), Instant.parse("2026-11-25T10:00:00Z")),
+              FeatureVersion.of(1, 1));
+      assertThat(
+              memcached
+                  .set(
+                      keys.keyFor(id),
+                      0,
+                      OnlineFeatureCodec.encode(feature),
+                      MemcachedClients.RAW_BYTES)
+                  .get())
+          .isTrue();
     }
   }
 
   /** One request and the answer it must get; {@code docId}: the id a 200 must name. */
   record Case(String name, String request, int status, String docId) {
     static Case get(String name, String target, int status) {
-      return new Case(name, "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", status, null);
+      return new Case(
+          name,
+          "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+          status,
+          null);
     }
 
     static Case found(String name, String target, String docId) {
-      return new Case(name, "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 200, docId);
+      return new Case(
+          name, "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 200, docId);
     }
 
     static Case raw(String name, String request, int status) {
@@ -87,12 +106,26 @@ class HostileRequestsIT {
     }
 
     static Case accept(String name, String accept, int status) {
-      return new Case(name, "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nAccept: " + accept + "\r\nConnection: close\r\n\r\n", status, null);
+      return new Case(
+          name,
+          "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nAccept: "
+              + accept
+              + "\r\nConnection: close\r\n\r\n",
+          status,
+          null);
     }
 
     static Case post(String name, String contentType, String body, int status) {
-      return new Case(name, "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: " + contentType + "\r\nContent-Length: "
-          + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\nConnection: close\r\n\r\n" + body, status, null);
+      return new Case(
+          name,
+          "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: "
+              + contentType
+              + "\r\nContent-Length: "
+              + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+              + "\r\nConnection: close\r\n\r\n"
+              + body,
+          status,
+          null);
     }
   }
 
@@ -101,7 +134,10 @@ class HostileRequestsIT {
         Case.found("plain id", "/v1/features/doc-1", "doc-1"),
         Case.found("slashes, percent-encoded", "/v1/features/..%2F..%2Fetc", "../../etc"),
         Case.found("backslash, percent-encoded", "/v1/features/a%5Cb", "a\\b"),
-        Case.found("a URL as id", "/v1/features/https%3A%2F%2Fexample.com%2Fa%2Fb%3Fc%3Dd", "https://example.com/a/b?c=d"),
+        Case.found(
+            "a URL as id",
+            "/v1/features/https%3A%2F%2Fexample.com%2Fa%2Fb%3Fc%3Dd",
+            "https://example.com/a/b?c=d"),
         Case.found("query form", "/v1/features?doc_id=..%2F..%2Fetc", "../../etc"),
         Case.found("query form reaches '..'", "/v1/features?doc_id=..", ".."),
         Case.found("an id that is itself percent-encoded text", "/v1/features/%252F", "%2F"),
@@ -115,10 +151,21 @@ class HostileRequestsIT {
         Case.get("id over 512 bytes", "/v1/features/" + "x".repeat(513), 400),
         Case.get("query form without doc_id", "/v1/features", 400),
         Case.get("path over the header limit", "/v1/features/" + "x".repeat(9_000), 431),
-        Case.raw("64 KB header", "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nX-Big: " + "y".repeat(65_536) + "\r\nConnection: close\r\n\r\n", 431),
+        Case.raw(
+            "64 KB header",
+            "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nX-Big: "
+                + "y".repeat(65_536)
+                + "\r\nConnection: close\r\n\r\n",
+            431),
         Case.raw("not HTTP at all", "HELLO\r\n\r\n", 400),
-        Case.raw("TRACE", "TRACE /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 405),
-        Case.raw("DELETE", "DELETE /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", 405),
+        Case.raw(
+            "TRACE",
+            "TRACE /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            405),
+        Case.raw(
+            "DELETE",
+            "DELETE /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            405),
         Case.get("unknown path", "/v2/anything", 404),
         Case.get("hidden actuator endpoint", "/actuator/env", 404),
         Case.accept("JSON at q=0", "application/json;q=0", 406),
@@ -126,16 +173,29 @@ class HostileRequestsIT {
         Case.accept("JSON excluded, anything else welcome", "application/json;q=0, */*", 200),
         Case.accept("HTML only", "text/html", 406),
         Case.accept("malformed Accept", ";;;==", 406),
-        Case.post("batch of found and missing", "application/json", "{\"doc_ids\":[\"doc-1\",\"nope\"]}", 200),
+        Case.post(
+            "batch of found and missing",
+            "application/json",
+            "{\"doc_ids\":[\"doc-1\",\"nope\"]}",
+            200),
         Case.post("body not JSON", "application/json", "doc-1", 400),
         Case.post("empty batch", "application/json", "{\"doc_ids\":[]}", 400),
         Case.post("deeply nested body", "application/json", "[".repeat(5_000), 400),
         Case.post("wrong content type", "text/plain", "{\"doc_ids\":[\"doc-1\"]}", 415),
-        Case.raw("declared body over the limit", "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{", 413),
-        Case.raw("chunked body over the limit",
+        Case.raw(
+            "declared body over the limit",
+            "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{",
+            413),
+        Case.raw(
+            "chunked body over the limit",
             "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                + ("2000\r\n" + "z".repeat(0x2000) + "\r\n").repeat(9) + "0\r\n\r\n", 413),
-        Case.raw("Content-Length larger than the body", "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"doc_ids\"", 408));
+                + ("2000\r\n" + "z".repeat(0x2000) + "\r\n").repeat(9)
+                + "0\r\n\r\n",
+            413),
+        Case.raw(
+            "Content-Length larger than the body",
+            "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"doc_ids\"",
+            408));
   }
 
   @Test
@@ -151,7 +211,14 @@ class HostileRequestsIT {
         failures.add(test.name() + ": " + e.getMessage());
         continue;
       }
-      String what = test.name() + ": " + response.status() + " " + response.header("Content-Type") + " " + response.body();
+      String what =
+          test.name()
+              + ": "
+              + response.status()
+              + " "
+              + response.header("Content-Type")
+              + " "
+              + response.body();
       if (response.status() != test.status()) {
         failures.add("status " + test.status() + " expected; " + what);
         continue;
@@ -167,37 +234,51 @@ class HostileRequestsIT {
       }
     }
     assertThat(failures).isEmpty();
-    assertThat(errorCount() - errorsBefore).as("every error answer counted once").isEqualTo(errorAnswers);
+    assertThat(errorCount() - errorsBefore)
+        .as("every error answer counted once")
+        .isEqualTo(errorAnswers);
   }
 
-  private static void checkProblem(Case test, RawHttp.Response response, String what, List<String> failures) {
+  private static void checkProblem(
+      Case test, RawHttp.Response response, String what, List<String> failures) {
     String contentType = response.header("Content-Type");
     if (contentType == null || !contentType.startsWith("application/problem+json")) {
       failures.add("a problem document expected; " + what);
       return;
     }
     JsonNode problem = JSON.readTree(response.body());
-    if (problem.path("status").asInt() != test.status() || problem.path("title").asString().isEmpty() || problem.path("detail").asString().isEmpty()) {
+    if (problem.path("status").asInt() != test.status()
+        || problem.path("title").asString().isEmpty()
+        || problem.path("detail").asString().isEmpty()) {
       failures.add("status, title and detail expected in the problem; " + what);
     }
-    if (response.body().matches("(?s).*\\b(java|jakarta|org\\.apache|org\\.springframework|net\\.spy)\\.[a-z].*") || response.body().contains("Exception")) {
+    if (response
+            .body()
+            .matches(
+                "(?s).*\\b(java|jakarta|org\\.apache|org\\.springframework|net\\.spy)\\.[a-z].*")
+        || response.body().contains("Exception")) {
       failures.add("no internal class names expected; " + what);
     }
   }
 
   @Test
   void aBodyThatStopsArrivingGetsA408WithinTheBodyTimeout() throws Exception {
-    RawHttp.Response response = RawHttp.exchange(
-        port, "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"doc_ids\"");
+    RawHttp.Response response =
+        RawHttp.exchange(
+            port,
+            "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"doc_ids\"");
     assertThat(response.status()).isEqualTo(408);
     assertThat(response.header("Connection")).isEqualTo("close");
-    assertThat(response.millis()).as("held for the body timeout, not the 60 s socket timeout").isBetween(BODY_TIMEOUT_MILLIS - 100, 20_000L);
+    assertThat(response.millis())
+        .as("held for the body timeout, not the 60 s socket timeout")
+        .isBetween(BODY_TIMEOUT_MILLIS - 100, 20_000L);
   }
 
   /**
-   * 1,000 connections sending a body one byte per 100 ms, more than Tomcat's 200 request threads: while they are
-   * held (each cut with a 408 at the body timeout and opened again), every lookup of other clients is answered.
-   * Before bodies were read without a thread, 200 such connections stopped every lookup.
+   * 1,000 connections sending a body one byte per 100 ms, more than Tomcat's 200 request threads:
+   * while they are held (each cut with a 408 at the body timeout and opened again), every lookup of
+   * other clients is answered. Before bodies were read without a thread, 200 such connections
+   * stopped every lookup.
    */
   @Test
   void aThousandSlowBodyConnectionsDoNotStarveLookups() throws Exception {
@@ -207,7 +288,12 @@ class HostileRequestsIT {
         List<Future<RawHttp.Response>> answers = new ArrayList<>();
         long end = System.nanoTime() + 3 * BODY_TIMEOUT_MILLIS * 1_000_000;
         while (System.nanoTime() < end) {
-          answers.add(lookups.submit(() -> RawHttp.exchange(port, "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")));
+          answers.add(
+              lookups.submit(
+                  () ->
+                      RawHttp.exchange(
+                          port,
+                          "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")));
           Thread.sleep(10);
         }
         for (Future<RawHttp.Response> answer : answers) {
@@ -217,12 +303,16 @@ class HostileRequestsIT {
       } finally {
         lookups.shutdownNow();
       }
-      assertThat(slow.ended()).as("slow bodies are cut at the body timeout").isGreaterThanOrEqualTo(1_000);
+      assertThat(slow.ended())
+          .as("slow bodies are cut at the body timeout")
+          .isGreaterThanOrEqualTo(1_000);
       assertThat(slow.answered408()).as("and told why").isGreaterThan(0);
     }
   }
 
   private double errorCount() {
-    return meters.find("featurestore.serving.errors").counters().stream().mapToDouble(Counter::count).sum();
+    return meters.find("featurestore.serving.errors").counters().stream()
+        .mapToDouble(Counter::count)
+        .sum();
   }
 }

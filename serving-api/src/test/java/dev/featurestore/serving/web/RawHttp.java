@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One HTTP/1.1 exchange over a raw socket, bytes exactly as given: what a hostile client sends cannot be built with
- * a well-behaved client (a raw backslash in the path, a Content-Length larger than the body, malformed headers).
+ * One HTTP/1.1 exchange over a raw socket, bytes exactly as given: what a hostile client sends
+ * cannot be built with a well-behaved client (a raw backslash in the path, a Content-Length larger
+ * than the body, malformed headers).
  */
 public final class RawHttp {
 
@@ -30,7 +31,10 @@ public final class RawHttp {
     return exchange(port, request.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Sends {@code request} (which should ask for {@code Connection: close}) and reads the answer to its end. */
+  /**
+   * Sends {@code request} (which should ask for {@code Connection: close}) and reads the answer to
+   * its end.
+   */
   public static Response exchange(int port, byte[] request) throws IOException {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
@@ -54,9 +58,11 @@ public final class RawHttp {
         }
       }
     } catch (SocketTimeoutException e) {
-      throw new IOException("no complete answer within 30 s: " + answer.toString(StandardCharsets.UTF_8), e);
+      throw new IOException(
+          "no complete answer within 30 s: " + answer.toString(StandardCharsets.UTF_8), e);
     } catch (IOException e) {
-      // a reset after the answer (the server closes with unread request bytes) loses nothing already read
+      // a reset after the answer (the server closes with unread request bytes) loses nothing
+      // already read
       if (answer.size() == 0) {
         throw e;
       }
@@ -71,7 +77,9 @@ public final class RawHttp {
     }
     Map<String, String> headers = headers(answer.substring(0, end));
     String length = headers.get("content-length");
-    return length != null && answer.getBytes(StandardCharsets.UTF_8).length - end - 4 >= Integer.parseInt(length.trim());
+    return length != null
+        && answer.getBytes(StandardCharsets.UTF_8).length - end - 4
+            >= Integer.parseInt(length.trim());
   }
 
   private static Response parse(String answer, long millis) {
@@ -95,7 +103,9 @@ public final class RawHttp {
     for (int i = 1; i < lines.length; i++) {
       int colon = lines[i].indexOf(':');
       if (colon > 0) {
-        headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim());
+        headers.put(
+            lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+            lines[i].substring(colon + 1).trim());
       }
     }
     return headers;

@@ -15,14 +15,16 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A slow-body attack: {@code count} connections that each send batchGet headers declaring a body of
- * {@code declaredBytes}, then one byte every {@code dripMillis}. A connection the server ends (408 or close) is
- * opened again, so {@code count} stay open for as long as this runs. One thread drips for all of them.
+ * {@code declaredBytes}, then one byte every {@code dripMillis}. A connection the server ends (408
+ * or close) is opened again, so {@code count} stay open for as long as this runs. One thread drips
+ * for all of them.
  *
- * <p>Each connection sends its byte at its own phase of the period, or all in one burst ({@code lockstep}: 1,000
- * tiny packets in a millisecond, which the server handles first-in first-out with everyone else's requests).
- * Opened all at once, the connections are also cut all at once (at the server's body timeout) and come back as a
- * burst of {@code count} new connections; opened over a ramp as long as that timeout, they are cut and replaced at
- * an even rate, as independent clients would be.
+ * <p>Each connection sends its byte at its own phase of the period, or all in one burst ({@code
+ * lockstep}: 1,000 tiny packets in a millisecond, which the server handles first-in first-out with
+ * everyone else's requests). Opened all at once, the connections are also cut all at once (at the
+ * server's body timeout) and come back as a burst of {@code count} new connections; opened over a
+ * ramp as long as that timeout, they are cut and replaced at an even rate, as independent clients
+ * would be.
  */
 public final class SlowBodyClients implements AutoCloseable {
 
@@ -34,21 +36,25 @@ public final class SlowBodyClients implements AutoCloseable {
   private final boolean lockstep;
   // written by the ramp while the dripper reads it
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-  private final ExecutorService dripper = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "slow-body-clients"));
+  private final ExecutorService dripper =
+      Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "slow-body-clients"));
   private final AtomicLong ended = new AtomicLong();
   private final AtomicLong answered408 = new AtomicLong();
   private volatile boolean running = true;
   private final Future<?> dripping;
 
-  public SlowBodyClients(int port, int count, int declaredBytes, long dripMillis) throws IOException, InterruptedException {
+  public SlowBodyClients(int port, int count, int declaredBytes, long dripMillis)
+      throws IOException, InterruptedException {
     this(port, count, declaredBytes, dripMillis, 0, false);
   }
 
   /**
-   * As above, the connections opened evenly over {@code rampMillis} (this constructor returns after it);
-   * {@code lockstep}: every connection's byte is sent in one burst per period, rather than each at its own phase.
+   * As above, the connections opened evenly over {@code rampMillis} (this constructor returns after
+   * it); {@code lockstep}: every connection's byte is sent in one burst per period, rather than
+   * each at its own phase.
    */
-  public SlowBodyClients(int port, int count, int declaredBytes, long dripMillis, long rampMillis, boolean lockstep)
+  public SlowBodyClients(
+      int port, int count, int declaredBytes, long dripMillis, long rampMillis, boolean lockstep)
       throws IOException, InterruptedException {
     this.port = port;
     this.declaredBytes = declaredBytes;
@@ -81,7 +87,9 @@ public final class SlowBodyClients implements AutoCloseable {
     socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
     socket.setSoTimeout(1);
     String head =
-        "POST /v1/features:batchGet HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\nContent-Length: " + declaredBytes + "\r\n\r\n";
+        "POST /v1/features:batchGet HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\nContent-Length: "
+            + declaredBytes
+            + "\r\n\r\n";
     socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
     return socket;
   }
@@ -92,7 +100,8 @@ public final class SlowBodyClients implements AutoCloseable {
       long start = System.nanoTime();
       int count = sockets.size();
       for (int i = 0; i < count && running; i++) {
-        // unless in lockstep, each connection drips at its own phase of the period, as independent clients would
+        // unless in lockstep, each connection drips at its own phase of the period, as independent
+        // clients would
         long early = start + dripMillis * 1_000_000 * i / count - System.nanoTime();
         if (!lockstep && early > 0) {
           LockSupport.parkNanos(early);
@@ -102,7 +111,8 @@ public final class SlowBodyClients implements AutoCloseable {
           InputStream in = socket.getInputStream();
           if (in.available() > 0) {
             int n = in.read(answer);
-            if (new String(answer, 0, Math.max(0, n), StandardCharsets.US_ASCII).startsWith("HTTP/1.1 408")) {
+            if (new String(answer, 0, Math.max(0, n), StandardCharsets.US_ASCII)
+                .startsWith("HTTP/1.1 408")) {
               answered408.incrementAndGet();
             }
             throw new IOException("answered");

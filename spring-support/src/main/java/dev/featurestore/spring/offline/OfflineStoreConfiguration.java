@@ -10,9 +10,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The offline store, wired once for every service that reads or writes the table ({@code @Import} it): the catalog,
- * the feature table (created on first use) and the {@code catalog} health indicator (UP while the table loads,
- * with its current snapshot).
+ * The offline store, wired once for every service that reads or writes the table ({@code @Import}
+ * it): the catalog, the feature table (created on first use) and the {@code catalog} health
+ * indicator (UP while the table loads, with its current snapshot).
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(OfflineStoreProperties.class)

@@ -11,11 +11,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The online store's client, wired once for every service that uses memcached ({@code @Import} it): the client, the
- * availability probe (the {@code featurestore_memcached_available} gauge) and the {@code memcached} health
- * indicator. It is UP while at least one server is connected: with one of several down, the ids it holds fail and
- * the rest are served, which is better than taking the instance out of rotation (every instance sees the same
- * servers); the servers that are down are listed in the details.
+ * The online store's client, wired once for every service that uses memcached ({@code @Import} it):
+ * the client, the availability probe (the {@code featurestore_memcached_available} gauge) and the
+ * {@code memcached} health indicator. It is UP while at least one server is connected: with one of
+ * several down, the ids it holds fail and the rest are served, which is better than taking the
+ * instance out of rotation (every instance sees the same servers); the servers that are down are
+ * listed in the details.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(OnlineStoreProperties.class)
@@ -33,6 +34,9 @@ public class OnlineStoreConfiguration {
 
   @Bean
   HealthIndicator memcachedHealthIndicator(MemcachedAvailability availability) {
-    return () -> (availability.anyAvailable() ? Health.up() : Health.down()).withDetails(availability.details()).build();
+    return () ->
+        (availability.anyAvailable() ? Health.up() : Health.down())
+            .withDetails(availability.details())
+            .build();
   }
 }

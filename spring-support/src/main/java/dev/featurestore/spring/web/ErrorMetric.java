@@ -3,8 +3,8 @@ package dev.featurestore.spring.web;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The one error counter of a service ({@code featurestore.web.error-metric}, tagged {@code kind}): every error
- * answer is counted once, whether Spring MVC, the error page or Tomcat itself gave it.
+ * The one error counter of a service ({@code featurestore.web.error-metric}, tagged {@code kind}):
+ * every error answer is counted once, whether Spring MVC, the error page or Tomcat itself gave it.
  */
 public final class ErrorMetric {
 

@@ -9,9 +9,9 @@ import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.RequestMapping;
 
 /**
- * The error page ({@code /error}) as a problem document for every method and {@code Accept}: what a servlet or
- * Tomcat sends with {@code sendError} (a TRACE, a timed-out request, a 404 no handler answered) would otherwise get
- * Spring Boot's own JSON shape.
+ * The error page ({@code /error}) as a problem document for every method and {@code Accept}: what a
+ * servlet or Tomcat sends with {@code sendError} (a TRACE, a timed-out request, a 404 no handler
+ * answered) would otherwise get Spring Boot's own JSON shape.
  */
 @Controller
 public class ProblemErrorController implements ErrorController {
@@ -36,7 +36,8 @@ public class ProblemErrorController implements ErrorController {
       case 404 -> "No resource at this path";
       case 405 -> "This path does not accept this method";
       case 408 -> "The request did not arrive in time";
-      default -> status >= 500 ? "The server could not answer this request" : ProblemJson.title(status);
+      default ->
+          status >= 500 ? "The server could not answer this request" : ProblemJson.title(status);
     };
   }
 }

@@ -9,9 +9,10 @@ import org.apache.catalina.valves.ErrorReportValve;
 import org.apache.coyote.ActionCode;
 
 /**
- * Tomcat's error report as a problem document instead of an HTML page. Tomcat answers some requests itself before
- * any servlet sees them (an undecodable or forbidden path such as {@code %00}, invalid UTF-8, a request line or
- * headers over the size limit); without this they would be HTML and uncounted.
+ * Tomcat's error report as a problem document instead of an HTML page. Tomcat answers some requests
+ * itself before any servlet sees them (an undecodable or forbidden path such as {@code %00},
+ * invalid UTF-8, a request line or headers over the size limit); without this they would be HTML
+ * and uncounted.
  */
 public final class ProblemErrorReportValve extends ErrorReportValve {
 
@@ -30,7 +31,8 @@ public final class ProblemErrorReportValve extends ErrorReportValve {
     AtomicBoolean clientListens = new AtomicBoolean();
     response.getCoyoteResponse().action(ActionCode.IS_IO_ALLOWED, clientListens);
     if (!clientListens.get()) {
-      // the client went away (Tomcat then reports a 500): nobody was answered, so nothing is counted
+      // the client went away (Tomcat then reports a 500): nobody was answered, so nothing is
+      // counted
       return;
     }
     if (status == 400 && headersTooLarge(throwable)) {
@@ -61,14 +63,19 @@ public final class ProblemErrorReportValve extends ErrorReportValve {
     return false;
   }
 
-  /** Tomcat's own message names the offending part of the request; class names and stack traces stay out. */
+  /**
+   * Tomcat's own message names the offending part of the request; class names and stack traces stay
+   * out.
+   */
   private static String detail(int status, Throwable throwable) {
     if (status == 431) {
       return "The request line and headers are larger than the server accepts";
     }
     String message = throwable == null ? null : throwable.getMessage();
     if (message == null || message.isBlank()) {
-      return status == 400 ? "The request is not valid HTTP or its path cannot be decoded" : ProblemJson.title(status);
+      return status == 400
+          ? "The request is not valid HTTP or its path cannot be decoded"
+          : ProblemJson.title(status);
     }
     return message.length() <= 300 ? message : message.substring(0, 297) + "...";
   }

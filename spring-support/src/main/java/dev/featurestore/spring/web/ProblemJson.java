@@ -7,9 +7,9 @@ import java.util.Locale;
 import org.springframework.http.HttpStatus;
 
 /**
- * RFC 9457 problem documents written without Spring MVC: from servlet filters, the error page and Tomcat's own
- * error reports, where no message converter runs. Details are escaped, so a client's input echoed in a detail cannot
- * break the JSON.
+ * RFC 9457 problem documents written without Spring MVC: from servlet filters, the error page and
+ * Tomcat's own error reports, where no message converter runs. Details are escaped, so a client's
+ * input echoed in a detail cannot break the JSON.
  */
 public final class ProblemJson {
 
@@ -35,11 +35,14 @@ public final class ProblemJson {
     return json.append('}').toString();
   }
 
-  public static void write(HttpServletResponse response, int status, String title, String type, String detail) throws IOException {
+  public static void write(
+      HttpServletResponse response, int status, String title, String type, String detail)
+      throws IOException {
     write(response, status, render(status, title, type, detail));
   }
 
-  public static void write(HttpServletResponse response, int status, String json) throws IOException {
+  public static void write(HttpServletResponse response, int status, String json)
+      throws IOException {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     response.setStatus(status);
     response.setContentType(MEDIA_TYPE);

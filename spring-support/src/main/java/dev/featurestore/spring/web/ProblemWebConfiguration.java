@@ -11,15 +11,17 @@ import org.springframework.boot.webmvc.autoconfigure.error.ErrorMvcAutoConfigura
 import org.springframework.context.annotation.Bean;
 
 /**
- * Problem documents for every error of a service's HTTP port: the error page, and Tomcat's error report on the
- * host (set before the host starts, so Tomcat does not add its HTML one).
+ * Problem documents for every error of a service's HTTP port: the error page, and Tomcat's error
+ * report on the host (set before the host starts, so Tomcat does not add its HTML one).
  */
 @AutoConfiguration(before = ErrorMvcAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
 public class ProblemWebConfiguration {
 
   @Bean
-  ErrorMetric errorMetric(MeterRegistry meters, @Value("${featurestore.web.error-metric:featurestore.http.errors}") String name) {
+  ErrorMetric errorMetric(
+      MeterRegistry meters,
+      @Value("${featurestore.web.error-metric:featurestore.http.errors}") String name) {
     return new ErrorMetric(meters, name);
   }
 
@@ -29,7 +31,8 @@ public class ProblemWebConfiguration {
   }
 
   @Bean
-  WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorReports(ErrorMetric errors) {
+  WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorReports(
+      ErrorMetric errors) {
     return factory ->
         factory.addContextCustomizers(
             context -> {

@@ -8,12 +8,18 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 
-/** Files shipped inside jars (model weights, native libraries), copied out once into a cache directory. */
+/**
+ * Files shipped inside jars (model weights, native libraries), copied out once into a cache
+ * directory.
+ */
 final class ClasspathResources {
 
   private ClasspathResources() {}
 
-  /** The resource as a file in {@code dir}; written through a staging file so a concurrent reader never sees half. */
+  /**
+   * The resource as a file in {@code dir}; written through a staging file so a concurrent reader
+   * never sees half.
+   */
   static Path extractOnce(String resource, Path dir) throws IOException {
     Path target = dir.resolve(resource.substring(resource.lastIndexOf('/') + 1));
     if (Files.exists(target)) {
@@ -24,7 +30,8 @@ final class ClasspathResources {
     try (InputStream in = open(resource)) {
       Files.copy(in, staging, StandardCopyOption.REPLACE_EXISTING);
     }
-    Files.move(staging, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(
+        staging, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     return target;
   }
 
@@ -42,7 +49,10 @@ final class ClasspathResources {
   private static InputStream open(String resource) {
     InputStream in = ClasspathResources.class.getClassLoader().getResourceAsStream(resource);
     if (in == null) {
-      throw new IllegalStateException("Resource " + resource + " is not on the classpath: is the jar that holds it a dependency?");
+      throw new IllegalStateException(
+          "Resource "
+              + resource
+              + " is not on the classpath: is the jar that holds it a dependency?");
     }
     return in;
   }

@@ -16,7 +16,10 @@ final class Digests {
 
   private Digests() {}
 
-  /** Hex SHA-256 over the files' names and contents, in the order given: renaming a file changes it too. */
+  /**
+   * Hex SHA-256 over the files' names and contents, in the order given: renaming a file changes it
+   * too.
+   */
   static String sha256(List<Path> files) {
     MessageDigest sha256 = newSha256();
     for (Path file : files) {

@@ -9,7 +9,10 @@ import ai.djl.translate.TranslateException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** A model loaded through DJL's {@code Criteria} (an ONNX graph on ONNX Runtime, TorchScript on PyTorch). */
+/**
+ * A model loaded through DJL's {@code Criteria} (an ONNX graph on ONNX Runtime, TorchScript on
+ * PyTorch).
+ */
 final class DjlModelEncoder implements SentenceEncoder {
 
   private final ZooModel<TokenBatch, float[][]> model;
@@ -38,7 +41,10 @@ final class DjlModelEncoder implements SentenceEncoder {
     }
   }
 
-  /** The local directory DJL loaded the model from (downloaded into its cache first if it was a URL). */
+  /**
+   * The local directory DJL loaded the model from (downloaded into its cache first if it was a
+   * URL).
+   */
   java.nio.file.Path modelDir() {
     return model.getModelPath();
   }
@@ -48,7 +54,8 @@ final class DjlModelEncoder implements SentenceEncoder {
     try {
       return predictor.predict(batch);
     } catch (TranslateException e) {
-      throw new IllegalStateException("Inference failed for a batch of " + batch.size() + " on " + model.getName(), e);
+      throw new IllegalStateException(
+          "Inference failed for a batch of " + batch.size() + " on " + model.getName(), e);
     }
   }
 

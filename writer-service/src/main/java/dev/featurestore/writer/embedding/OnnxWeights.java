@@ -17,23 +17,26 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The float32 initializers of an ONNX model, named as the original (Hugging Face) parameters. The ONNX export keeps
- * those names for embeddings, biases and layer norms, but stores each Linear weight as an anonymous initializer
- * ({@code onnx::MatMul_787}, laid out [in, out]) feeding a MatMul node named after the module
- * ({@code /encoder/layer.0/attention/self/query/MatMul}); such a weight is renamed after its node
- * ({@code encoder.layer.0.attention.self.query.weight}) and kept in its [in, out] layout.
+ * The float32 initializers of an ONNX model, named as the original (Hugging Face) parameters. The
+ * ONNX export keeps those names for embeddings, biases and layer norms, but stores each Linear
+ * weight as an anonymous initializer ({@code onnx::MatMul_787}, laid out [in, out]) feeding a
+ * MatMul node named after the module ({@code /encoder/layer.0/attention/self/query/MatMul}); such a
+ * weight is renamed after its node ({@code encoder.layer.0.attention.self.query.weight}) and kept
+ * in its [in, out] layout.
  *
- * <p>Reads the protobuf wire format directly (ModelProto.graph = 7; GraphProto.node = 1, initializer = 5; NodeProto
- * input = 1, name = 3, op_type = 4; TensorProto dims = 1, data_type = 2, float_data = 4, name = 8, raw_data = 9), so
- * no ONNX or protobuf library is needed. The file is memory-mapped; tensors are views into it.
+ * <p>Reads the protobuf wire format directly (ModelProto.graph = 7; GraphProto.node = 1,
+ * initializer = 5; NodeProto input = 1, name = 3, op_type = 4; TensorProto dims = 1, data_type = 2,
+ * float_data = 4, name = 8, raw_data = 9), so no ONNX or protobuf library is needed. The file is
+ * memory-mapped; tensors are views into it.
  */
 final class OnnxWeights {
 
   private static final int FLOAT32 = 1;
 
   /**
-   * One float32 tensor: its shape, its values (a little-endian view into the model file), and whether it is the
-   * right-hand input of a MatMul, i.e. a Linear weight stored [in, out] rather than torch's [out, in].
+   * One float32 tensor: its shape, its values (a little-endian view into the model file), and
+   * whether it is the right-hand input of a MatMul, i.e. a Linear weight stored [in, out] rather
+   * than torch's [out, in].
    */
   record Tensor(long[] shape, FloatBuffer values, boolean matMulWeight) {
     long size() {
@@ -76,7 +79,9 @@ final class OnnxWeights {
       int field = wire.nextTag();
       if (field == 1 && wire.wireType() == Wire.LEN) {
         Node node = node(wire.bytes());
-        if (node.opType().equals("MatMul") && node.inputs().size() == 2 && node.name().endsWith("/MatMul")) {
+        if (node.opType().equals("MatMul")
+            && node.inputs().size() == 2
+            && node.name().endsWith("/MatMul")) {
           renames.put(node.inputs().get(1), parameterName(node.name()));
         }
       } else if (field == 5 && wire.wireType() == Wire.LEN) {
@@ -86,16 +91,23 @@ final class OnnxWeights {
       }
     }
     Map<String, Tensor> named = new LinkedHashMap<>();
-    initializers.forEach((name, tensor) -> {
-      String rename = renames.get(name);
-      named.put(rename == null ? name : rename, rename == null ? tensor : tensor.asMatMulWeight());
-    });
+    initializers.forEach(
+        (name, tensor) -> {
+          String rename = renames.get(name);
+          named.put(
+              rename == null ? name : rename, rename == null ? tensor : tensor.asMatMulWeight());
+        });
     return Collections.unmodifiableMap(named);
   }
 
-  /** {@code /encoder/layer.0/attention/self/query/MatMul} -> {@code encoder.layer.0.attention.self.query.weight}. */
+  /**
+   * {@code /encoder/layer.0/attention/self/query/MatMul} -> {@code
+   * encoder.layer.0.attention.self.query.weight}.
+   */
   static String parameterName(String matMulNode) {
-    String module = matMulNode.substring(matMulNode.startsWith("/") ? 1 : 0, matMulNode.length() - "/MatMul".length());
+    String module =
+        matMulNode.substring(
+            matMulNode.startsWith("/") ? 1 : 0, matMulNode.length() - "/MatMul".length());
     return module.replace('/', '.') + ".weight";
   }
 
@@ -148,22 +160,30 @@ final class OnnxWeights {
     Tensor tensor = new Tensor(shape, values, false);
     if (values == null || values.remaining() != tensor.size()) {
       throw new IllegalArgumentException(
-          "Invalid ONNX initializer " + name + ": shape " + Arrays.toString(shape) + " but "
-              + (values == null ? "no inline data (external data is not supported)" : values.remaining() + " values"));
+          "Invalid ONNX initializer "
+              + name
+              + ": shape "
+              + Arrays.toString(shape)
+              + " but "
+              + (values == null
+                  ? "no inline data (external data is not supported)"
+                  : values.remaining() + " values"));
     }
     into.put(name, tensor);
   }
 
   private static FloatBuffer packedFloats(Wire wire) {
     if (wire.wireType() != Wire.LEN) {
-      throw new IllegalArgumentException("Unsupported ONNX initializer: unpacked float_data at offset " + wire.position());
+      throw new IllegalArgumentException(
+          "Unsupported ONNX initializer: unpacked float_data at offset " + wire.position());
     }
     return floats(wire.bytes());
   }
 
   private static FloatBuffer floats(ByteBuffer bytes) {
     if (bytes.remaining() % Float.BYTES != 0) {
-      throw new IllegalArgumentException("Malformed ONNX file: float data of " + bytes.remaining() + " bytes");
+      throw new IllegalArgumentException(
+          "Malformed ONNX file: float data of " + bytes.remaining() + " bytes");
     }
     return bytes.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
   }
@@ -203,7 +223,12 @@ final class OnnxWeights {
     Wire expect(int type) {
       if (wireType != type) {
         throw new IllegalArgumentException(
-            "Malformed ONNX file: wire type " + wireType + " where " + type + " belongs, at offset " + buffer.position());
+            "Malformed ONNX file: wire type "
+                + wireType
+                + " where "
+                + type
+                + " belongs, at offset "
+                + buffer.position());
       }
       return this;
     }
@@ -217,14 +242,21 @@ final class OnnxWeights {
           return value;
         }
       }
-      throw new IllegalArgumentException("Malformed ONNX file: varint longer than 10 bytes at offset " + buffer.position());
+      throw new IllegalArgumentException(
+          "Malformed ONNX file: varint longer than 10 bytes at offset " + buffer.position());
     }
 
     ByteBuffer bytes() {
       long length = varint();
       if (length < 0 || length > buffer.remaining()) {
         throw new IllegalArgumentException(
-            "Malformed ONNX file: a field of " + length + " bytes at offset " + buffer.position() + " with " + buffer.remaining() + " left");
+            "Malformed ONNX file: a field of "
+                + length
+                + " bytes at offset "
+                + buffer.position()
+                + " with "
+                + buffer.remaining()
+                + " left");
       }
       ByteBuffer slice = buffer.slice(buffer.position(), (int) length);
       buffer.position(buffer.position() + (int) length);
@@ -244,8 +276,9 @@ final class OnnxWeights {
         case I64 -> buffer.position(buffer.position() + 8);
         case LEN -> bytes();
         case I32 -> buffer.position(buffer.position() + 4);
-        default -> throw new IllegalArgumentException(
-            "Malformed ONNX file: wire type " + wireType + " at offset " + buffer.position());
+        default ->
+            throw new IllegalArgumentException(
+                "Malformed ONNX file: wire type " + wireType + " at offset " + buffer.position());
       }
     }
   }

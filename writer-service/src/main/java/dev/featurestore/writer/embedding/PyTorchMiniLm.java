@@ -19,13 +19,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The MiniLM BERT encoder written with DJL operations on the PyTorch engine, its weights read from the same ONNX
- * file ONNX Runtime runs ({@link OnnxWeights}): embeddings, {@code layers} x (self-attention, feed-forward with exact
- * GELU, each followed by residual + LayerNorm), then mean pooling over the attention mask and L2 normalisation.
+ * The MiniLM BERT encoder written with DJL operations on the PyTorch engine, its weights read from
+ * the same ONNX file ONNX Runtime runs ({@link OnnxWeights}): embeddings, {@code layers} x
+ * (self-attention, feed-forward with exact GELU, each followed by residual + LayerNorm), then mean
+ * pooling over the attention mask and L2 normalisation.
  *
- * <p>Every intermediate array of a layer lives in a sub-manager closed when the layer is done, so native memory
- * stays at one layer's worth of activations however deep the model; the batch size bounds that layer's share. Not
- * thread-safe.
+ * <p>Every intermediate array of a layer lives in a sub-manager closed when the layer is done, so
+ * native memory stays at one layer's worth of activations however deep the model; the batch size
+ * bounds that layer's share. Not thread-safe.
  */
 final class PyTorchMiniLm implements SentenceEncoder {
 
@@ -42,7 +43,8 @@ final class PyTorchMiniLm implements SentenceEncoder {
   private final int heads;
   private final int hidden;
 
-  private PyTorchMiniLm(NDManager weights, Map<String, NDArray> parameters, Set<String> fromMatMul, int heads) {
+  private PyTorchMiniLm(
+      NDManager weights, Map<String, NDArray> parameters, Set<String> fromMatMul, int heads) {
     this.weights = weights;
     this.parameters.putAll(parameters);
     this.fromMatMul = Set.copyOf(fromMatMul);
@@ -58,11 +60,23 @@ final class PyTorchMiniLm implements SentenceEncoder {
     this.hidden = Math.toIntExact(parameter("embeddings.word_embeddings.weight").getShape().get(1));
     if (layers == 0 || hidden % heads != 0) {
       throw new IllegalArgumentException(
-          "Not a BERT encoder this runtime can run: " + layers + " layers, hidden size " + hidden + ", " + heads + " heads");
+          "Not a BERT encoder this runtime can run: "
+              + layers
+              + " layers, hidden size "
+              + hidden
+              + ", "
+              + heads
+              + " heads");
     }
     for (int layer = 0; layer < layers; layer++) {
       String prefix = "encoder.layer." + layer + ".";
-      for (String linear : new String[] {"attention.self.query.", "attention.self.key.", "attention.self.value.", "attention.output.dense."}) {
+      for (String linear :
+          new String[] {
+            "attention.self.query.",
+            "attention.self.key.",
+            "attention.self.value.",
+            "attention.output.dense."
+          }) {
         expectShape(prefix + linear + "weight", hidden, hidden);
       }
       long intermediate = parameter(prefix + "intermediate.dense.weight").getShape().get(0);
@@ -77,14 +91,18 @@ final class PyTorchMiniLm implements SentenceEncoder {
     try {
       Map<String, NDArray> parameters = new HashMap<>();
       Set<String> fromMatMul = new HashSet<>();
-      OnnxWeights.read(onnxFile).forEach((name, tensor) -> {
-        NDArray array = weights.create(tensor.values(), new Shape(tensor.shape()), DataType.FLOAT32);
-        // torch's linear wants [out, in]: a transposed view of a MatMul's [in, out] weight, no copy
-        parameters.put(name, tensor.matMulWeight() ? array.transpose() : array);
-        if (tensor.matMulWeight()) {
-          fromMatMul.add(name);
-        }
-      });
+      OnnxWeights.read(onnxFile)
+          .forEach(
+              (name, tensor) -> {
+                NDArray array =
+                    weights.create(tensor.values(), new Shape(tensor.shape()), DataType.FLOAT32);
+                // torch's linear wants [out, in]: a transposed view of a MatMul's [in, out] weight,
+                // no copy
+                parameters.put(name, tensor.matMulWeight() ? array.transpose() : array);
+                if (tensor.matMulWeight()) {
+                  fromMatMul.add(name);
+                }
+              });
       return new PyTorchMiniLm(weights, parameters, fromMatMul, heads);
     } catch (RuntimeException e) {
       weights.close();
@@ -92,12 +110,24 @@ final class PyTorchMiniLm implements SentenceEncoder {
     }
   }
 
-  /** A Linear weight as torch sees it, [out, in]; a weight not taken from a MatMul would not be transposed. */
+  /**
+   * A Linear weight as torch sees it, [out, in]; a weight not taken from a MatMul would not be
+   * transposed.
+   */
   private void expectShape(String name, long out, long in) {
     Shape shape = parameter(name).getShape();
     if (!shape.equals(new Shape(out, in)) || !fromMatMul.contains(name)) {
-      throw new IllegalArgumentException("Not a BERT encoder this runtime can run: " + name + " has shape " + shape
-          + (fromMatMul.contains(name) ? "" : " and feeds no MatMul") + ", expected the [in, out] weight of a MatMul, read as (" + out + ", " + in + ")");
+      throw new IllegalArgumentException(
+          "Not a BERT encoder this runtime can run: "
+              + name
+              + " has shape "
+              + shape
+              + (fromMatMul.contains(name) ? "" : " and feeds no MatMul")
+              + ", expected the [in, out] weight of a MatMul, read as ("
+              + out
+              + ", "
+              + in
+              + ")");
     }
   }
 
@@ -105,7 +135,9 @@ final class PyTorchMiniLm implements SentenceEncoder {
     return layers;
   }
 
-  /** Arrays held for the weights; constant after loading (a leak of per-batch arrays would grow it). */
+  /**
+   * Arrays held for the weights; constant after loading (a leak of per-batch arrays would grow it).
+   */
   int residentArrays() {
     return ((ai.djl.ndarray.BaseNDManager) weights).getManagedArrays().size();
   }
@@ -123,7 +155,10 @@ final class PyTorchMiniLm implements SentenceEncoder {
         x = encoderLayer(scope, x, attentionBias, "encoder.layer." + layer + ".", size, length);
       }
       NDArray weightsPerToken = mask.expandDims(2);
-      NDArray mean = x.mul(weightsPerToken).sum(new int[] {1}).div(mask.sum(new int[] {1}, true).maximum(1e-9f));
+      NDArray mean =
+          x.mul(weightsPerToken)
+              .sum(new int[] {1})
+              .div(mask.sum(new int[] {1}, true).maximum(1e-9f));
       NDArray normalised = mean.div(mean.norm(new int[] {1}, true).maximum(1e-12f));
       float[] flat = normalised.toFloatArray();
       float[][] vectors = new float[size][hidden];
@@ -138,9 +173,10 @@ final class PyTorchMiniLm implements SentenceEncoder {
     NDArray ids = scope.create(batch.inputIds());
     NDArray types = scope.create(batch.tokenTypeIds());
     NDArray positions = scope.arange(0L, (long) length, 1L, DataType.INT64);
-    NDArray sum = lookup(ids, "embeddings.word_embeddings.weight")
-        .add(lookup(positions, "embeddings.position_embeddings.weight"))
-        .add(lookup(types, "embeddings.token_type_embeddings.weight"));
+    NDArray sum =
+        lookup(ids, "embeddings.word_embeddings.weight")
+            .add(lookup(positions, "embeddings.position_embeddings.weight"))
+            .add(lookup(types, "embeddings.token_type_embeddings.weight"));
     return layerNorm(sum, "embeddings.LayerNorm.");
   }
 
@@ -148,16 +184,31 @@ final class PyTorchMiniLm implements SentenceEncoder {
     return Embedding.embedding(indices, parameter(table), SparseFormat.DENSE).singletonOrThrow();
   }
 
-  /** One BERT layer; {@code x} and every intermediate are freed when it returns, only its output survives. */
-  private NDArray encoderLayer(NDManager scope, NDArray x, NDArray attentionBias, String prefix, int size, int length) {
+  /**
+   * One BERT layer; {@code x} and every intermediate are freed when it returns, only its output
+   * survives.
+   */
+  private NDArray encoderLayer(
+      NDManager scope, NDArray x, NDArray attentionBias, String prefix, int size, int length) {
     try (NDManager layerScope = scope.newSubManager()) {
       x.attach(layerScope);
       int headSize = hidden / heads;
-      NDArray query = linear(x, prefix + "attention.self.query.").reshape(size, length, heads, headSize).transpose(0, 2, 1, 3);
-      NDArray keyT = linear(x, prefix + "attention.self.key.").reshape(size, length, heads, headSize).transpose(0, 2, 3, 1);
-      NDArray value = linear(x, prefix + "attention.self.value.").reshape(size, length, heads, headSize).transpose(0, 2, 1, 3);
-      // the [batch, heads, length, length] arrays are the largest of the pass (100 MB at 32 x 256 tokens): scale the
-      // query instead of the scores, add the mask in place, and free each as soon as the next one exists
+      NDArray query =
+          linear(x, prefix + "attention.self.query.")
+              .reshape(size, length, heads, headSize)
+              .transpose(0, 2, 1, 3);
+      NDArray keyT =
+          linear(x, prefix + "attention.self.key.")
+              .reshape(size, length, heads, headSize)
+              .transpose(0, 2, 3, 1);
+      NDArray value =
+          linear(x, prefix + "attention.self.value.")
+              .reshape(size, length, heads, headSize)
+              .transpose(0, 2, 1, 3);
+      // the [batch, heads, length, length] arrays are the largest of the pass (100 MB at 32 x 256
+      // tokens): scale the
+      // query instead of the scores, add the mask in place, and free each as soon as the next one
+      // exists
       NDArray scores = query.mul((float) (1 / Math.sqrt(headSize))).matMul(keyT);
       scores.addi(attentionBias);
       NDArray probabilities = scores.softmax(-1);
@@ -165,31 +216,44 @@ final class PyTorchMiniLm implements SentenceEncoder {
       NDArray attended4d = probabilities.matMul(value);
       probabilities.close();
       NDArray context = attended4d.transpose(0, 2, 1, 3).reshape(size, length, hidden);
-      NDArray attended = layerNorm(linear(context, prefix + "attention.output.dense.").add(x), prefix + "attention.output.LayerNorm.");
+      NDArray attended =
+          layerNorm(
+              linear(context, prefix + "attention.output.dense.").add(x),
+              prefix + "attention.output.LayerNorm.");
       NDArray intermediate = Activation.gelu(linear(attended, prefix + "intermediate.dense."));
-      NDArray output = layerNorm(linear(intermediate, prefix + "output.dense.").add(attended), prefix + "output.LayerNorm.");
+      NDArray output =
+          layerNorm(
+              linear(intermediate, prefix + "output.dense.").add(attended),
+              prefix + "output.LayerNorm.");
       output.attach(scope);
       return output;
     }
   }
 
   /**
-   * {@code x W + b} as one fused operation; torch's linear takes W as [out, in], which is a transposed view of the
-   * ONNX file's [in, out] layout (made once at load, no copy).
+   * {@code x W + b} as one fused operation; torch's linear takes W as [out, in], which is a
+   * transposed view of the ONNX file's [in, out] layout (made once at load, no copy).
    */
   private NDArray linear(NDArray x, String prefix) {
-    return Linear.linear(x, parameter(prefix + "weight"), parameter(prefix + "bias")).singletonOrThrow();
+    return Linear.linear(x, parameter(prefix + "weight"), parameter(prefix + "bias"))
+        .singletonOrThrow();
   }
 
   private NDArray layerNorm(NDArray x, String prefix) {
-    return LayerNorm.layerNorm(x, new Shape(hidden), parameter(prefix + "weight"), parameter(prefix + "bias"), LAYER_NORM_EPSILON)
+    return LayerNorm.layerNorm(
+            x,
+            new Shape(hidden),
+            parameter(prefix + "weight"),
+            parameter(prefix + "bias"),
+            LAYER_NORM_EPSILON)
         .singletonOrThrow();
   }
 
   private NDArray parameter(String name) {
     NDArray array = parameters.get(name);
     if (array == null) {
-      throw new IllegalArgumentException("Not a BERT encoder this runtime can run: no parameter " + name);
+      throw new IllegalArgumentException(
+          "Not a BERT encoder this runtime can run: no parameter " + name);
     }
     return array;
   }

@@ -17,17 +17,19 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Sentence embeddings on one of DJL's engines: 256 word pieces at most (longer texts are truncated, as
- * sentence-transformers does), mean pooling, L2 normalisation. By default the bundled all-MiniLM-L6-v2, on ONNX
- * Runtime or, with the same weights, on PyTorch ({@link PyTorchMiniLm}); or another model the user points at.
+ * Sentence embeddings on one of DJL's engines: 256 word pieces at most (longer texts are truncated,
+ * as sentence-transformers does), mean pooling, L2 normalisation. By default the bundled
+ * all-MiniLM-L6-v2, on ONNX Runtime or, with the same weights, on PyTorch ({@link PyTorchMiniLm});
+ * or another model the user points at.
  *
- * <p>Texts are sorted by length and embedded in sub-batches of at most {@code maxBatchSize}, so short texts are
- * not padded to the longest one in a large batch; the result keeps the input order. Not thread-safe: one writer
- * thread owns it.
+ * <p>Texts are sorted by length and embedded in sub-batches of at most {@code maxBatchSize}, so
+ * short texts are not padded to the longest one in a large batch; the result keeps the input order.
+ * Not thread-safe: one writer thread owns it.
  */
 public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
   public static final int MAX_WORD_PIECES = 256;
+
   /** all-MiniLM-L6-v2: 12 attention heads of 32 dimensions. */
   static final int MINILM_HEADS = 12;
 
@@ -38,7 +40,11 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
   private final int maxBatchSize;
 
   private SentenceEmbedder(
-      ModelId model, EmbeddingEngine engine, HuggingFaceTokenizer tokenizer, SentenceEncoder encoder, int maxBatchSize) {
+      ModelId model,
+      EmbeddingEngine engine,
+      HuggingFaceTokenizer tokenizer,
+      SentenceEncoder encoder,
+      int maxBatchSize) {
     this.model = model;
     this.engine = engine;
     this.tokenizer = tokenizer;
@@ -83,7 +89,10 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
     return embed(List.of(text)).get(0);
   }
 
-  /** The texts as one batch in the order given, padded to the longest (tests mix lengths on purpose). */
+  /**
+   * The texts as one batch in the order given, padded to the longest (tests mix lengths on
+   * purpose).
+   */
   TokenBatch batchOf(List<String> texts) {
     return pad(positions(texts.size()), tokenizer.batchEncode(texts));
   }
@@ -108,7 +117,8 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
     for (int row = 0; row < chunk.size(); row++) {
       Encoding encoding = encodings[chunk.get(row)];
       System.arraycopy(encoding.getIds(), 0, ids[row], 0, encoding.getIds().length);
-      System.arraycopy(encoding.getAttentionMask(), 0, mask[row], 0, encoding.getAttentionMask().length);
+      System.arraycopy(
+          encoding.getAttentionMask(), 0, mask[row], 0, encoding.getAttentionMask().length);
       System.arraycopy(encoding.getTypeIds(), 0, types[row], 0, encoding.getTypeIds().length);
     }
     return new TokenBatch(ids, mask, types);
@@ -121,10 +131,10 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
   }
 
   /**
-   * Loads an embedder. Without {@link #modelUrl} it runs the bundled all-MiniLM-L6-v2 (extracted into the cache
-   * directory, no download); with one, that model: a local directory or file (ONNX for ONNX Runtime, TorchScript
-   * for PyTorch, with its {@code tokenizer.json} beside it), or a DJL model-zoo or HTTP URL, which needs
-   * {@link #allowDownload}.
+   * Loads an embedder. Without {@link #modelUrl} it runs the bundled all-MiniLM-L6-v2 (extracted
+   * into the cache directory, no download); with one, that model: a local directory or file (ONNX
+   * for ONNX Runtime, TorchScript for PyTorch, with its {@code tokenizer.json} beside it), or a DJL
+   * model-zoo or HTTP URL, which needs {@link #allowDownload}.
    */
   public static final class Builder {
     private EmbeddingEngine engine = EmbeddingEngine.ONNXRUNTIME;
@@ -156,7 +166,8 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
     /** Threads per operation; 0 means one per core. */
     public Builder intraOpThreads(int intraOpThreads) {
-      Preconditions.checkArgument(intraOpThreads >= 0, "Invalid intra-op thread count: %s", intraOpThreads);
+      Preconditions.checkArgument(
+          intraOpThreads >= 0, "Invalid intra-op thread count: %s", intraOpThreads);
       this.intraOpThreads = intraOpThreads;
       return this;
     }
@@ -188,7 +199,8 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
           "Invalid download setting: allow-download is set but the environment has DJL_OFFLINE=%s (set DJL_OFFLINE=false)",
           System.getenv("DJL_OFFLINE"));
       DjlEnvironment.prepare(cacheDir, allowDownload);
-      int threads = intraOpThreads > 0 ? intraOpThreads : Runtime.getRuntime().availableProcessors();
+      int threads =
+          intraOpThreads > 0 ? intraOpThreads : Runtime.getRuntime().availableProcessors();
       if (engine == EmbeddingEngine.PYTORCH) {
         DjlEnvironment.pyTorchThreads(threads);
       } else {
@@ -204,7 +216,9 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
         SentenceEncoder encoder =
             engine == EmbeddingEngine.PYTORCH
                 ? PyTorchMiniLm.load(artifact.onnxFile(), MINILM_HEADS)
-                : DjlModelEncoder.load(criteria(threads).optModelPath(artifact.onnxFile()), artifact.onnxFile().toString());
+                : DjlModelEncoder.load(
+                    criteria(threads).optModelPath(artifact.onnxFile()),
+                    artifact.onnxFile().toString());
         return new SentenceEmbedder(artifact.model(), engine, tokenizer, encoder, maxBatchSize);
       } catch (RuntimeException e) {
         tokenizer.close();
@@ -229,15 +243,26 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
       try {
         Path dir = encoder.modelDir();
         Path tokenizerFile = dir.resolve("tokenizer.json");
-        Preconditions.checkArgument(Files.isRegularFile(tokenizerFile), "Invalid model %s: no tokenizer.json in %s", modelUrl, dir);
-        List<Path> files = local != null && Files.isRegularFile(local) ? List.of(local, tokenizerFile) : topLevelFiles(dir);
-        ModelId id = ModelId.of(modelName != null ? modelName : modelUrl, "sha256:" + Digests.sha256(files));
-        embedder = new SentenceEmbedder(id, engine, tokenizer(tokenizerFile), encoder, maxBatchSize);
+        Preconditions.checkArgument(
+            Files.isRegularFile(tokenizerFile),
+            "Invalid model %s: no tokenizer.json in %s",
+            modelUrl,
+            dir);
+        List<Path> files =
+            local != null && Files.isRegularFile(local)
+                ? List.of(local, tokenizerFile)
+                : topLevelFiles(dir);
+        ModelId id =
+            ModelId.of(modelName != null ? modelName : modelUrl, "sha256:" + Digests.sha256(files));
+        embedder =
+            new SentenceEmbedder(id, engine, tokenizer(tokenizerFile), encoder, maxBatchSize);
         int dimension = embedder.embed("dimension probe").length;
         Preconditions.checkArgument(
             dimension == Embeddings.DIMENSION,
-            "Invalid model %s: it gives %s-dimensional embeddings; the table holds " + Embeddings.DIMENSION,
-            modelUrl, dimension);
+            "Invalid model %s: it gives %s-dimensional embeddings; the table holds "
+                + Embeddings.DIMENSION,
+            modelUrl,
+            dimension);
         return embedder;
       } catch (RuntimeException e) {
         if (embedder != null) {
@@ -251,7 +276,10 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
 
     private Criteria.Builder<TokenBatch, float[][]> criteria(int threads) {
       Criteria.Builder<TokenBatch, float[][]> criteria =
-          Criteria.builder().setTypes(TokenBatch.class, float[][].class).optEngine(engine.djlName()).optTranslator(new MiniLmTranslator());
+          Criteria.builder()
+              .setTypes(TokenBatch.class, float[][].class)
+              .optEngine(engine.djlName())
+              .optTranslator(new MiniLmTranslator());
       if (engine == EmbeddingEngine.ONNXRUNTIME) {
         criteria.optOption("intraOpNumThreads", Integer.toString(threads));
         criteria.optOption("interOpNumThreads", "1");
@@ -290,10 +318,17 @@ public final class SentenceEmbedder implements Embedder, AutoCloseable {
     }
   }
 
-  /** The model's own files: the directory's regular, non-hidden files (not its subdirectories), in name order. */
+  /**
+   * The model's own files: the directory's regular, non-hidden files (not its subdirectories), in
+   * name order.
+   */
   static List<Path> topLevelFiles(Path dir) {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.filter(Files::isRegularFile).filter(file -> !file.getFileName().toString().startsWith(".")).sorted().toList();
+      return files
+          .filter(Files::isRegularFile)
+          .filter(file -> !file.getFileName().toString().startsWith("."))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list the model files in " + dir, e);
     }

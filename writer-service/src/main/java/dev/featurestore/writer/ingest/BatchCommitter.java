@@ -3,56 +3,63 @@ package dev.featurestore.writer.ingest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.ManifestWriter;
-import org.apache.iceberg.TableMetadataParser;
-import org.apache.iceberg.io.OutputFile;
-import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadataParser;
 import org.apache.iceberg.Transaction;
 import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.OutputFile;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Commits a batch to the table exactly once per Kafka offset: its rows and tombstones (one {@code RowDelta}
- * snapshot) and its partitions' new positions (table properties, see {@link OffsetLedger}) in one Iceberg
- * transaction.
+ * Commits a batch to the table exactly once per Kafka offset: its rows and tombstones (one {@code
+ * RowDelta} snapshot) and its partitions' new positions (table properties, see {@link
+ * OffsetLedger}) in one Iceberg transaction.
  *
- * <p>Before each attempt the committer reads the ledger and keeps only the slices that start exactly where the
- * table says their partition ends (for a partition the table never saw: where this writer resumed it); any other
- * slice belongs to a writer that took the partition over, or follows a batch that failed, and is dropped. The
- * {@code RowDelta} validates that no file was added since the ledger was read; if another writer committed in
- * between, the attempt fails and the check runs again on the new state.
+ * <p>Before each attempt the committer reads the ledger and keeps only the slices that start
+ * exactly where the table says their partition ends (for a partition the table never saw: where
+ * this writer resumed it); any other slice belongs to a writer that took the partition over, or
+ * follows a batch that failed, and is dropped. The {@code RowDelta} validates that no file was
+ * added since the ledger was read; if another writer committed in between, the attempt fails and
+ * the check runs again on the new state.
  *
- * <p>Dead letters are published between the check and the commit, only for accepted slices and only for offsets
- * the table has not absorbed: a fenced slice never sends any.
+ * <p>Dead letters are published between the check and the commit, only for accepted slices and only
+ * for offsets the table has not absorbed: a fenced slice never sends any.
  */
 final class BatchCommitter {
 
   private static final int MAX_ATTEMPTS = 200;
 
-  /** What became of a batch: the partitions committed and those fenced off (with where the table ends). */
+  /**
+   * What became of a batch: the partitions committed and those fenced off (with where the table
+   * ends).
+   */
   record Outcome(Set<TopicPartition> committed, Map<TopicPartition, Long> fencedAt) {}
 
-  /** Publishes the dead letters of accepted slices; returns each source partition's dead-letter end offset. */
+  /**
+   * Publishes the dead letters of accepted slices; returns each source partition's dead-letter end
+   * offset.
+   */
   interface DeadLetterStep {
     Map<TopicPartition, Long> publish(List<PreparedBatch.Slice> accepted);
   }
@@ -74,23 +81,31 @@ final class BatchCommitter {
     this.retries = meters.counter("featurestore.writer.commit.retries");
     this.fenced = meters.counter("featurestore.writer.slices.fenced");
     this.commitTime = meters.timer("featurestore.writer.commit.time");
-    // where a commit's time goes: reading the table state, writing Parquet, the Iceberg metadata commit
+    // where a commit's time goes: reading the table state, writing Parquet, the Iceberg metadata
+    // commit
     this.refreshTime = meters.timer("featurestore.writer.commit.phase", "phase", "refresh");
     this.filesTime = meters.timer("featurestore.writer.commit.phase", "phase", "files");
     this.icebergCommitTime = meters.timer("featurestore.writer.commit.phase", "phase", "metadata");
   }
 
   /**
-   * Runs the commit path once without committing: reads the table and its ledger, writes a one-row Parquet data file,
-   * a tombstone file and a manifest naming them (then deletes all three), and serializes the table metadata. The
-   * first commit after a start spent ~2 s loading these code paths; a writer reports ready only after this.
+   * Runs the commit path once without committing: reads the table and its ledger, writes a one-row
+   * Parquet data file, a tombstone file and a manifest naming them (then deletes all three), and
+   * serializes the table metadata. The first commit after a start spent ~2 s loading these code
+   * paths; a writer reports ready only after this.
    */
   void warmUp(PreparedBatch.SourcedRow row) {
     table.refresh();
     OffsetLedger.read(table, group);
     DataFile dataFile = files.writeRows(List.of(row));
     DeleteFile deleteFile = files.writeTombstones(List.of(row.row().docId()));
-    OutputFile manifest = table.io().newOutputFile(table.locationProvider().newDataLocation("warm-up-" + UUID.randomUUID() + "-m0.avro"));
+    OutputFile manifest =
+        table
+            .io()
+            .newOutputFile(
+                table
+                    .locationProvider()
+                    .newDataLocation("warm-up-" + UUID.randomUUID() + "-m0.avro"));
     try {
       ManifestWriter<DataFile> writer = ManifestFiles.write(2, table.spec(), manifest, null);
       try (writer) {
@@ -144,7 +159,8 @@ final class BatchCommitter {
         }
         return new Outcome(Set.of(), fencedAt);
       }
-      List<PreparedBatch.Slice> unpublished = accepted.stream().filter(slice -> !published.contains(slice.partition())).toList();
+      List<PreparedBatch.Slice> unpublished =
+          accepted.stream().filter(slice -> !published.contains(slice.partition())).toList();
       if (!unpublished.isEmpty()) {
         deadLetterNext.putAll(deadLetters.publish(unpublished));
         unpublished.forEach(slice -> published.add(slice.partition()));
@@ -184,7 +200,8 @@ final class BatchCommitter {
           delta.set(OffsetLedger.GROUP_KEY, group);
           delta.set(OffsetLedger.BATCH_KEY, ranges(accepted));
           if (base != null) {
-            delta.validateFromSnapshot(base.snapshotId())
+            delta
+                .validateFromSnapshot(base.snapshotId())
                 .conflictDetectionFilter(Expressions.alwaysTrue())
                 .validateNoConflictingDataFiles()
                 .validateNoConflictingDeleteFiles();
@@ -199,7 +216,8 @@ final class BatchCommitter {
         fenced.increment(fencedAt.size());
         return new Outcome(acceptedPartitions, fencedAt);
       } catch (CommitStateUnknownException e) {
-        // it may have landed: the next check tells (its slices would then be behind the ledger); its files stay
+        // it may have landed: the next check tells (its slices would then be behind the ledger);
+        // its files stay
         outcomeUnknown = true;
         retries.increment();
       } catch (ValidationException | CommitFailedException e) {
@@ -207,14 +225,20 @@ final class BatchCommitter {
         retries.increment();
       }
     }
-    throw new IllegalStateException("Batch not committed after " + MAX_ATTEMPTS + " attempts of optimistic concurrency");
+    throw new IllegalStateException(
+        "Batch not committed after " + MAX_ATTEMPTS + " attempts of optimistic concurrency");
   }
 
   private static String ranges(List<PreparedBatch.Slice> slices) {
     StringBuilder ranges = new StringBuilder();
     for (PreparedBatch.Slice slice : slices) {
-      ranges.append(ranges.length() == 0 ? "" : ",").append(OffsetLedger.key(slice.partition()))
-          .append('=').append(slice.startOffset()).append('-').append(slice.endOffset());
+      ranges
+          .append(ranges.length() == 0 ? "" : ",")
+          .append(OffsetLedger.key(slice.partition()))
+          .append('=')
+          .append(slice.startOffset())
+          .append('-')
+          .append(slice.endOffset());
     }
     return ranges.toString();
   }

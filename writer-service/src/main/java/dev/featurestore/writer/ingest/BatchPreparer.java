@@ -17,15 +17,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Turns polled records into a {@link PreparedBatch}: parse and validate each record, apply tombstones in offset
- * order within the partition, embed every surviving text in one call, and route anything that fails, including a
- * vector that fails the quality gate, to the dead letters.
+ * Turns polled records into a {@link PreparedBatch}: parse and validate each record, apply
+ * tombstones in offset order within the partition, embed every surviving text in one call, and
+ * route anything that fails, including a vector that fails the quality gate, to the dead letters.
  */
 final class BatchPreparer {
 
   /** The records of one partition in a poll, and where the consumer stood before and after them. */
   record PolledSlice(
-      TopicPartition partition, long resumedAt, long startOffset, long endOffset, List<ConsumerRecord<byte[], byte[]>> records) {}
+      TopicPartition partition,
+      long resumedAt,
+      long startOffset,
+      long endOffset,
+      List<ConsumerRecord<byte[], byte[]>> records) {}
 
   private final DocumentParser parser;
   private final Embedder embedder;
@@ -39,15 +43,23 @@ final class BatchPreparer {
     this.embedTime = embedTime;
   }
 
-  /** Embeds one sentence (the inference path's first run) and returns it as a row, for the commit path's warm-up. */
+  /**
+   * Embeds one sentence (the inference path's first run) and returns it as a row, for the commit
+   * path's warm-up.
+   */
   FeatureRow warmUp() {
-    float[] embedding = embedder.embed(List.of("Warm-up sentence for the writer's first batch.")).get(0);
+    float[] embedding =
+        embedder.embed(List.of("Warm-up sentence for the writer's first batch.")).get(0);
     Instant now = clock.instant();
     return new FeatureRow("featurestore-warm-up", embedding, embedder.model(), now, now);
   }
 
-  /** {@code alreadyDeadLettered}: source offsets per partition that an earlier attempt dead-lettered. */
-  PreparedBatch prepare(List<PolledSlice> polled, Map<TopicPartition, Set<Long>> alreadyDeadLettered) {
+  /**
+   * {@code alreadyDeadLettered}: source offsets per partition that an earlier attempt
+   * dead-lettered.
+   */
+  PreparedBatch prepare(
+      List<PolledSlice> polled, Map<TopicPartition, Set<Long>> alreadyDeadLettered) {
     List<Pending> pending = new ArrayList<>();
     Map<TopicPartition, Builder> builders = new LinkedHashMap<>();
     for (PolledSlice slice : polled) {
@@ -55,7 +67,8 @@ final class BatchPreparer {
       builders.put(slice.partition(), builder);
       Set<Long> done = alreadyDeadLettered.getOrDefault(slice.partition(), Set.of());
       for (ConsumerRecord<byte[], byte[]> record : slice.records()) {
-        DocumentParser.Result result = parser.parse(record.key(), record.value(), record.timestamp());
+        DocumentParser.Result result =
+            parser.parse(record.key(), record.value(), record.timestamp());
         if (result.isTombstone()) {
           builder.tombstone(result.tombstoneDocId());
         } else if (result.isAccepted()) {
@@ -77,22 +90,37 @@ final class BatchPreparer {
   private Instant embed(List<Pending> pending, Map<TopicPartition, Set<Long>> alreadyDeadLettered) {
     List<Pending> live = pending.stream().filter(p -> !p.erased).toList();
     List<float[]> vectors =
-        live.isEmpty() ? List.of() : embedTime.record(() -> embedder.embed(live.stream().map(p -> p.document.text()).toList()));
+        live.isEmpty()
+            ? List.of()
+            : embedTime.record(
+                () -> embedder.embed(live.stream().map(p -> p.document.text()).toList()));
     Instant processedAt = Timestamps.truncate(clock.instant());
     for (int i = 0; i < live.size(); i++) {
       Pending p = live.get(i);
       String problem = VectorQualityGate.problem(vectors.get(i));
       ConsumerRecord<byte[], byte[]> record = p.record;
       if (problem != null) {
-        if (alreadyDeadLettered.getOrDefault(p.builder.slice.partition(), Set.of()).contains(record.offset())) {
+        if (alreadyDeadLettered
+            .getOrDefault(p.builder.slice.partition(), Set.of())
+            .contains(record.offset())) {
           p.builder.alreadyDeadLettered++;
         } else {
-          p.builder.deadLetters.add(new DeadLetterChannel.DeadLetter(record, Rejection.of(Rejection.Code.INVALID_EMBEDDING, problem)));
+          p.builder.deadLetters.add(
+              new DeadLetterChannel.DeadLetter(
+                  record, Rejection.of(Rejection.Code.INVALID_EMBEDDING, problem)));
         }
         continue;
       }
-      FeatureRow row = new FeatureRow(p.document.docId(), vectors.get(i), embedder.model(), p.document.eventTime(), processedAt);
-      p.builder.rows.add(new PreparedBatch.SourcedRow(row, KafkaSource.of(record.topic(), record.partition(), record.offset())));
+      FeatureRow row =
+          new FeatureRow(
+              p.document.docId(),
+              vectors.get(i),
+              embedder.model(),
+              p.document.eventTime(),
+              processedAt);
+      p.builder.rows.add(
+          new PreparedBatch.SourcedRow(
+              row, KafkaSource.of(record.topic(), record.partition(), record.offset())));
     }
     return processedAt;
   }
@@ -123,9 +151,9 @@ final class BatchPreparer {
     }
 
     /**
-     * A tombstone erases the id's earlier rows, including earlier ones of this batch (which are then not even
-     * embedded). Rows after it in the batch survive: they land in the same snapshot as the equality delete, and
-     * Iceberg applies a delete only to rows of older snapshots.
+     * A tombstone erases the id's earlier rows, including earlier ones of this batch (which are
+     * then not even embedded). Rows after it in the batch survive: they land in the same snapshot
+     * as the equality delete, and Iceberg applies a delete only to rows of older snapshots.
      */
     void tombstone(String docId) {
       tombstones.add(docId);
@@ -139,7 +167,14 @@ final class BatchPreparer {
     PreparedBatch.Slice build() {
       rows.sort((a, b) -> Long.compare(a.source().offset(), b.source().offset()));
       return new PreparedBatch.Slice(
-          slice.partition(), slice.resumedAt(), slice.startOffset(), slice.endOffset(), List.copyOf(rows), Set.copyOf(tombstones), List.copyOf(deadLetters), alreadyDeadLettered);
+          slice.partition(),
+          slice.resumedAt(),
+          slice.startOffset(),
+          slice.endOffset(),
+          List.copyOf(rows),
+          Set.copyOf(tombstones),
+          List.copyOf(deadLetters),
+          alreadyDeadLettered);
     }
   }
 }

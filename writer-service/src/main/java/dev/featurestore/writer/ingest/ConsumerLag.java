@@ -9,9 +9,10 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * How far the table is behind Kafka, over the partitions this writer owns: per partition, where the log ends minus
- * the next offset the table holds. Unlike the consumer's own lag (which counts from what was fetched), this counts
- * records read but still being embedded or committed, so it is the lag a training job or the replicator sees.
+ * How far the table is behind Kafka, over the partitions this writer owns: per partition, where the
+ * log ends minus the next offset the table holds. Unlike the consumer's own lag (which counts from
+ * what was fetched), this counts records read but still being embedded or committed, so it is the
+ * lag a training job or the replicator sees.
  *
  * <p>Updated by the consumer thread, read by metric scrapes.
  */
@@ -27,8 +28,9 @@ final class ConsumerLag {
   }
 
   /**
-   * The partition is owned but not yet positioned from the table's ledger: {@code next} (the group's committed offset,
-   * which mirrors the table's) stands in until {@link #resumed} gives the table's own.
+   * The partition is owned but not yet positioned from the table's ledger: {@code next} (the
+   * group's committed offset, which mirrors the table's) stands in until {@link #resumed} gives the
+   * table's own.
    */
   void estimated(TopicPartition partition, long next) {
     tableNext.putIfAbsent(partition, next);
@@ -43,12 +45,14 @@ final class ConsumerLag {
 
   /** A batch was committed to the table, up to (not including) these offsets. */
   void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
-    offsets.forEach((partition, offset) -> tableNext.computeIfPresent(partition, (p, next) -> Math.max(next, offset.offset())));
+    offsets.forEach(
+        (partition, offset) ->
+            tableNext.computeIfPresent(partition, (p, next) -> Math.max(next, offset.offset())));
   }
 
   /**
-   * Everything this writer read of the partition, up to {@code position}, is in the table or needs no row: offsets
-   * without a record (transaction markers, aborted records) count as done.
+   * Everything this writer read of the partition, up to {@code position}, is in the table or needs
+   * no row: offsets without a record (transaction markers, aborted records) count as done.
    */
   void drained(TopicPartition partition, long position) {
     tableNext.computeIfPresent(partition, (p, next) -> Math.max(next, position));

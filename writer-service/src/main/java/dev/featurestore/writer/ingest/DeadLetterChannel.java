@@ -23,23 +23,25 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * The dead-letter topic, written so that every rejected record lands there exactly once, across crashes and
- * rebalances.
+ * The dead-letter topic, written so that every rejected record lands there exactly once, across
+ * crashes and rebalances.
  *
  * <ul>
- *   <li>Each source partition has its own transactional producer ({@code transactional.id} derived from group,
- *       topic and partition). Opening it when the partition is assigned fences any zombie that still holds it:
- *       the zombie's pending dead letters are aborted and it can commit no more.
- *   <li>Dead letters of a batch are committed in one Kafka transaction before the batch's Iceberg commit. If the
- *       writer dies in between, the batch is replayed; {@link #alreadyDeadLettered} reads the dead-letter
- *       partition (read_committed) from the position the table last recorded and tells which source offsets are
- *       already there, so they are not sent twice.
+ *   <li>Each source partition has its own transactional producer ({@code transactional.id} derived
+ *       from group, topic and partition). Opening it when the partition is assigned fences any
+ *       zombie that still holds it: the zombie's pending dead letters are aborted and it can commit
+ *       no more.
+ *   <li>Dead letters of a batch are committed in one Kafka transaction before the batch's Iceberg
+ *       commit. If the writer dies in between, the batch is replayed; {@link #alreadyDeadLettered}
+ *       reads the dead-letter partition (read_committed) from the position the table last recorded
+ *       and tells which source offsets are already there, so they are not sent twice.
  * </ul>
  *
- * A dead letter keeps the record's key and value, byte for byte, and its headers, and adds headers after them naming
- * the error code, a readable message, and the source topic, partition and offset (readers take the last header of
- * each name). It goes to the dead-letter partition with the source's number (modulo
- * the dead-letter partition count), so one scan covers one source partition.
+ * A dead letter keeps the record's key and value, byte for byte, and its headers, and adds headers
+ * after them naming the error code, a readable message, and the source topic, partition and offset
+ * (readers take the last header of each name). It goes to the dead-letter partition with the
+ * source's number (modulo the dead-letter partition count), so one scan covers one source
+ * partition.
  */
 public final class DeadLetterChannel implements AutoCloseable {
 
@@ -56,18 +58,26 @@ public final class DeadLetterChannel implements AutoCloseable {
   private final Map<String, Object> consumerConfig;
   private final String topic;
   private final String group;
-  private final Map<TopicPartition, KafkaProducer<byte[], byte[]>> producers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<TopicPartition, KafkaProducer<byte[], byte[]>> producers =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private volatile int deadLetterPartitions;
 
-  DeadLetterChannel(Map<String, Object> producerConfig, Map<String, Object> consumerConfig, String topic, String group) {
+  DeadLetterChannel(
+      Map<String, Object> producerConfig,
+      Map<String, Object> consumerConfig,
+      String topic,
+      String group) {
     this.producerConfig = new HashMap<>(producerConfig);
     this.producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-    this.producerConfig.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    this.producerConfig.put(
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     this.producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
     this.producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     this.consumerConfig = new HashMap<>(consumerConfig);
-    this.consumerConfig.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-    this.consumerConfig.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    this.consumerConfig.put(
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    this.consumerConfig.put(
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     this.consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     this.consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     this.consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG);
@@ -84,8 +94,12 @@ public final class DeadLetterChannel implements AutoCloseable {
   void open(TopicPartition source) {
     close(source);
     Map<String, Object> config = new HashMap<>(producerConfig);
-    config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "featurestore-dlq-" + group + "-" + source.topic() + "-" + source.partition());
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "featurestore-dlq-" + source.topic() + "-" + source.partition());
+    config.put(
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+        "featurestore-dlq-" + group + "-" + source.topic() + "-" + source.partition());
+    config.put(
+        ProducerConfig.CLIENT_ID_CONFIG,
+        "featurestore-dlq-" + source.topic() + "-" + source.partition());
     KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config);
     producer.initTransactions();
     producers.put(source, producer);
@@ -99,13 +113,14 @@ public final class DeadLetterChannel implements AutoCloseable {
   }
 
   /**
-   * Commits the dead letters of one source partition in one transaction; returns the dead-letter partition's next
-   * offset after them.
+   * Commits the dead letters of one source partition in one transaction; returns the dead-letter
+   * partition's next offset after them.
    */
   long publish(TopicPartition source, List<DeadLetter> letters) {
     KafkaProducer<byte[], byte[]> producer = producers.get(source);
     if (producer == null) {
-      throw new IllegalStateException("Dead letters of " + source + " are not owned by this writer");
+      throw new IllegalStateException(
+          "Dead letters of " + source + " are not owned by this writer");
     }
     TopicPartition target = deadLetterPartition(source);
     producer.beginTransaction();
@@ -122,15 +137,18 @@ public final class DeadLetterChannel implements AutoCloseable {
     } catch (ExecutionException | RuntimeException e) {
       // a fenced or broken producer cannot be reused; the next attempt reopens it
       close(source);
-      throw new IllegalStateException("Cannot dead-letter records of " + source + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot dead-letter records of " + source + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * The offsets of {@code source} at or after {@code fromSourceOffset} that are already in the dead-letter topic,
-   * reading its partition from {@code fromDeadLetterOffset} (null: from the beginning) to its end.
+   * The offsets of {@code source} at or after {@code fromSourceOffset} that are already in the
+   * dead-letter topic, reading its partition from {@code fromDeadLetterOffset} (null: from the
+   * beginning) to its end.
    */
-  Set<Long> alreadyDeadLettered(TopicPartition source, Long fromDeadLetterOffset, long fromSourceOffset) {
+  Set<Long> alreadyDeadLettered(
+      TopicPartition source, Long fromDeadLetterOffset, long fromSourceOffset) {
     TopicPartition partition = deadLetterPartition(source);
     Set<Long> offsets = new HashSet<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig)) {
@@ -144,7 +162,8 @@ public final class DeadLetterChannel implements AutoCloseable {
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (consumer.position(partition) < end) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("Cannot read " + partition + " up to offset " + end + " within 60 s");
+          throw new IllegalStateException(
+              "Cannot read " + partition + " up to offset " + end + " within 60 s");
         }
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           Long offset = sourceOffset(record.headers(), source);
@@ -167,14 +186,21 @@ public final class DeadLetterChannel implements AutoCloseable {
   }
 
   /**
-   * The dead letter of a record: its exact key and value bytes, its headers (copied, in order), then ours, so that
-   * {@code lastHeader} reads ours even if the producer sent headers of the same names.
+   * The dead letter of a record: its exact key and value bytes, its headers (copied, in order),
+   * then ours, so that {@code lastHeader} reads ours even if the producer sent headers of the same
+   * names.
    */
   static ProducerRecord<byte[], byte[]> toProducerRecord(TopicPartition target, DeadLetter letter) {
     ConsumerRecord<byte[], byte[]> source = letter.source();
     // the constructor copies the headers: the source record's stay as they are
     ProducerRecord<byte[], byte[]> record =
-        new ProducerRecord<>(target.topic(), target.partition(), null, source.key(), source.value(), source.headers());
+        new ProducerRecord<>(
+            target.topic(),
+            target.partition(),
+            null,
+            source.key(),
+            source.value(),
+            source.headers());
     record.headers().add(HEADER_ERROR_CODE, utf8(letter.rejection().code().name()));
     record.headers().add(HEADER_ERROR_MESSAGE, utf8(letter.rejection().message()));
     record.headers().add(HEADER_SOURCE_TOPIC, utf8(source.topic()));
@@ -184,8 +210,9 @@ public final class DeadLetterChannel implements AutoCloseable {
   }
 
   /**
-   * The offset of {@code source} that a dead letter stands for, from our headers (the last of each name: a
-   * producer's headers of the same names come first), or null if it is not one of {@code source}'s dead letters.
+   * The offset of {@code source} that a dead letter stands for, from our headers (the last of each
+   * name: a producer's headers of the same names come first), or null if it is not one of {@code
+   * source}'s dead letters.
    */
   static Long sourceOffset(Headers headers, TopicPartition source) {
     if (!source.topic().equals(header(headers, HEADER_SOURCE_TOPIC))
@@ -202,7 +229,9 @@ public final class DeadLetterChannel implements AutoCloseable {
 
   private static String header(Headers headers, String name) {
     Header header = headers.lastHeader(name);
-    return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    return header == null || header.value() == null
+        ? null
+        : new String(header.value(), StandardCharsets.UTF_8);
   }
 
   private static byte[] utf8(String s) {

@@ -22,9 +22,9 @@ import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
 
 /**
- * Writes the Parquet files of one batch: a data file of its rows (all rows of a batch share one processing time,
- * hence one day partition) and an equality-delete file of its tombstoned doc ids, written under the table's
- * unpartitioned spec so that it erases the ids in every day partition.
+ * Writes the Parquet files of one batch: a data file of its rows (all rows of a batch share one
+ * processing time, hence one day partition) and an equality-delete file of its tombstoned doc ids,
+ * written under the table's unpartitioned spec so that it erases the ids in every day partition.
  */
 final class FeatureFiles {
 
@@ -38,7 +38,8 @@ final class FeatureFiles {
         new GenericFileWriterFactory.Builder(table)
             .dataFileFormat(FileFormat.PARQUET)
             .deleteFileFormat(FileFormat.PARQUET)
-            .equalityFieldIds(new int[] {FeatureTable.SCHEMA.findField(FeatureTable.DOC_ID).fieldId()})
+            .equalityFieldIds(
+                new int[] {FeatureTable.SCHEMA.findField(FeatureTable.DOC_ID).fieldId()})
             .equalityDeleteRowSchema(FeatureTable.DOC_ID_DELETE_SCHEMA)
             .build();
     this.files =
@@ -52,15 +53,19 @@ final class FeatureFiles {
     PartitionSpec spec = table.spec();
     PartitionKey partition = new PartitionKey(spec, table.schema());
     // partition transforms read Iceberg's internal representation (micros), not OffsetDateTime
-    partition.partition(new InternalRecordWrapper(table.schema().asStruct()).wrap(FeatureTable.toRecord(table.schema(), rows.get(0).row(), rows.get(0).source())));
+    partition.partition(
+        new InternalRecordWrapper(table.schema().asStruct())
+            .wrap(FeatureTable.toRecord(table.schema(), rows.get(0).row(), rows.get(0).source())));
     EncryptedOutputFile output = files.newOutputFile(spec, partition);
-    DataWriter<Record> writer = FeatureTable.dataWriters(table, rows.size()).newDataWriter(output, spec, partition);
+    DataWriter<Record> writer =
+        FeatureTable.dataWriters(table, rows.size()).newDataWriter(output, spec, partition);
     try (writer) {
       for (PreparedBatch.SourcedRow row : rows) {
         writer.write(FeatureTable.toRecord(table.schema(), row.row(), row.source()));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write data file " + output.encryptingOutputFile().location(), e);
+      throw new UncheckedIOException(
+          "Cannot write data file " + output.encryptingOutputFile().location(), e);
     }
     return writer.toDataFile();
   }
@@ -68,14 +73,16 @@ final class FeatureFiles {
   DeleteFile writeTombstones(Collection<String> docIds) {
     PartitionSpec unpartitioned = unpartitionedSpec();
     EncryptedOutputFile output = files.newOutputFile(unpartitioned, null);
-    EqualityDeleteWriter<Record> writer = deleteWriters.newEqualityDeleteWriter(output, unpartitioned, null);
+    EqualityDeleteWriter<Record> writer =
+        deleteWriters.newEqualityDeleteWriter(output, unpartitioned, null);
     try (writer) {
       GenericRecord template = GenericRecord.create(FeatureTable.DOC_ID_DELETE_SCHEMA);
       for (String docId : docIds) {
         writer.write(template.copy(FeatureTable.DOC_ID, docId));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write delete file " + output.encryptingOutputFile().location(), e);
+      throw new UncheckedIOException(
+          "Cannot write delete file " + output.encryptingOutputFile().location(), e);
     }
     return writer.toDeleteFile();
   }
@@ -93,6 +100,9 @@ final class FeatureFiles {
     return table.specs().values().stream()
         .filter(PartitionSpec::isUnpartitioned)
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException("Table " + table.name() + " has no unpartitioned spec for tombstones"));
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "Table " + table.name() + " has no unpartitioned spec for tombstones"));
   }
 }

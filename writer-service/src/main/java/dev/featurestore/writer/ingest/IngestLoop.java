@@ -25,7 +25,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.iceberg.Table;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -36,23 +35,26 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * The writer's pipeline: a consumer thread polls, validates and embeds batch N+1 while a single-thread commit
- * executor dead-letters and commits batch N. At most one batch is in flight (its future) and one waits, so memory is
- * bounded and a slow commit simply delays the next hand-off (back-pressure; the consumer's fetch buffer is bounded by
- * {@code fetch.max.bytes}). This class coordinates; validation and embedding are {@link BatchPreparer}'s, the commit
- * {@link BatchCommitter}'s, the meters {@link IngestMetrics}' and the lag {@link ConsumerLag}'s.
+ * The writer's pipeline: a consumer thread polls, validates and embeds batch N+1 while a
+ * single-thread commit executor dead-letters and commits batch N. At most one batch is in flight
+ * (its future) and one waits, so memory is bounded and a slow commit simply delays the next
+ * hand-off (back-pressure; the consumer's fetch buffer is bounded by {@code fetch.max.bytes}). This
+ * class coordinates; validation and embedding are {@link BatchPreparer}'s, the commit {@link
+ * BatchCommitter}'s, the meters {@link IngestMetrics}' and the lag {@link ConsumerLag}'s.
  *
- * <p>Commits are paced ({@link CommitPacing}): a prepared batch waits until the interval since the previous commit
- * has passed (or it reaches the size bound) and while the committer is busy; newly prepared batches join it (group
- * commit), so at a steady rate each commit carries everything that arrived during one interval.
+ * <p>Commits are paced ({@link CommitPacing}): a prepared batch waits until the interval since the
+ * previous commit has passed (or it reaches the size bound) and while the committer is busy; newly
+ * prepared batches join it (group commit), so at a steady rate each commit carries everything that
+ * arrived during one interval.
  *
- * <p>The table, not Kafka, says where each partition resumes: newly assigned partitions are paused until they are
- * positioned at the offset in the table's {@link OffsetLedger}. The consumer thread chains each batch's start to the
- * previous batch's end; if a batch fails or is fenced, the ones behind it no longer start where the table ends, so
- * the committer fences them too, and the consumer thread rewinds every affected partition to the ledger. A failure
- * therefore never skips a record: the writer replays from the table's truth, after a back-off (the partitions stay
- * paused meanwhile; the others go on). Kafka's committed
- * offsets are written after each table commit, for lag monitoring only.
+ * <p>The table, not Kafka, says where each partition resumes: newly assigned partitions are paused
+ * until they are positioned at the offset in the table's {@link OffsetLedger}. The consumer thread
+ * chains each batch's start to the previous batch's end; if a batch fails or is fenced, the ones
+ * behind it no longer start where the table ends, so the committer fences them too, and the
+ * consumer thread rewinds every affected partition to the ledger. A failure therefore never skips a
+ * record: the writer replays from the table's truth, after a back-off (the partitions stay paused
+ * meanwhile; the others go on). Kafka's committed offsets are written after each table commit, for
+ * lag monitoring only.
  */
 public final class IngestLoop implements SmartLifecycle {
 
@@ -77,9 +79,11 @@ public final class IngestLoop implements SmartLifecycle {
   private final Map<TopicPartition, Long> resumedAt = new HashMap<>();
   private final Set<TopicPartition> pendingInit = ConcurrentHashMap.newKeySet();
   private int consecutiveFailures;
-  // partitions waiting in pendingInit are re-read from the ledger no earlier than this (a failed batch's back-off)
+  // partitions waiting in pendingInit are re-read from the ledger no earlier than this (a failed
+  // batch's back-off)
   private long ledgerRetryAtNanos = System.nanoTime();
-  // the batch prepared and waiting for its commit, and the one being committed (null: the committer is idle)
+  // the batch prepared and waiting for its commit, and the one being committed (null: the committer
+  // is idle)
   private PreparedBatch pending;
   private CompletableFuture<Result> inFlight;
   private long lastHandOffNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
@@ -91,16 +95,23 @@ public final class IngestLoop implements SmartLifecycle {
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private volatile Instant lastBatchCommitted;
   private volatile String lastError;
-  // an error of the loop itself (ledger, dead-letter producers, broker), cleared by the next pass that succeeds
+  // an error of the loop itself (ledger, dead-letter producers, broker), cleared by the next pass
+  // that succeeds
   private volatile String loopError;
   private long nextLogEndRefresh;
   private ExecutorService pollExecutor;
   private ExecutorService commitExecutor;
   private Future<?> polling;
 
-  /** What the commit executor made of a batch: its outcome and the Kafka offsets to mirror, or its failure. */
+  /**
+   * What the commit executor made of a batch: its outcome and the Kafka offsets to mirror, or its
+   * failure.
+   */
   private record Result(
-      PreparedBatch batch, BatchCommitter.Outcome outcome, Map<TopicPartition, OffsetAndMetadata> kafkaOffsets, RuntimeException failure) {
+      PreparedBatch batch,
+      BatchCommitter.Outcome outcome,
+      Map<TopicPartition, OffsetAndMetadata> kafkaOffsets,
+      RuntimeException failure) {
 
     static Result failed(PreparedBatch batch, RuntimeException failure) {
       return new Result(batch, null, Map.of(), failure);
@@ -133,29 +144,36 @@ public final class IngestLoop implements SmartLifecycle {
   public synchronized void start() {
     warmUp();
     running = true;
-    commitExecutor = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "featurestore-commit"));
-    pollExecutor = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "featurestore-ingest"));
+    commitExecutor =
+        Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "featurestore-commit"));
+    pollExecutor =
+        Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "featurestore-ingest"));
     polling = pollExecutor.submit(this::pollLoop);
   }
 
   /**
-   * The hot paths once before the first record: model inference and the commit path (see
-   * {@link BatchCommitter#warmUp}), so the first documents after a start meet the same freshness as later ones. Runs
-   * before the pipeline starts, so readiness waits for it; a failure (catalog down) is logged and left to the first
-   * batch, which retries.
+   * The hot paths once before the first record: model inference and the commit path (see {@link
+   * BatchCommitter#warmUp}), so the first documents after a start meet the same freshness as later
+   * ones. Runs before the pipeline starts, so readiness waits for it; a failure (catalog down) is
+   * logged and left to the first batch, which retries.
    */
   private void warmUp() {
     long started = System.nanoTime();
     try {
       FeatureRow row = preparer.warmUp();
       committer.warmUp(new PreparedBatch.SourcedRow(row, new KafkaSource(topic, 0, 0)));
-      LOG.info("Warmed up the model and the commit path in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+      LOG.info(
+          "Warmed up the model and the commit path in {} ms",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     } catch (RuntimeException e) {
       LOG.warn("Warm-up failed; the first batch will retry what failed: {}", e.toString());
     }
   }
 
-  /** True once the consumer has joined its group and positioned every partition it got at the table's ledger. */
+  /**
+   * True once the consumer has joined its group and positioned every partition it got at the
+   * table's ledger.
+   */
   public boolean isPositioned() {
     return assignedOnce && pendingInit.isEmpty();
   }
@@ -219,11 +237,13 @@ public final class IngestLoop implements SmartLifecycle {
           applyResults(kafka);
           resumeFromLedger(kafka);
           handOffPending(kafka, false);
-          ConsumerRecords<byte[], byte[]> records = kafka.poll(Duration.ofMillis(pollTimeoutMillis()));
+          ConsumerRecords<byte[], byte[]> records =
+              kafka.poll(Duration.ofMillis(pollTimeoutMillis()));
           if (!records.isEmpty()) {
             prepareAndHandOff(kafka, records);
           }
-          // after the records just read are in a batch: only then does "nothing waiting" mean they are in the table
+          // after the records just read are in a batch: only then does "nothing waiting" mean they
+          // are in the table
           observeLogEnds(kafka);
           loopError = null;
         } catch (WakeupException e) {
@@ -260,17 +280,22 @@ public final class IngestLoop implements SmartLifecycle {
     }
   }
 
-  private void prepareAndHandOff(KafkaConsumer<byte[], byte[]> kafka, ConsumerRecords<byte[], byte[]> records) {
+  private void prepareAndHandOff(
+      KafkaConsumer<byte[], byte[]> kafka, ConsumerRecords<byte[], byte[]> records) {
     List<BatchPreparer.PolledSlice> polled = new ArrayList<>();
     for (TopicPartition partition : records.partitions()) {
       Long start = positions.get(partition);
       if (start == null) {
-        // assigned but not yet positioned from the ledger: it will be, and these records will come again
+        // assigned but not yet positioned from the ledger: it will be, and these records will come
+        // again
         continue;
       }
       long end = kafka.position(partition);
-      polled.add(new BatchPreparer.PolledSlice(partition, resumedAt.get(partition), start, end, records.records(partition)));
-      // optimistic: the next batch starts where this one ends; if this one fails, the next is fenced
+      polled.add(
+          new BatchPreparer.PolledSlice(
+              partition, resumedAt.get(partition), start, end, records.records(partition)));
+      // optimistic: the next batch starts where this one ends; if this one fails, the next is
+      // fenced
       positions.put(partition, end);
     }
     if (polled.isEmpty()) {
@@ -281,14 +306,17 @@ public final class IngestLoop implements SmartLifecycle {
     try {
       batch = preparer.prepare(polled, alreadyDeadLettered);
     } catch (RuntimeException e) {
-      replayAfterFailure(kafka, polled.stream().map(BatchPreparer.PolledSlice::partition).toList(), e);
+      replayAfterFailure(
+          kafka, polled.stream().map(BatchPreparer.PolledSlice::partition).toList(), e);
       return;
     }
     pending = pending == null ? batch : pending.followedBy(batch);
     handOffPending(kafka, pending.records() >= pacing.maxRecords());
   }
 
-  /** Come back when the waiting batch falls due, soon when it is due and waits for the committer. */
+  /**
+   * Come back when the waiting batch falls due, soon when it is due and waits for the committer.
+   */
   private long pollTimeoutMillis() {
     if (pending == null) {
       return 200;
@@ -298,12 +326,14 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   /**
-   * Group commit: a prepared batch waits until it is due ({@link CommitPacing}) and while the committer is busy, and
-   * the next polls join it. Hands off when it is due and the committer is idle, or, with {@code force}, at once,
-   * waiting for the batch in flight first (bounding the batch).
+   * Group commit: a prepared batch waits until it is due ({@link CommitPacing}) and while the
+   * committer is busy, and the next polls join it. Hands off when it is due and the committer is
+   * idle, or, with {@code force}, at once, waiting for the batch in flight first (bounding the
+   * batch).
    */
   private void handOffPending(KafkaConsumer<byte[], byte[]> kafka, boolean force) {
-    if (pending == null || !force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos)) {
+    if (pending == null
+        || !force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos)) {
       return;
     }
     if (inFlight != null) {
@@ -323,8 +353,8 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   /**
-   * Applies what the commit executor made of the batch in flight, once it is done: Kafka's offsets follow the table,
-   * and positions of fenced or failed partitions go back to the ledger.
+   * Applies what the commit executor made of the batch in flight, once it is done: Kafka's offsets
+   * follow the table, and positions of fenced or failed partitions go back to the ledger.
    */
   private void applyResults(KafkaConsumer<byte[], byte[]> kafka) {
     if (inFlight == null || !inFlight.isDone()) {
@@ -334,11 +364,15 @@ public final class IngestLoop implements SmartLifecycle {
     inFlight = null;
     if (!result.kafkaOffsets().isEmpty()) {
       lag.committed(result.kafkaOffsets());
-      kafka.commitAsync(result.kafkaOffsets(), (committed, e) -> {
-        if (e != null) {
-          LOG.debug("Kafka offset commit failed (monitoring only; the table is the source of truth): {}", e.toString());
-        }
-      });
+      kafka.commitAsync(
+          result.kafkaOffsets(),
+          (committed, e) -> {
+            if (e != null) {
+              LOG.debug(
+                  "Kafka offset commit failed (monitoring only; the table is the source of truth): {}",
+                  e.toString());
+            }
+          });
     }
     if (result.failure() != null) {
       replayAfterFailure(kafka, List.copyOf(result.batch().slices().keySet()), result.failure());
@@ -346,24 +380,38 @@ public final class IngestLoop implements SmartLifecycle {
     }
     consecutiveFailures = 0;
     lastError = null;
-    result.outcome().fencedAt().forEach(
-        (partition, ledgerNext) -> {
-          LOG.info("{}: the table ends at offset {}, not where this writer's batch started; resuming there", partition, ledgerNext);
-          seek(kafka, partition, ledgerNext);
-        });
+    result
+        .outcome()
+        .fencedAt()
+        .forEach(
+            (partition, ledgerNext) -> {
+              LOG.info(
+                  "{}: the table ends at offset {}, not where this writer's batch started; resuming there",
+                  partition,
+                  ledgerNext);
+              seek(kafka, partition, ledgerNext);
+            });
   }
 
   /**
-   * A failed batch's partitions start over from the table's truth: paused, re-positioned at the ledger, their
-   * dead-letter producer reopened (which settles a transaction in doubt) and the dead-letter topic re-read, after a
-   * back-off during which they stay paused while the other partitions go on.
+   * A failed batch's partitions start over from the table's truth: paused, re-positioned at the
+   * ledger, their dead-letter producer reopened (which settles a transaction in doubt) and the
+   * dead-letter topic re-read, after a back-off during which they stay paused while the other
+   * partitions go on.
    */
-  private void replayAfterFailure(KafkaConsumer<byte[], byte[]> kafka, List<TopicPartition> partitions, RuntimeException failure) {
+  private void replayAfterFailure(
+      KafkaConsumer<byte[], byte[]> kafka,
+      List<TopicPartition> partitions,
+      RuntimeException failure) {
     metrics.batchFailed();
     lastError = failure.toString();
     long backOffMillis = Math.min(500L << Math.min(consecutiveFailures, 6), 30_000);
     consecutiveFailures++;
-    LOG.warn("Batch failed; replaying {} from the table's ledger in {} ms: {}", partitions, backOffMillis, failure.toString());
+    LOG.warn(
+        "Batch failed; replaying {} from the table's ledger in {} ms: {}",
+        partitions,
+        backOffMillis,
+        failure.toString());
     for (TopicPartition partition : partitions) {
       if (kafka.assignment().contains(partition)) {
         kafka.pause(List.of(partition));
@@ -382,9 +430,10 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   /**
-   * Newly assigned partitions stay paused until they are positioned where the table's ledger says they end, their
-   * dead-letter producer has fenced any previous owner, and the dead letters already sent past that point are
-   * known. Done here rather than in the rebalance callback so that a failure (broker or catalog down) is retried.
+   * Newly assigned partitions stay paused until they are positioned where the table's ledger says
+   * they end, their dead-letter producer has fenced any previous owner, and the dead letters
+   * already sent past that point are known. Done here rather than in the rebalance callback so that
+   * a failure (broker or catalog down) is retried.
    */
   private void resumeFromLedger(KafkaConsumer<byte[], byte[]> kafka) {
     pendingInit.retainAll(kafka.assignment());
@@ -416,10 +465,11 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   /**
-   * Every few seconds, where each owned partition's log ends, from the broker: unlike {@link #observeLogEnds} this
-   * also covers partitions that are paused (a failed batch backing off) or not yet positioned because the catalog
-   * cannot be read, so the lag keeps growing while the writer cannot commit. For a partition not yet positioned from
-   * the table's ledger, the offsets the writer commits to Kafka (which mirror the table's) stand in for it.
+   * Every few seconds, where each owned partition's log ends, from the broker: unlike {@link
+   * #observeLogEnds} this also covers partitions that are paused (a failed batch backing off) or
+   * not yet positioned because the catalog cannot be read, so the lag keeps growing while the
+   * writer cannot commit. For a partition not yet positioned from the table's ledger, the offsets
+   * the writer commits to Kafka (which mirror the table's) stand in for it.
    */
   private void refreshLogEnds(KafkaConsumer<byte[], byte[]> kafka) {
     long now = System.nanoTime();
@@ -434,25 +484,32 @@ public final class IngestLoop implements SmartLifecycle {
     try {
       Set<TopicPartition> unpositioned = lag.unknown(owned);
       if (!unpositioned.isEmpty()) {
-        Map<TopicPartition, OffsetAndMetadata> committed = kafka.committed(unpositioned, LOG_END_TIMEOUT);
-        Map<TopicPartition, Long> beginnings = kafka.beginningOffsets(unpositioned, LOG_END_TIMEOUT);
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            kafka.committed(unpositioned, LOG_END_TIMEOUT);
+        Map<TopicPartition, Long> beginnings =
+            kafka.beginningOffsets(unpositioned, LOG_END_TIMEOUT);
         for (TopicPartition partition : unpositioned) {
           OffsetAndMetadata offset = committed.get(partition);
-          lag.estimated(partition, offset != null ? offset.offset() : beginnings.getOrDefault(partition, 0L));
+          lag.estimated(
+              partition, offset != null ? offset.offset() : beginnings.getOrDefault(partition, 0L));
         }
       }
       kafka.endOffsets(owned, LOG_END_TIMEOUT).forEach(lag::logEnd);
     } catch (WakeupException e) {
       throw e;
     } catch (RuntimeException e) {
-      LOG.debug("Could not read the log ends of {} (the lag gauge keeps its last value): {}", owned, e.toString());
+      LOG.debug(
+          "Could not read the log ends of {} (the lag gauge keeps its last value): {}",
+          owned,
+          e.toString());
     }
   }
 
   /**
-   * Where each positioned partition's log ends, from the last fetch (no request to the broker). With nothing waiting
-   * or being committed, everything read is in the table: the position also moves past offsets that hold no record
-   * (transaction markers, aborted records), which no commit would ever move the table's position past.
+   * Where each positioned partition's log ends, from the last fetch (no request to the broker).
+   * With nothing waiting or being committed, everything read is in the table: the position also
+   * moves past offsets that hold no record (transaction markers, aborted records), which no commit
+   * would ever move the table's position past.
    */
   private void observeLogEnds(KafkaConsumer<byte[], byte[]> kafka) {
     boolean drained = pending == null && inFlight == null;
@@ -480,7 +537,8 @@ public final class IngestLoop implements SmartLifecycle {
     } catch (TimeoutException e) {
       LOG.warn("The commit in flight did not end within 120 s");
     } catch (ExecutionException e) {
-      // commit() turns every failure into a Result: only an Error gets here, and the executor thread reports it
+      // commit() turns every failure into a Result: only an Error gets here, and the executor
+      // thread reports it
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -514,9 +572,9 @@ public final class IngestLoop implements SmartLifecycle {
   }
 
   /**
-   * Dead letters of accepted slices, one Kafka transaction per source partition. The producer was opened when the
-   * partition was assigned (fencing any previous owner); the commit executor never opens one itself, or a zombie could
-   * fence the rightful owner back.
+   * Dead letters of accepted slices, one Kafka transaction per source partition. The producer was
+   * opened when the partition was assigned (fencing any previous owner); the commit executor never
+   * opens one itself, or a zombie could fence the rightful owner back.
    */
   private Map<TopicPartition, Long> publishDeadLetters(List<PreparedBatch.Slice> accepted) {
     Map<TopicPartition, Long> ends = new LinkedHashMap<>();
@@ -525,7 +583,9 @@ public final class IngestLoop implements SmartLifecycle {
         continue;
       }
       ends.put(slice.partition(), deadLetters.publish(slice.partition(), slice.deadLetters()));
-      Set<Long> done = alreadyDeadLettered.computeIfAbsent(slice.partition(), p -> ConcurrentHashMap.newKeySet());
+      Set<Long> done =
+          alreadyDeadLettered.computeIfAbsent(
+              slice.partition(), p -> ConcurrentHashMap.newKeySet());
       slice.deadLetters().forEach(letter -> done.add(letter.source().offset()));
     }
     return ends;
@@ -560,8 +620,9 @@ public final class IngestLoop implements SmartLifecycle {
     }
 
     /**
-     * Let the batch in flight finish first: it may still commit legitimately, and it uses the producers. A batch
-     * still waiting is dropped: its records come again from the ledger (this writer's or the next owner's).
+     * Let the batch in flight finish first: it may still commit legitimately, and it uses the
+     * producers. A batch still waiting is dropped: its records come again from the ledger (this
+     * writer's or the next owner's).
      */
     private void release(Collection<TopicPartition> partitions) {
       pending = null;

@@ -8,7 +8,10 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 
-/** The writer's pipeline meters (docs/METRICS.md), registered once; the lag gauge reads {@link ConsumerLag}. */
+/**
+ * The writer's pipeline meters (docs/METRICS.md), registered once; the lag gauge reads {@link
+ * ConsumerLag}.
+ */
 final class IngestMetrics {
 
   private final MeterRegistry meters;
@@ -25,11 +28,15 @@ final class IngestMetrics {
     this.rowsCommitted = meters.counter("featurestore.writer.rows.committed");
     this.tombstonesCommitted = meters.counter("featurestore.writer.tombstones.committed");
     this.batchFailures = meters.counter("featurestore.writer.batch.failures");
-    this.batchSize = DistributionSummary.builder("featurestore.writer.batch.size").baseUnit("records").register(meters);
+    this.batchSize =
+        DistributionSummary.builder("featurestore.writer.batch.size")
+            .baseUnit("records")
+            .register(meters);
     this.freshness =
         Timer.builder("featurestore.writer.freshness")
             .description("Iceberg commit time minus Kafka record time, per committed row")
-            // buckets, so dashboards take quantiles over any window and across writers; the freshness targets
+            // buckets, so dashboards take quantiles over any window and across writers; the
+            // freshness targets
             // (p50 0.5 s, p99 1.5 s) are bucket bounds, so their quantiles are exact there
             .publishPercentileHistogram()
             .serviceLevelObjectives(Duration.ofMillis(500), Duration.ofMillis(1500))
@@ -37,7 +44,8 @@ final class IngestMetrics {
             .maximumExpectedValue(Duration.ofMinutes(10))
             .register(meters);
     Gauge.builder("featurestore.writer.consumer.lag", lag, ConsumerLag::total)
-        .description("Records in the topic's partitions this writer owns that are not committed to the table yet")
+        .description(
+            "Records in the topic's partitions this writer owns that are not committed to the table yet")
         .baseUnit("records")
         .tag("topic", topic)
         .register(meters);
@@ -61,8 +69,18 @@ final class IngestMetrics {
   void committed(PreparedBatch.Slice slice, Instant committedAt) {
     rowsCommitted.increment(slice.rows().size());
     tombstonesCommitted.increment(slice.tombstones().size());
-    slice.deadLetters().forEach(
-        letter -> meters.counter("featurestore.writer.records.dead.lettered", "reason", letter.rejection().code().name()).increment());
-    slice.rows().forEach(row -> freshness.record(Duration.between(row.row().eventTime(), committedAt)));
+    slice
+        .deadLetters()
+        .forEach(
+            letter ->
+                meters
+                    .counter(
+                        "featurestore.writer.records.dead.lettered",
+                        "reason",
+                        letter.rejection().code().name())
+                    .increment());
+    slice
+        .rows()
+        .forEach(row -> freshness.record(Duration.between(row.row().eventTime(), committedAt)));
   }
 }

@@ -11,7 +11,10 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-/** Assembles the writer's ingest pipeline: {@code Ingestion.builder()...build()} gives a ready {@link IngestLoop}. */
+/**
+ * Assembles the writer's ingest pipeline: {@code Ingestion.builder()...build()} gives a ready
+ * {@link IngestLoop}.
+ */
 public final class Ingestion {
 
   private Ingestion() {}
@@ -39,7 +42,9 @@ public final class Ingestion {
       return this;
     }
 
-    /** A second instance of the table for the consumer thread (Iceberg tables are not thread-safe). */
+    /**
+     * A second instance of the table for the consumer thread (Iceberg tables are not thread-safe).
+     */
     public Builder ledgerTable(Table value) {
       this.ledgerTable = value;
       return this;
@@ -108,11 +113,24 @@ public final class Ingestion {
       // transactional producers may write the topic: never read what they aborted
       consumer.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       BatchPreparer preparer =
-          new BatchPreparer(new DocumentParser(maxTextBytes), embedder, clock, meters.timer("featurestore.writer.embed.time"));
-      DeadLetterChannel deadLetters = new DeadLetterChannel(producerConfig, consumerConfig, deadLetterTopic, consumerGroup);
+          new BatchPreparer(
+              new DocumentParser(maxTextBytes),
+              embedder,
+              clock,
+              meters.timer("featurestore.writer.embed.time"));
+      DeadLetterChannel deadLetters =
+          new DeadLetterChannel(producerConfig, consumerConfig, deadLetterTopic, consumerGroup);
       BatchCommitter committer = new BatchCommitter(table, consumerGroup, meters);
       return new IngestLoop(
-          () -> new KafkaConsumer<>(consumer), topic, preparer, deadLetters, committer, ledgerTable != null ? ledgerTable : table, consumerGroup, pacing, meters);
+          () -> new KafkaConsumer<>(consumer),
+          topic,
+          preparer,
+          deadLetters,
+          committer,
+          ledgerTable != null ? ledgerTable : table,
+          consumerGroup,
+          pacing,
+          meters);
     }
   }
 }

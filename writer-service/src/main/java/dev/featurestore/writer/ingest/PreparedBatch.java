@@ -9,8 +9,8 @@ import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * A polled micro-batch after validation and embedding, per source partition: what goes to the table, what goes to
- * the dead-letter topic, and the range of offsets it accounts for.
+ * A polled micro-batch after validation and embedding, per source partition: what goes to the
+ * table, what goes to the dead-letter topic, and the range of offsets it accounts for.
  */
 record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
 
@@ -24,15 +24,17 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
   }
 
   /**
-   * This batch followed by {@code next}, as one (group commit while the committer is busy). Per partition the
-   * slices are joined when contiguous; a tombstone in {@code next} drops the earlier rows of its id, as it would
-   * have erased them. If {@code next} does not continue a partition where this batch ends (the partition was
-   * sought back in between), this batch's slice is stale and only {@code next}'s is kept. All rows take
-   * {@code next}'s processing time, so the merged rows share one day partition.
+   * This batch followed by {@code next}, as one (group commit while the committer is busy). Per
+   * partition the slices are joined when contiguous; a tombstone in {@code next} drops the earlier
+   * rows of its id, as it would have erased them. If {@code next} does not continue a partition
+   * where this batch ends (the partition was sought back in between), this batch's slice is stale
+   * and only {@code next}'s is kept. All rows take {@code next}'s processing time, so the merged
+   * rows share one day partition.
    */
   PreparedBatch followedBy(PreparedBatch next) {
     Map<TopicPartition, Slice> merged = new java.util.LinkedHashMap<>();
-    slices.forEach((partition, slice) -> merged.put(partition, slice.restamped(next.processedAt())));
+    slices.forEach(
+        (partition, slice) -> merged.put(partition, slice.restamped(next.processedAt())));
     next.slices().forEach((partition, slice) -> merged.merge(partition, slice, Slice::followedBy));
     return new PreparedBatch(next.processedAt(), merged);
   }
@@ -43,11 +45,13 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
   /**
    * One partition's part of the batch.
    *
-   * @param resumedAt where this writer resumed the partition: the table must end there if it never saw the partition
+   * @param resumedAt where this writer resumed the partition: the table must end there if it never
+   *     saw the partition
    * @param startOffset where this writer's consumer stood before the batch: the table must end here
    * @param endOffset the consumer position after the batch: the table's next offset once committed
    * @param rows rows to append, in offset order
-   * @param tombstones doc ids to erase (rows of the same id that follow the tombstone in this slice are kept)
+   * @param tombstones doc ids to erase (rows of the same id that follow the tombstone in this slice
+   *     are kept)
    * @param deadLetters records to dead-letter now
    * @param alreadyDeadLettered records that a previous attempt already dead-lettered
    */
@@ -65,9 +69,20 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
       List<SourcedRow> restamped = new java.util.ArrayList<>(rows.size());
       for (SourcedRow row : rows) {
         FeatureRow r = row.row();
-        restamped.add(new SourcedRow(new FeatureRow(r.docId(), r.embedding(), r.model(), r.eventTime(), processedAt), row.source()));
+        restamped.add(
+            new SourcedRow(
+                new FeatureRow(r.docId(), r.embedding(), r.model(), r.eventTime(), processedAt),
+                row.source()));
       }
-      return new Slice(partition, resumedAt, startOffset, endOffset, restamped, tombstones, deadLetters, alreadyDeadLettered);
+      return new Slice(
+          partition,
+          resumedAt,
+          startOffset,
+          endOffset,
+          restamped,
+          tombstones,
+          deadLetters,
+          alreadyDeadLettered);
     }
 
     Slice followedBy(Slice next) {
@@ -86,7 +101,13 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
       List<DeadLetterChannel.DeadLetter> joinedLetters = new java.util.ArrayList<>(deadLetters);
       joinedLetters.addAll(next.deadLetters());
       return new Slice(
-          partition, resumedAt, startOffset, next.endOffset(), joinedRows, Set.copyOf(joinedTombstones), joinedLetters,
+          partition,
+          resumedAt,
+          startOffset,
+          next.endOffset(),
+          joinedRows,
+          Set.copyOf(joinedTombstones),
+          joinedLetters,
           alreadyDeadLettered + next.alreadyDeadLettered());
     }
   }

@@ -1,8 +1,8 @@
 package dev.featurestore.writer.ingest;
 
 /**
- * Why a Kafka record cannot become a table row. The code is stable (clients and alerts match on it); the message
- * is for people and names the bad value.
+ * Why a Kafka record cannot become a table row. The code is stable (clients and alerts match on
+ * it); the message is for people and names the bad value.
  */
 public record Rejection(Code code, String message) {
 

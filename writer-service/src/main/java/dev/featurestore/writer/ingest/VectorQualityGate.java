@@ -12,7 +12,10 @@ final class VectorQualityGate {
   /** Why the vector is unfit, or null if it is fine. */
   static String problem(float[] vector) {
     if (vector == null || vector.length != Embeddings.DIMENSION) {
-      return "embedding has " + (vector == null ? 0 : vector.length) + " dimensions, expected " + Embeddings.DIMENSION;
+      return "embedding has "
+          + (vector == null ? 0 : vector.length)
+          + " dimensions, expected "
+          + Embeddings.DIMENSION;
     }
     double norm = 0;
     for (float v : vector) {

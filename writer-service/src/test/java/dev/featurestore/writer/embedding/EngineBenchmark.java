@@ -8,10 +8,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Sentences/s and batch latency of the bundled MiniLM on each engine at batch sizes 1, 8, 32 and 64, with the
- * process's memory, each engine in a JVM of its own ({@link EngineProcess}) so neither's natives or heap count for
- * the other. Texts are two sentences of about 15 words (about 20 word pieces), default threads (one per core). Run
- * with {@code ./featurestore bench embedding}; figures go to docs/BENCHMARKS.md. Nothing is asserted.
+ * Sentences/s and batch latency of the bundled MiniLM on each engine at batch sizes 1, 8, 32 and
+ * 64, with the process's memory, each engine in a JVM of its own ({@link EngineProcess}) so
+ * neither's natives or heap count for the other. Texts are two sentences of about 15 words (about
+ * 20 word pieces), default threads (one per core). Run with {@code ./featurestore bench embedding};
+ * figures go to docs/BENCHMARKS.md. Nothing is asserted.
  */
 class EngineBenchmark {
 
@@ -22,9 +23,13 @@ class EngineBenchmark {
 
   /** The engine writer-service.yml ships as the default. */
   private static EmbeddingEngine shippedDefault() {
-    org.springframework.beans.factory.config.YamlPropertiesFactoryBean yaml = new org.springframework.beans.factory.config.YamlPropertiesFactoryBean();
+    org.springframework.beans.factory.config.YamlPropertiesFactoryBean yaml =
+        new org.springframework.beans.factory.config.YamlPropertiesFactoryBean();
     yaml.setResources(new org.springframework.core.io.ClassPathResource("writer-service.yml"));
-    return EmbeddingEngine.valueOf(yaml.getObject().getProperty("featurestore.embedding.engine").toUpperCase(java.util.Locale.ROOT));
+    return EmbeddingEngine.valueOf(
+        yaml.getObject()
+            .getProperty("featurestore.embedding.engine")
+            .toUpperCase(java.util.Locale.ROOT));
   }
 
   @Test
@@ -39,7 +44,8 @@ class EngineBenchmark {
     for (EmbeddingEngine engine : EmbeddingEngine.values()) {
       runs.put(engine, EngineProcess.run(engine, cache, args));
     }
-    StringBuilder table = new StringBuilder("| engine | load | RSS after load | peak RSS | 32 x 256 pieces |");
+    StringBuilder table =
+        new StringBuilder("| engine | load | RSS after load | peak RSS | 32 x 256 pieces |");
     for (int size : BATCH_SIZES) {
       table.append(" batch ").append(size).append(" |");
     }
@@ -48,15 +54,20 @@ class EngineBenchmark {
     double best = 0;
     for (Map.Entry<EmbeddingEngine, EngineProcess> run : runs.entrySet()) {
       EngineProcess probe = run.getValue();
-      table.append(String.format("| %s | %.1f s | %d MiB | %d MiB |", run.getKey().name().toLowerCase(),
-          Long.parseLong(probe.value("load-ms")) / 1000.0, Long.parseLong(probe.value("rss-after-load-kib")) / 1024,
-          Long.parseLong(probe.value("peak-rss-kib")) / 1024));
+      table.append(
+          String.format(
+              "| %s | %.1f s | %d MiB | %d MiB |",
+              run.getKey().name().toLowerCase(),
+              Long.parseLong(probe.value("load-ms")) / 1000.0,
+              Long.parseLong(probe.value("rss-after-load-kib")) / 1024,
+              Long.parseLong(probe.value("peak-rss-kib")) / 1024));
       String[] longBatch = probe.value("long-batch").split(" ");
       table.append(String.format(" %s texts in %s ms |", longBatch[0], longBatch[1]));
       for (int size : BATCH_SIZES) {
         String[] figures = probe.value("batch-" + size).split(" ");
         double perSecond = Double.parseDouble(figures[0]);
-        table.append(String.format(" %.0f/s (p50 %s ms, p99 %s ms) |", perSecond, figures[1], figures[2]));
+        table.append(
+            String.format(" %.0f/s (p50 %s ms, p99 %s ms) |", perSecond, figures[1], figures[2]));
         if (size == WRITER_BATCH && perSecond > best) {
           best = perSecond;
           fastest = run.getKey();
@@ -64,8 +75,9 @@ class EngineBenchmark {
       }
       table.append('\n');
     }
-    String body = String.format(
-        """
+    String body =
+        String.format(
+            """
         ## Embedding engines (`./featurestore bench embedding`)
 
         The bundled all-MiniLM-L6-v2 on each DJL engine, each in a JVM of its own (`-Xmx512m`, `OMP_WAIT_POLICY=PASSIVE`),
@@ -77,8 +89,12 @@ class EngineBenchmark {
         %s
         Faster at the writer's batch size (%d): **%s**; the default engine (`writer-service.yml`) is `%s`%s.
         """,
-        SENTENCES, table, WRITER_BATCH, fastest == null ? "?" : fastest.name().toLowerCase(), DEFAULT.name().toLowerCase(),
-        fastest == DEFAULT ? ", the faster one" : ": NOT the faster one in this run");
+            SENTENCES,
+            table,
+            WRITER_BATCH,
+            fastest == null ? "?" : fastest.name().toLowerCase(),
+            DEFAULT.name().toLowerCase(),
+            fastest == DEFAULT ? ", the faster one" : ": NOT the faster one in this run");
     BenchmarkReport.record("embedding", body);
   }
 }

@@ -7,10 +7,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Run in a JVM of its own by {@link EngineProcess}: loads the bundled model on one engine, embeds, and prints which
- * native libraries the process mapped (and from where), optional throughput per batch size, and its memory.
+ * Run in a JVM of its own by {@link EngineProcess}: loads the bundled model on one engine, embeds,
+ * and prints which native libraries the process mapped (and from where), optional throughput per
+ * batch size, and its memory.
  *
- * <p>Arguments: {@code <engine> <cacheDir> [<sentences> <batchSize>...]}. Output lines are {@code key: value}.
+ * <p>Arguments: {@code <engine> <cacheDir> [<sentences> <batchSize>...]}. Output lines are {@code
+ * key: value}.
  */
 public final class EngineProbe {
 
@@ -19,7 +21,12 @@ public final class EngineProbe {
   public static void main(String[] args) throws IOException {
     EmbeddingEngine engine = EmbeddingEngine.valueOf(args[0]);
     long loadStart = System.nanoTime();
-    try (SentenceEmbedder embedder = SentenceEmbedder.builder().engine(engine).cacheDir(Path.of(args[1])).maxBatchSize(1024).build()) {
+    try (SentenceEmbedder embedder =
+        SentenceEmbedder.builder()
+            .engine(engine)
+            .cacheDir(Path.of(args[1]))
+            .maxBatchSize(1024)
+            .build()) {
       embedder.embed("Warm the model up.");
       System.out.printf("load-ms: %d%n", (System.nanoTime() - loadStart) / 1_000_000);
       System.out.printf("rss-after-load-kib: %d%n", status("VmRSS"));
@@ -28,11 +35,17 @@ public final class EngineProbe {
         for (int i = 3; i < args.length; i++) {
           throughput(embedder, texts, Integer.parseInt(args[i]));
         }
-        // the writer's largest batch: 32 texts truncated at 256 word pieces (attention arrays of 32 x 12 x 256 x 256)
-        List<String> longTexts = EmbeddingCorpus.texts(400, 8).stream().filter(t -> t.length() > 1500).limit(32).toList();
+        // the writer's largest batch: 32 texts truncated at 256 word pieces (attention arrays of 32
+        // x 12 x 256 x 256)
+        List<String> longTexts =
+            EmbeddingCorpus.texts(400, 8).stream()
+                .filter(t -> t.length() > 1500)
+                .limit(32)
+                .toList();
         long t0 = System.nanoTime();
         embedder.embed(longTexts);
-        System.out.printf("long-batch: %d %d%n", longTexts.size(), (System.nanoTime() - t0) / 1_000_000);
+        System.out.printf(
+            "long-batch: %d %d%n", longTexts.size(), (System.nanoTime() - t0) / 1_000_000);
       }
       for (String library : mappedLibraries()) {
         System.out.println("mapped: " + library);
@@ -41,7 +54,10 @@ public final class EngineProbe {
     }
   }
 
-  /** Embeds {@code texts} in batches of {@code batchSize} after a warm-up batch; prints sentences/s and batch times. */
+  /**
+   * Embeds {@code texts} in batches of {@code batchSize} after a warm-up batch; prints sentences/s
+   * and batch times.
+   */
   private static void throughput(SentenceEmbedder embedder, List<String> texts, int batchSize) {
     embedder.embed(texts.subList(0, batchSize));
     List<Long> batchNanos = new ArrayList<>();
@@ -55,7 +71,9 @@ public final class EngineProbe {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     long[] sorted = batchNanos.stream().mapToLong(Long::longValue).sorted().toArray();
-    System.out.printf("batch-%d: %.1f %.2f %.2f%n", batchSize, done / seconds, percentile(sorted, 50) / 1e6, percentile(sorted, 99) / 1e6);
+    System.out.printf(
+        "batch-%d: %.1f %.2f %.2f%n",
+        batchSize, done / seconds, percentile(sorted, 50) / 1e6, percentile(sorted, 99) / 1e6);
   }
 
   private static long percentile(long[] sorted, double p) {

@@ -15,33 +15,57 @@ class OnnxWeightsTest {
 
   @Test
   void namesAnonymousMatMulWeightsAfterTheirNodeAndKeepsNamedOnes() {
-    byte[] graph = concat(
-        field(1, node("/encoder/layer.3/attention/self/query/MatMul", "MatMul", "hidden", "onnx::MatMul_787")),
-        field(1, node("/encoder/layer.3/Add", "Add", "a", "b")),
-        field(5, tensor("onnx::MatMul_787", 1, new long[] {2, 3}, true, 1, 2, 3, 4, 5, 6)),
-        field(5, tensor("encoder.layer.3.attention.self.query.bias", 1, new long[] {3}, false, 0.5f, -0.5f, 1e-12f)),
-        // not float32 (int64 position ids): left out
-        field(5, tensor("embeddings.position_ids", 7, new long[] {1}, true)));
-    Map<String, OnnxWeights.Tensor> weights = OnnxWeights.fromModel(ByteBuffer.wrap(concat(varintField(1, 8), field(7, graph))));
+    byte[] graph =
+        concat(
+            field(
+                1,
+                node(
+                    "/encoder/layer.3/attention/self/query/MatMul",
+                    "MatMul",
+                    "hidden",
+                    "onnx::MatMul_787")),
+            field(1, node("/encoder/layer.3/Add", "Add", "a", "b")),
+            field(5, tensor("onnx::MatMul_787", 1, new long[] {2, 3}, true, 1, 2, 3, 4, 5, 6)),
+            field(
+                5,
+                tensor(
+                    "encoder.layer.3.attention.self.query.bias",
+                    1,
+                    new long[] {3},
+                    false,
+                    0.5f,
+                    -0.5f,
+                    1e-12f)),
+            // not float32 (int64 position ids): left out
+            field(5, tensor("embeddings.position_ids", 7, new long[] {1}, true)));
+    Map<String, OnnxWeights.Tensor> weights =
+        OnnxWeights.fromModel(ByteBuffer.wrap(concat(varintField(1, 8), field(7, graph))));
 
-    assertThat(weights).containsOnlyKeys("encoder.layer.3.attention.self.query.weight", "encoder.layer.3.attention.self.query.bias");
+    assertThat(weights)
+        .containsOnlyKeys(
+            "encoder.layer.3.attention.self.query.weight",
+            "encoder.layer.3.attention.self.query.bias");
     OnnxWeights.Tensor weight = weights.get("encoder.layer.3.attention.self.query.weight");
     assertThat(weight.shape()).containsExactly(2, 3);
     assertThat(weight.matMulWeight()).isTrue();
     assertThat(weights.get("encoder.layer.3.attention.self.query.bias").matMulWeight()).isFalse();
     assertThat(values(weight)).containsExactly(1, 2, 3, 4, 5, 6);
-    assertThat(values(weights.get("encoder.layer.3.attention.self.query.bias"))).containsExactly(0.5f, -0.5f, 1e-12f);
+    assertThat(values(weights.get("encoder.layer.3.attention.self.query.bias")))
+        .containsExactly(0.5f, -0.5f, 1e-12f);
   }
 
   @Test
   void parameterNamesFollowTheModulePath() {
-    assertThat(OnnxWeights.parameterName("/encoder/layer.0/intermediate/dense/MatMul")).isEqualTo("encoder.layer.0.intermediate.dense.weight");
-    assertThat(OnnxWeights.parameterName("/encoder/layer.5/output/dense/MatMul")).isEqualTo("encoder.layer.5.output.dense.weight");
+    assertThat(OnnxWeights.parameterName("/encoder/layer.0/intermediate/dense/MatMul"))
+        .isEqualTo("encoder.layer.0.intermediate.dense.weight");
+    assertThat(OnnxWeights.parameterName("/encoder/layer.5/output/dense/MatMul"))
+        .isEqualTo("encoder.layer.5.output.dense.weight");
   }
 
   @Test
   void aTensorWhoseDataDoesNotMatchItsShapeIsRefusedByName() {
-    byte[] graph = field(5, tensor("embeddings.word_embeddings.weight", 1, new long[] {2, 2}, true, 1, 2, 3));
+    byte[] graph =
+        field(5, tensor("embeddings.word_embeddings.weight", 1, new long[] {2, 2}, true, 1, 2, 3));
     assertThatThrownBy(() -> OnnxWeights.fromModel(ByteBuffer.wrap(field(7, graph))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("embeddings.word_embeddings.weight")
@@ -81,7 +105,8 @@ class OnnxWeightsTest {
   }
 
   /** A TensorProto with dims packed or not, and the values as raw little-endian bytes. */
-  private static byte[] tensor(String name, int dataType, long[] dims, boolean packedDims, float... values) {
+  private static byte[] tensor(
+      String name, int dataType, long[] dims, boolean packedDims, float... values) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     if (packedDims) {
       ByteArrayOutputStream packed = new ByteArrayOutputStream();

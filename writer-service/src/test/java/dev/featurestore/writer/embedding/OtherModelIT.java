@@ -11,12 +11,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A model the user points at instead of the bundled one: here a local ONNX directory (offline; a DJL model-zoo URL
- * works the same way once downloads are allowed). Its identity is a digest of its files, so it changes with them.
+ * A model the user points at instead of the bundled one: here a local ONNX directory (offline; a
+ * DJL model-zoo URL works the same way once downloads are allowed). Its identity is a digest of its
+ * files, so it changes with them.
  */
 class OtherModelIT {
 
-  private static final List<String> TEXTS = List.of("This is a test.", "Un texte en français.", "🚀 launch at 10:00");
+  private static final List<String> TEXTS =
+      List.of("This is a test.", "Un texte en français.", "🚀 launch at 10:00");
   private static Path modelDir;
 
   @BeforeAll
@@ -30,14 +32,18 @@ class OtherModelIT {
   @Test
   void aLocalOnnxDirectoryEmbedsAndNamesItsModel() {
     try (SentenceEmbedder other = load(modelDir, "acme/minilm-copy")) {
-      List<float[]> expected = SentenceEmbedderIT.embedder(EmbeddingEngine.ONNXRUNTIME).embed(TEXTS);
+      List<float[]> expected =
+          SentenceEmbedderIT.embedder(EmbeddingEngine.ONNXRUNTIME).embed(TEXTS);
       List<float[]> actual = other.embed(TEXTS);
       for (int i = 0; i < TEXTS.size(); i++) {
         assertThat(actual.get(i)).containsExactly(expected.get(i));
       }
       assertThat(other.model().name()).isEqualTo("acme/minilm-copy");
       assertThat(other.model().digest())
-          .isEqualTo("sha256:" + Digests.sha256(List.of(modelDir.resolve("model.onnx"), modelDir.resolve("tokenizer.json"))));
+          .isEqualTo(
+              "sha256:"
+                  + Digests.sha256(
+                      List.of(modelDir.resolve("model.onnx"), modelDir.resolve("tokenizer.json"))));
     }
   }
 
@@ -69,7 +75,10 @@ class OtherModelIT {
     Files.writeString(modelDir.resolve("notes.txt"), "not part of the model");
     try (SentenceEmbedder other = load(modelDir.resolve("model.onnx"), null)) {
       assertThat(other.model().digest())
-          .isEqualTo("sha256:" + Digests.sha256(List.of(modelDir.resolve("model.onnx"), modelDir.resolve("tokenizer.json"))));
+          .isEqualTo(
+              "sha256:"
+                  + Digests.sha256(
+                      List.of(modelDir.resolve("model.onnx"), modelDir.resolve("tokenizer.json"))));
     } finally {
       Files.delete(modelDir.resolve("notes.txt"));
     }
@@ -77,12 +86,16 @@ class OtherModelIT {
 
   @Test
   void aModelThatNeedsADownloadIsRefusedUnlessAllowed() {
-    assertThatThrownBy(() -> SentenceEmbedder.builder()
-            .cacheDir(SentenceEmbedderIT.MODEL_CACHE)
-            .modelUrl("djl://ai.djl.huggingface.onnxruntime/sentence-transformers/all-MiniLM-L6-v2")
-            .build())
+    assertThatThrownBy(
+            () ->
+                SentenceEmbedder.builder()
+                    .cacheDir(SentenceEmbedderIT.MODEL_CACHE)
+                    .modelUrl(
+                        "djl://ai.djl.huggingface.onnxruntime/sentence-transformers/all-MiniLM-L6-v2")
+                    .build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("djl://ai.djl.huggingface.onnxruntime/sentence-transformers/all-MiniLM-L6-v2")
+        .hasMessageContaining(
+            "djl://ai.djl.huggingface.onnxruntime/sentence-transformers/all-MiniLM-L6-v2")
         .hasMessageContaining("allow-download");
   }
 
@@ -98,17 +111,23 @@ class OtherModelIT {
 
   @Test
   void anOnnxDirectoryOnThePyTorchEngineIsRefusedWithTheReason() {
-    assertThatThrownBy(() -> SentenceEmbedder.builder()
-            .engine(EmbeddingEngine.PYTORCH)
-            .cacheDir(SentenceEmbedderIT.MODEL_CACHE)
-            .modelUrl(modelDir.toString())
-            .build())
+    assertThatThrownBy(
+            () ->
+                SentenceEmbedder.builder()
+                    .engine(EmbeddingEngine.PYTORCH)
+                    .cacheDir(SentenceEmbedderIT.MODEL_CACHE)
+                    .modelUrl(modelDir.toString())
+                    .build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no TorchScript")
         .hasMessageContaining(modelDir.toString());
   }
 
   private static SentenceEmbedder load(Path dir, String name) {
-    return SentenceEmbedder.builder().cacheDir(SentenceEmbedderIT.MODEL_CACHE).modelUrl(dir.toString()).modelName(name).build();
+    return SentenceEmbedder.builder()
+        .cacheDir(SentenceEmbedderIT.MODEL_CACHE)
+        .modelUrl(dir.toString())
+        .modelName(name)
+        .build();
   }
 }

@@ -19,7 +19,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
-/** Routing and ordering rules of a batch, with a stand-in for the model (the model itself is tested in ITs). */
+/**
+ * Routing and ordering rules of a batch, with a stand-in for the model (the model itself is tested
+ * in ITs).
+ */
 class BatchPreparerTest {
 
   private static final TopicPartition P0 = new TopicPartition("documents", 0);
@@ -27,6 +30,7 @@ class BatchPreparerTest {
 
   /** Unit vectors, except for texts containing "poison", which get a NaN. */
   private final List<String> embedded = new ArrayList<>();
+
   private final Embedder embedder =
       new Embedder() {
         @Override
@@ -38,23 +42,36 @@ class BatchPreparerTest {
         public List<float[]> embed(List<String> texts) {
           embedded.addAll(texts);
           return texts.stream()
-              .map(text -> {
-                float[] v = new float[Embeddings.DIMENSION];
-                v[Math.abs(text.hashCode()) % v.length] = text.contains("poison") ? Float.NaN : 1f;
-                return v;
-              })
+              .map(
+                  text -> {
+                    float[] v = new float[Embeddings.DIMENSION];
+                    v[Math.abs(text.hashCode()) % v.length] =
+                        text.contains("poison") ? Float.NaN : 1f;
+                    return v;
+                  })
               .toList();
         }
       };
 
   private final BatchPreparer preparer =
-      new BatchPreparer(new DocumentParser(1024), embedder, Clock.fixed(NOW, ZoneOffset.UTC), new SimpleMeterRegistry().timer("t"));
+      new BatchPreparer(
+          new DocumentParser(1024),
+          embedder,
+          Clock.fixed(NOW, ZoneOffset.UTC),
+          new SimpleMeterRegistry().timer("t"));
 
   @Test
   void goodBadAndPoisonedRecordsAreRoutedAndTheRangeIsKept() {
     PreparedBatch batch =
         preparer.prepare(
-            List.of(slice(10, 15, doc(10, "a", "first"), bad(11), doc(12, "b", "poison pill"), doc(13, "c", "third"))),
+            List.of(
+                slice(
+                    10,
+                    15,
+                    doc(10, "a", "first"),
+                    bad(11),
+                    doc(12, "b", "poison pill"),
+                    doc(13, "c", "third"))),
             Map.of());
 
     PreparedBatch.Slice slice = batch.slices().get(P0);
@@ -63,17 +80,28 @@ class BatchPreparerTest {
     assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("a", "c");
     assertThat(slice.rows()).extracting(r -> r.source().offset()).containsExactly(10L, 13L);
     assertThat(slice.rows()).allSatisfy(r -> assertThat(r.row().processedAt()).isEqualTo(NOW));
-    assertThat(slice.deadLetters()).extracting(d -> d.rejection().code())
+    assertThat(slice.deadLetters())
+        .extracting(d -> d.rejection().code())
         .containsExactlyInAnyOrder(Rejection.Code.NOT_JSON, Rejection.Code.INVALID_EMBEDDING);
-    assertThat(slice.deadLetters()).filteredOn(d -> d.rejection().code() == Rejection.Code.INVALID_EMBEDDING)
-        .singleElement().satisfies(d -> assertThat(d.source().offset()).isEqualTo(12));
+    assertThat(slice.deadLetters())
+        .filteredOn(d -> d.rejection().code() == Rejection.Code.INVALID_EMBEDDING)
+        .singleElement()
+        .satisfies(d -> assertThat(d.source().offset()).isEqualTo(12));
   }
 
   @Test
   void tombstoneDropsEarlierRowsOfItsIdButKeepsLaterOnes() {
     PreparedBatch batch =
         preparer.prepare(
-            List.of(slice(0, 5, doc(0, "x", "old x"), doc(1, "y", "y"), tombstone(2, "x"), doc(3, "x", "new x"), tombstone(4, "z"))),
+            List.of(
+                slice(
+                    0,
+                    5,
+                    doc(0, "x", "old x"),
+                    doc(1, "y", "y"),
+                    tombstone(2, "x"),
+                    doc(3, "x", "new x"),
+                    tombstone(4, "z"))),
             Map.of());
 
     PreparedBatch.Slice slice = batch.slices().get(P0);
@@ -84,7 +112,9 @@ class BatchPreparerTest {
 
   @Test
   void recordsAnEarlierAttemptDeadLetteredAreNotSentAgain() {
-    PreparedBatch batch = preparer.prepare(List.of(slice(20, 23, bad(20), bad(21), doc(22, "d", "ok"))), Map.of(P0, Set.of(20L)));
+    PreparedBatch batch =
+        preparer.prepare(
+            List.of(slice(20, 23, bad(20), bad(21), doc(22, "d", "ok"))), Map.of(P0, Set.of(20L)));
 
     PreparedBatch.Slice slice = batch.slices().get(P0);
     assertThat(slice.deadLetters()).extracting(d -> d.source().offset()).containsExactly(21L);
@@ -98,29 +128,48 @@ class BatchPreparerTest {
     byte[] value = "{\"doc_id\":\"x\ufffd\",\"text\":\"t\"}".getBytes(StandardCharsets.UTF_8);
     PreparedBatch batch =
         preparer.prepare(
-            List.of(slice(0, 3, record(0, badKey, value), record(1, new byte[0], "{\"doc_id\":\"e\",\"text\":\"empty key\"}".getBytes(StandardCharsets.UTF_8)), record(2, new byte[0], null))),
+            List.of(
+                slice(
+                    0,
+                    3,
+                    record(0, badKey, value),
+                    record(
+                        1,
+                        new byte[0],
+                        "{\"doc_id\":\"e\",\"text\":\"empty key\"}"
+                            .getBytes(StandardCharsets.UTF_8)),
+                    record(2, new byte[0], null))),
             Map.of());
 
     PreparedBatch.Slice slice = batch.slices().get(P0);
     assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("e");
     assertThat(slice.tombstones()).isEmpty();
-    assertThat(slice.deadLetters()).extracting(d -> d.source().offset(), d -> d.rejection().code())
-        .containsExactly(tuple(0L, Rejection.Code.INVALID_UTF8), tuple(2L, Rejection.Code.MISSING_FIELD));
+    assertThat(slice.deadLetters())
+        .extracting(d -> d.source().offset(), d -> d.rejection().code())
+        .containsExactly(
+            tuple(0L, Rejection.Code.INVALID_UTF8), tuple(2L, Rejection.Code.MISSING_FIELD));
     assertThat(slice.deadLetters().get(0).source().key()).containsExactly('x', (byte) 0xFF);
     assertThat(slice.deadLetters().get(0).rejection().message()).contains("record key");
     assertThat(slice.deadLetters().get(1).source().key()).isEmpty();
   }
 
-  private static BatchPreparer.PolledSlice slice(long start, long end, ConsumerRecord<byte[], byte[]>... records) {
+  private static BatchPreparer.PolledSlice slice(
+      long start, long end, ConsumerRecord<byte[], byte[]>... records) {
     return new BatchPreparer.PolledSlice(P0, start, start, end, List.of(records));
   }
 
   private static ConsumerRecord<byte[], byte[]> doc(long offset, String id, String text) {
-    return record(offset, id.getBytes(StandardCharsets.UTF_8), ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
+    return record(
+        offset,
+        id.getBytes(StandardCharsets.UTF_8),
+        ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
   }
 
   private static ConsumerRecord<byte[], byte[]> bad(long offset) {
-    return record(offset, ("bad-" + offset).getBytes(StandardCharsets.UTF_8), "{oops".getBytes(StandardCharsets.UTF_8));
+    return record(
+        offset,
+        ("bad-" + offset).getBytes(StandardCharsets.UTF_8),
+        "{oops".getBytes(StandardCharsets.UTF_8));
   }
 
   private static ConsumerRecord<byte[], byte[]> tombstone(long offset, String id) {

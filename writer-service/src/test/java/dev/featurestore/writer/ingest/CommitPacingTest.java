@@ -34,7 +34,9 @@ class CommitPacingTest {
 
   @Test
   void invalidSettingsNameTheValue() {
-    assertThatThrownBy(() -> new CommitPacing(Duration.ofMillis(-1), 1)).hasMessageContaining("Invalid commit interval: PT-0.001S");
-    assertThatThrownBy(() -> new CommitPacing(Duration.ZERO, 0)).hasMessageContaining("Invalid max batch records: 0");
+    assertThatThrownBy(() -> new CommitPacing(Duration.ofMillis(-1), 1))
+        .hasMessageContaining("Invalid commit interval: PT-0.001S");
+    assertThatThrownBy(() -> new CommitPacing(Duration.ZERO, 0))
+        .hasMessageContaining("Invalid max batch records: 0");
   }
 }

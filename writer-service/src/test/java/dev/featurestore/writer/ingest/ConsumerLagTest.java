@@ -64,7 +64,8 @@ class ConsumerLagTest {
   void offsetsWithoutRecordsCountAsDoneOnceTheWriterIsDrained() {
     ConsumerLag lag = new ConsumerLag();
     lag.resumed(P0, 10);
-    // offsets 10 and 11 are an aborted record and its transaction marker: the consumer moves past them, no commit does
+    // offsets 10 and 11 are an aborted record and its transaction marker: the consumer moves past
+    // them, no commit does
     lag.logEnd(P0, 12);
     assertThat(lag.total()).isEqualTo(2);
     lag.drained(P0, 12);

@@ -30,20 +30,26 @@ class DeadLetterChannelTest {
     ConsumerRecord<byte[], byte[]> source = record(7, headers);
 
     ProducerRecord<byte[], byte[]> letter =
-        DeadLetterChannel.toProducerRecord(DLQ0, new DeadLetterChannel.DeadLetter(source, Rejection.of(Rejection.Code.NOT_JSON, "bad")));
+        DeadLetterChannel.toProducerRecord(
+            DLQ0,
+            new DeadLetterChannel.DeadLetter(source, Rejection.of(Rejection.Code.NOT_JSON, "bad")));
 
     List<Header> all = new ArrayList<>();
     letter.headers().forEach(all::add);
     assertThat(all).hasSize(5 + 5);
     assertThat(all.subList(0, 5)).containsExactlyElementsOf(headers);
-    assertThat(all.subList(5, 10)).extracting(Header::key).containsExactly(
-        DeadLetterChannel.HEADER_ERROR_CODE,
-        DeadLetterChannel.HEADER_ERROR_MESSAGE,
-        DeadLetterChannel.HEADER_SOURCE_TOPIC,
-        DeadLetterChannel.HEADER_SOURCE_PARTITION,
-        DeadLetterChannel.HEADER_SOURCE_OFFSET);
-    assertThat(text(letter.headers().lastHeader(DeadLetterChannel.HEADER_ERROR_CODE))).isEqualTo("NOT_JSON");
-    assertThat(text(letter.headers().lastHeader(DeadLetterChannel.HEADER_SOURCE_OFFSET))).isEqualTo("7");
+    assertThat(all.subList(5, 10))
+        .extracting(Header::key)
+        .containsExactly(
+            DeadLetterChannel.HEADER_ERROR_CODE,
+            DeadLetterChannel.HEADER_ERROR_MESSAGE,
+            DeadLetterChannel.HEADER_SOURCE_TOPIC,
+            DeadLetterChannel.HEADER_SOURCE_PARTITION,
+            DeadLetterChannel.HEADER_SOURCE_OFFSET);
+    assertThat(text(letter.headers().lastHeader(DeadLetterChannel.HEADER_ERROR_CODE)))
+        .isEqualTo("NOT_JSON");
+    assertThat(text(letter.headers().lastHeader(DeadLetterChannel.HEADER_SOURCE_OFFSET)))
+        .isEqualTo("7");
     // the source record's headers are not changed
     assertThat(source.headers().toArray()).hasSize(5);
     assertThat(letter.key()).containsExactly('k', (byte) 0xFF);
@@ -58,29 +64,48 @@ class DeadLetterChannelTest {
     headers.add(DeadLetterChannel.HEADER_SOURCE_OFFSET, utf8("999999"));
     ConsumerRecord<byte[], byte[]> source = record(7, headers);
     ProducerRecord<byte[], byte[]> letter =
-        DeadLetterChannel.toProducerRecord(DLQ0, new DeadLetterChannel.DeadLetter(source, Rejection.of(Rejection.Code.NOT_JSON, "bad")));
+        DeadLetterChannel.toProducerRecord(
+            DLQ0,
+            new DeadLetterChannel.DeadLetter(source, Rejection.of(Rejection.Code.NOT_JSON, "bad")));
 
-    assertThat(DeadLetterChannel.sourceOffset(letter.headers(), new TopicPartition("documents", 0))).isEqualTo(7L);
-    assertThat(DeadLetterChannel.sourceOffset(letter.headers(), new TopicPartition("documents", 2))).isNull();
-    assertThat(DeadLetterChannel.sourceOffset(letter.headers(), new TopicPartition("other", 0))).isNull();
+    assertThat(DeadLetterChannel.sourceOffset(letter.headers(), new TopicPartition("documents", 0)))
+        .isEqualTo(7L);
+    assertThat(DeadLetterChannel.sourceOffset(letter.headers(), new TopicPartition("documents", 2)))
+        .isNull();
+    assertThat(DeadLetterChannel.sourceOffset(letter.headers(), new TopicPartition("other", 0)))
+        .isNull();
   }
 
   @Test
   void theReplayCheckSkipsRecordsThatAreNotOurDeadLetters() {
     RecordHeaders headers = new RecordHeaders();
-    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0))).isNull();
+    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0)))
+        .isNull();
     headers.add(DeadLetterChannel.HEADER_SOURCE_TOPIC, utf8("documents"));
     headers.add(DeadLetterChannel.HEADER_SOURCE_PARTITION, utf8("0"));
-    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0))).isNull();
+    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0)))
+        .isNull();
     headers.add(DeadLetterChannel.HEADER_SOURCE_OFFSET, utf8("not a number"));
-    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0))).isNull();
+    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0)))
+        .isNull();
     headers.add(new RecordHeader(DeadLetterChannel.HEADER_SOURCE_OFFSET, null));
-    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0))).isNull();
+    assertThat(DeadLetterChannel.sourceOffset(headers, new TopicPartition("documents", 0)))
+        .isNull();
   }
 
   private static ConsumerRecord<byte[], byte[]> record(long offset, RecordHeaders headers) {
     return new ConsumerRecord<>(
-        "documents", 0, offset, 0L, TimestampType.CREATE_TIME, 0, 0, new byte[] {'k', (byte) 0xFF}, utf8("{oops"), headers, Optional.empty());
+        "documents",
+        0,
+        offset,
+        0L,
+        TimestampType.CREATE_TIME,
+        0,
+        0,
+        new byte[] {'k', (byte) 0xFF},
+        utf8("{oops"),
+        headers,
+        Optional.empty());
   }
 
   private static String text(Header header) {

@@ -22,13 +22,14 @@ import org.quicktheories.generators.Generate;
 import org.quicktheories.impl.Constraint;
 
 /**
- * Properties of {@link DocumentParser} over random input: whatever the bytes, it never throws and gives exactly one
- * outcome; whatever the strings in a JSON document and however they are escaped, it decides as the contract says,
- * checked by an independent reading of the rules.
+ * Properties of {@link DocumentParser} over random input: whatever the bytes, it never throws and
+ * gives exactly one outcome; whatever the strings in a JSON document and however they are escaped,
+ * it decides as the contract says, checked by an independent reading of the rules.
  *
- * <p>QuickTheories runs each property on {@value #DEFAULT_TRIES} generated inputs from a fixed seed (reproducible in
- * CI); a failure names the seed and the (shrunk, where the generator allows) input. {@code
- * -Dparser.properties.seed=S} (or {@code random}) and {@code -Dparser.properties.tries=N} explore further.
+ * <p>QuickTheories runs each property on {@value #DEFAULT_TRIES} generated inputs from a fixed seed
+ * (reproducible in CI); a failure names the seed and the (shrunk, where the generator allows)
+ * input. {@code -Dparser.properties.seed=S} (or {@code random}) and {@code
+ * -Dparser.properties.tries=N} explore further.
  */
 class DocumentParserPropertiesTest {
 
@@ -52,18 +53,31 @@ class DocumentParserPropertiesTest {
   }
 
   /** A document's parts, the key choice and how it is written. */
-  private record Parts(String docId, String text, int keyChoice, boolean escapeAll, boolean padded, boolean decoys) {
+  private record Parts(
+      String docId, String text, int keyChoice, boolean escapeAll, boolean padded, boolean decoys) {
     @Override
     public String toString() {
-      return "docId=" + escape(docId) + " text=" + escape(text) + " keyChoice=" + keyChoice + " escapeAll=" + escapeAll + " padded=" + padded
-          + " decoys=" + decoys;
+      return "docId="
+          + escape(docId)
+          + " text="
+          + escape(text)
+          + " keyChoice="
+          + keyChoice
+          + " escapeAll="
+          + escapeAll
+          + " padded="
+          + padded
+          + " decoys="
+          + decoys;
     }
   }
 
   /** Random byte strings as key and value, generated and shrunk by QuickTheories. */
   @Test
   void anyByteStringsAsKeyAndValueGiveExactlyOneOutcome() {
-    Gen<byte[]> byteStrings = Generate.byteArrays(integers().between(0, 300), Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0));
+    Gen<byte[]> byteStrings =
+        Generate.byteArrays(
+            integers().between(0, 300), Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0));
     qt().withFixedSeed(SEED)
         .withExamples(TRIES)
         .forAll(byteStrings, byteStrings)
@@ -72,39 +86,66 @@ class DocumentParserPropertiesTest {
 
   @Test
   void anyBytesGiveExactlyOneOutcome() {
-    forAll(random -> new Input(key(random), value(random)), input -> checkOutcome(input.key(), input.value(), parser.parse(input.key(), input.value(), 0)));
+    forAll(
+        random -> new Input(key(random), value(random)),
+        input ->
+            checkOutcome(input.key(), input.value(), parser.parse(input.key(), input.value(), 0)));
   }
 
   @Test
   void mutatedDocumentsGiveExactlyOneOutcome() {
     forAll(
         random -> new Input(key(random), mutatedDocument(random)),
-        input -> checkOutcome(input.key(), input.value(), parser.parse(input.key(), input.value(), 0)));
+        input ->
+            checkOutcome(input.key(), input.value(), parser.parse(input.key(), input.value(), 0)));
   }
 
   @Test
   void documentsAreJudgedByTheContract() {
     forAll(
-        random -> new Parts(id(random), text(random), random.nextInt(7), random.nextBoolean(), random.nextBoolean(), random.nextBoolean()),
+        random ->
+            new Parts(
+                id(random),
+                text(random),
+                random.nextInt(7),
+                random.nextBoolean(),
+                random.nextBoolean(),
+                random.nextBoolean()),
         parts -> {
           String docId = parts.docId();
           String text = parts.text();
-          byte[] key = switch (parts.keyChoice()) {
-            case 0 -> null;
-            case 1 -> new byte[0];
-            case 2 -> docId.getBytes(StandardCharsets.UTF_8);
-            case 3 -> (docId + "x").getBytes(StandardCharsets.UTF_8);
-            case 4 -> docId.toUpperCase(java.util.Locale.ROOT).getBytes(StandardCharsets.UTF_8);
-            case 5 -> (docId + " ").getBytes(StandardCharsets.UTF_8);
-            default -> new byte[] {(byte) 0xFF, 'x'};
-          };
+          byte[] key =
+              switch (parts.keyChoice()) {
+                case 0 -> null;
+                case 1 -> new byte[0];
+                case 2 -> docId.getBytes(StandardCharsets.UTF_8);
+                case 3 -> (docId + "x").getBytes(StandardCharsets.UTF_8);
+                case 4 -> docId.toUpperCase(java.util.Locale.ROOT).getBytes(StandardCharsets.UTF_8);
+                case 5 -> (docId + " ").getBytes(StandardCharsets.UTF_8);
+                default -> new byte[] {(byte) 0xFF, 'x'};
+              };
           String sep = parts.padded() ? " \n\t" : "";
           // earlier duplicates of both fields: the last one counts
-          String decoys = parts.decoys() ? "\"text\":{\"not\":\"this\"},\"doc_id\":\"Decoy\"," + sep : "";
+          String decoys =
+              parts.decoys() ? "\"text\":{\"not\":\"this\"},\"doc_id\":\"Decoy\"," + sep : "";
           String json =
-              "{" + sep + decoys + "\"meta\":{\"n\":[1,2.5e3,null]}," + sep + "\"doc_id\"" + sep + ":" + js(docId, parts.escapeAll()) + "," + sep + "\"text\":"
-                  + js(text, parts.escapeAll()) + sep + "}";
-          DocumentParser.Result result = parser.parse(key, json.getBytes(StandardCharsets.UTF_8), 0);
+              "{"
+                  + sep
+                  + decoys
+                  + "\"meta\":{\"n\":[1,2.5e3,null]},"
+                  + sep
+                  + "\"doc_id\""
+                  + sep
+                  + ":"
+                  + js(docId, parts.escapeAll())
+                  + ","
+                  + sep
+                  + "\"text\":"
+                  + js(text, parts.escapeAll())
+                  + sep
+                  + "}";
+          DocumentParser.Result result =
+              parser.parse(key, json.getBytes(StandardCharsets.UTF_8), 0);
 
           Rejection.Code expected = expectedCode(key, docId, text);
           if (expected == null) {
@@ -113,7 +154,9 @@ class DocumentParserPropertiesTest {
             assertThat(result.document().text()).isEqualTo(text);
           } else {
             assertThat(result.isAccepted()).as("accepted %s", result.document()).isFalse();
-            assertThat(result.rejection().code()).as(result.rejection().message()).isEqualTo(expected);
+            assertThat(result.rejection().code())
+                .as(result.rejection().message())
+                .isEqualTo(expected);
           }
         });
   }
@@ -147,10 +190,15 @@ class DocumentParserPropertiesTest {
   }
 
   private static void checkOutcome(byte[] key, byte[] value, DocumentParser.Result result) {
-    int outcomes = (result.document() != null ? 1 : 0) + (result.tombstoneDocId() != null ? 1 : 0) + (result.rejection() != null ? 1 : 0);
+    int outcomes =
+        (result.document() != null ? 1 : 0)
+            + (result.tombstoneDocId() != null ? 1 : 0)
+            + (result.rejection() != null ? 1 : 0);
     assertThat(outcomes).as("outcomes of %s", result).isEqualTo(1);
     if (result.rejection() != null) {
-      assertThat(result.rejection().code()).isNotNull().isNotEqualTo(Rejection.Code.INVALID_EMBEDDING);
+      assertThat(result.rejection().code())
+          .isNotNull()
+          .isNotEqualTo(Rejection.Code.INVALID_EMBEDDING);
       assertThat(result.rejection().message()).isNotBlank();
     }
     if (result.isTombstone()) {
@@ -162,7 +210,9 @@ class DocumentParserPropertiesTest {
       String text = result.document().text();
       assertThat(hasUnpairedSurrogate(text)).isFalse();
       assertThat(text.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(LIMIT);
-      assertThat(CONTENT.matcher(Normalizer.normalize(text, Normalizer.Form.NFKC)).find()).as("content in %s", escape(text)).isTrue();
+      assertThat(CONTENT.matcher(Normalizer.normalize(text, Normalizer.Form.NFKC)).find())
+          .as("content in %s", escape(text))
+          .isTrue();
       assertThat(DocIds.isValid(result.document().docId())).isTrue();
       if (key != null && key.length > 0) {
         assertThat(result.document().docId().getBytes(StandardCharsets.UTF_8)).isEqualTo(key);
@@ -174,9 +224,9 @@ class DocumentParserPropertiesTest {
   // the harness
 
   /**
-   * Runs {@code property} on {@link #TRIES} inputs with QuickTheories (fixed seed, failures reported with seed and
-   * input). The structured generators below are written against {@link Random}: each example draws its seed from
-   * QuickTheories' randomness source.
+   * Runs {@code property} on {@link #TRIES} inputs with QuickTheories (fixed seed, failures
+   * reported with seed and input). The structured generators below are written against {@link
+   * Random}: each example draws its seed from QuickTheories' randomness source.
    */
   private static <T> void forAll(Function<Random, T> generator, Consumer<T> property) {
     Gen<T> gen = source -> generator.apply(new Random(source.next(Constraint.none())));
@@ -203,14 +253,21 @@ class DocumentParserPropertiesTest {
     return switch (random.nextInt(3)) {
       case 0 -> null;
       case 1 -> bytes(random, random.nextInt(301));
-      default -> chars(random, "{}[]:,\"\\ 0123456789.eE-+tfnulrsadoc_ix\u00e9\u0001", random.nextInt(81)).getBytes(StandardCharsets.UTF_8);
+      default ->
+          chars(random, "{}[]:,\"\\ 0123456789.eE-+tfnulrsadoc_ix\u00e9\u0001", random.nextInt(81))
+              .getBytes(StandardCharsets.UTF_8);
     };
   }
 
   private static byte[] mutatedDocument(Random random) {
     boolean all = random.nextBoolean();
     byte[] document =
-        ("{\"doc_id\":" + js(pick(random, "d", "doc-1", "é"), all) + ",\"text\":" + js(text(random), all) + "}").getBytes(StandardCharsets.UTF_8);
+        ("{\"doc_id\":"
+                + js(pick(random, "d", "doc-1", "é"), all)
+                + ",\"text\":"
+                + js(text(random), all)
+                + "}")
+            .getBytes(StandardCharsets.UTF_8);
     List<Byte> bytes = new ArrayList<>();
     for (byte b : document) {
       bytes.add(b);
@@ -242,13 +299,17 @@ class DocumentParserPropertiesTest {
   private static String text(Random random) {
     switch (random.nextInt(4)) {
       case 0 -> {
-        String invisible = " \t\n\u00a0\u200b\u200c\u200d\u2060\ufeff\u3000\u0000\u0001\u007f\u0085\u00ad\u0301\u2028";
-        String middle = switch (random.nextInt(3)) {
-          case 0 -> chars(random, "a!é日本42€\u00a8\u2460\u2122", random.nextInt(4));
-          case 1 -> Character.toString(0x1F600 + random.nextInt(0x50));
-          default -> "";
-        };
-        return chars(random, invisible, random.nextInt(9)) + middle + chars(random, invisible, random.nextInt(9));
+        String invisible =
+            " \t\n\u00a0\u200b\u200c\u200d\u2060\ufeff\u3000\u0000\u0001\u007f\u0085\u00ad\u0301\u2028";
+        String middle =
+            switch (random.nextInt(3)) {
+              case 0 -> chars(random, "a!é日本42€\u00a8\u2460\u2122", random.nextInt(4));
+              case 1 -> Character.toString(0x1F600 + random.nextInt(0x50));
+              default -> "";
+            };
+        return chars(random, invisible, random.nextInt(9))
+            + middle
+            + chars(random, invisible, random.nextInt(9));
       }
       case 1 -> {
         return anyChars(random, random.nextInt(61));
@@ -271,12 +332,13 @@ class DocumentParserPropertiesTest {
   private static String anyChars(Random random, int length) {
     StringBuilder s = new StringBuilder(length);
     for (int i = 0; i < length; i++) {
-      s.append(switch (random.nextInt(4)) {
-        case 0 -> (char) random.nextInt(0x80);
-        case 1 -> (char) (0xD800 + random.nextInt(0x800));
-        case 2 -> (char) random.nextInt(0x3000);
-        default -> (char) random.nextInt(0x10000);
-      });
+      s.append(
+          switch (random.nextInt(4)) {
+            case 0 -> (char) random.nextInt(0x80);
+            case 1 -> (char) (0xD800 + random.nextInt(0x800));
+            case 2 -> (char) random.nextInt(0x3000);
+            default -> (char) random.nextInt(0x10000);
+          });
     }
     return s.toString();
   }
@@ -304,12 +366,18 @@ class DocumentParserPropertiesTest {
   // ---------------------------------------------------------------------------------------------------------
   // helpers
 
-  /** A JSON string literal; every UTF-16 unit escaped with {@code all}, else only what JSON requires and lone surrogates. */
+  /**
+   * A JSON string literal; every UTF-16 unit escaped with {@code all}, else only what JSON requires
+   * and lone surrogates.
+   */
   static String js(String s, boolean all) {
     StringBuilder out = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      boolean highOfPair = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+      boolean highOfPair =
+          Character.isHighSurrogate(c)
+              && i + 1 < s.length()
+              && Character.isLowSurrogate(s.charAt(i + 1));
       if (highOfPair && !all) {
         out.append(c).append(s.charAt(++i));
       } else if (all || c < 0x20 || c == '"' || c == '\\' || Character.isSurrogate(c)) {
@@ -324,7 +392,9 @@ class DocumentParserPropertiesTest {
   private static boolean hasUnpairedSurrogate(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
         return true;
@@ -339,7 +409,13 @@ class DocumentParserPropertiesTest {
       return "null";
     }
     StringBuilder out = new StringBuilder();
-    s.chars().forEach(c -> out.append(c >= 0x20 && c < 0x7F ? String.valueOf((char) c) : String.format("\\u%04x", c)));
+    s.chars()
+        .forEach(
+            c ->
+                out.append(
+                    c >= 0x20 && c < 0x7F
+                        ? String.valueOf((char) c)
+                        : String.format("\\u%04x", c)));
     return out.toString();
   }
 

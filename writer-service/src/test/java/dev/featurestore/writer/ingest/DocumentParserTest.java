@@ -21,18 +21,28 @@ class DocumentParserTest {
 
   @Test
   void acceptsAWellFormedDocument() {
-    DocumentParser.Result result = parse("doc-1", "{\"doc_id\":\"doc-1\",\"text\":\"A man is eating food.\"}");
+    DocumentParser.Result result =
+        parse("doc-1", "{\"doc_id\":\"doc-1\",\"text\":\"A man is eating food.\"}");
 
     assertThat(result.isAccepted()).isTrue();
     assertThat(result.rejection()).isNull();
-    assertThat(result.document()).isEqualTo(new Document("doc-1", "A man is eating food.", Instant.parse("2026-11-25T10:15:30.123Z")));
+    assertThat(result.document())
+        .isEqualTo(
+            new Document(
+                "doc-1", "A man is eating food.", Instant.parse("2026-11-25T10:15:30.123Z")));
   }
 
   @Test
   void eventTimeIsTheRecordTimestampInMillis() {
     Document document = parse(null, "{\"doc_id\":\"d\",\"text\":\"t\"}", 1L).document();
-    assertThat(document.eventTime()).isEqualTo(Instant.ofEpochMilli(1L)).isEqualTo(Instant.parse("1970-01-01T00:00:00.001Z"));
-    assertThat(parse(null, "{\"doc_id\":\"d\",\"text\":\"t\"}", TIMESTAMP_MILLIS).document().eventTime().toEpochMilli())
+    assertThat(document.eventTime())
+        .isEqualTo(Instant.ofEpochMilli(1L))
+        .isEqualTo(Instant.parse("1970-01-01T00:00:00.001Z"));
+    assertThat(
+            parse(null, "{\"doc_id\":\"d\",\"text\":\"t\"}", TIMESTAMP_MILLIS)
+                .document()
+                .eventTime()
+                .toEpochMilli())
         .isEqualTo(TIMESTAMP_MILLIS);
   }
 
@@ -46,7 +56,9 @@ class DocumentParserTest {
   @Test
   void unknownFieldsAreIgnored() {
     DocumentParser.Result result =
-        parse("doc-1", "{\"source\":\"crawler\",\"doc_id\":\"doc-1\",\"meta\":{\"lang\":\"en\",\"tags\":[1,2]},\"text\":\"hello\",\"score\":0.5}");
+        parse(
+            "doc-1",
+            "{\"source\":\"crawler\",\"doc_id\":\"doc-1\",\"meta\":{\"lang\":\"en\",\"tags\":[1,2]},\"text\":\"hello\",\"score\":0.5}");
     assertThat(result.isAccepted()).as("rejection %s", result.rejection()).isTrue();
     assertThat(result.document().text()).isEqualTo("hello");
   }
@@ -66,7 +78,8 @@ class DocumentParserTest {
 
   @Test
   void jsonEscapesAreDecoded() {
-    DocumentParser.Result result = parse("é", "{\"doc_id\":\"\\u00e9\",\"text\":\"tab\\there \\\"quoted\\\"\"}");
+    DocumentParser.Result result =
+        parse("é", "{\"doc_id\":\"\\u00e9\",\"text\":\"tab\\there \\\"quoted\\\"\"}");
     assertThat(result.document().docId()).isEqualTo("é");
     assertThat(result.document().text()).isEqualTo("tab\there \"quoted\"");
   }
@@ -74,7 +87,8 @@ class DocumentParserTest {
   @Test
   void textOfExactlyTheLimitIsAccepted() {
     String text = "é".repeat(MAX_TEXT_BYTES / 2);
-    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"" + text + "\"}").document().text()).isEqualTo(text);
+    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"" + text + "\"}").document().text())
+        .isEqualTo(text);
   }
 
   @Test
@@ -88,14 +102,21 @@ class DocumentParserTest {
 
   @Test
   void tombstoneWithoutAValidKeyIsRejected() {
-    assertRejected(parser.parse(null, null, TIMESTAMP_MILLIS), Code.MISSING_FIELD, "tombstone (null value) without a record key");
-    assertThat(parser.parse(utf8("bad\nkey"), null, TIMESTAMP_MILLIS).rejection().code()).isEqualTo(Code.INVALID_DOC_ID);
+    assertRejected(
+        parser.parse(null, null, TIMESTAMP_MILLIS),
+        Code.MISSING_FIELD,
+        "tombstone (null value) without a record key");
+    assertThat(parser.parse(utf8("bad\nkey"), null, TIMESTAMP_MILLIS).rejection().code())
+        .isEqualTo(Code.INVALID_DOC_ID);
   }
 
   @Test
   void invalidUtf8IsRejected() {
     byte[] value = {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
-    assertRejected(parser.parse(null, value, TIMESTAMP_MILLIS), Code.INVALID_UTF8, "record value is not valid UTF-8");
+    assertRejected(
+        parser.parse(null, value, TIMESTAMP_MILLIS),
+        Code.INVALID_UTF8,
+        "record value is not valid UTF-8");
   }
 
   @Test
@@ -103,38 +124,53 @@ class DocumentParserTest {
     byte[] overlongSlash = {'"', (byte) 0xC0, (byte) 0xAF, '"'};
     byte[] encodedSurrogate = {'"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"'};
     byte[] truncatedSequence = {'"', 'a', (byte) 0xE2, (byte) 0x82};
-    assertThat(parser.parse(null, overlongSlash, 0).rejection().code()).isEqualTo(Code.INVALID_UTF8);
-    assertThat(parser.parse(null, encodedSurrogate, 0).rejection().code()).isEqualTo(Code.INVALID_UTF8);
-    assertThat(parser.parse(null, truncatedSequence, 0).rejection().code()).isEqualTo(Code.INVALID_UTF8);
+    assertThat(parser.parse(null, overlongSlash, 0).rejection().code())
+        .isEqualTo(Code.INVALID_UTF8);
+    assertThat(parser.parse(null, encodedSurrogate, 0).rejection().code())
+        .isEqualTo(Code.INVALID_UTF8);
+    assertThat(parser.parse(null, truncatedSequence, 0).rejection().code())
+        .isEqualTo(Code.INVALID_UTF8);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"{not json", "{\"doc_id\":\"d\",\"text\":\"t\",}", "{'doc_id':'d','text':'t'}", "{\"doc_id\":\"d\",\"text\":\"t\"} trailing"})
+  @ValueSource(
+      strings = {
+        "{not json",
+        "{\"doc_id\":\"d\",\"text\":\"t\",}",
+        "{'doc_id':'d','text':'t'}",
+        "{\"doc_id\":\"d\",\"text\":\"t\"} trailing"
+      })
   void malformedJsonIsRejectedWithTheParserMessage(String value) {
     DocumentParser.Result result = parse(null, value);
     assertThat(result.isAccepted()).isFalse();
     assertThat(result.rejection().code()).isEqualTo(Code.NOT_JSON);
-    assertThat(result.rejection().message()).startsWith("record value is not JSON: ").hasSizeGreaterThan("record value is not JSON: ".length());
+    assertThat(result.rejection().message())
+        .startsWith("record value is not JSON: ")
+        .hasSizeGreaterThan("record value is not JSON: ".length());
   }
 
   @Test
   void secondJsonValueAfterTheObjectIsRejected() {
-    assertThat(parse(null, "{\"doc_id\":\"d\",\"text\":\"t\"} {}").rejection().code()).isEqualTo(Code.NOT_JSON);
+    assertThat(parse(null, "{\"doc_id\":\"d\",\"text\":\"t\"} {}").rejection().code())
+        .isEqualTo(Code.NOT_JSON);
   }
 
   @Test
   void arrayIsNotAnObject() {
-    assertRejected(parse(null, "[1]"), Code.NOT_AN_OBJECT, "record value is JSON but not an object: ARRAY");
+    assertRejected(
+        parse(null, "[1]"), Code.NOT_AN_OBJECT, "record value is JSON but not an object: ARRAY");
   }
 
   @Test
   void stringIsNotAnObject() {
-    assertRejected(parse(null, "\"x\""), Code.NOT_AN_OBJECT, "record value is JSON but not an object: STRING");
+    assertRejected(
+        parse(null, "\"x\""), Code.NOT_AN_OBJECT, "record value is JSON but not an object: STRING");
   }
 
   @Test
   void numberIsNotAnObject() {
-    assertRejected(parse(null, "42"), Code.NOT_AN_OBJECT, "record value is JSON but not an object: NUMBER");
+    assertRejected(
+        parse(null, "42"), Code.NOT_AN_OBJECT, "record value is JSON but not an object: NUMBER");
   }
 
   @Test
@@ -146,30 +182,45 @@ class DocumentParserTest {
 
   @Test
   void missingDocIdIsRejected() {
-    assertRejected(parse(null, "{\"text\":\"hello\"}"), Code.MISSING_FIELD, "field doc_id is missing");
-    assertRejected(parse(null, "{\"doc_id\":null,\"text\":\"hello\"}"), Code.MISSING_FIELD, "field doc_id is missing");
+    assertRejected(
+        parse(null, "{\"text\":\"hello\"}"), Code.MISSING_FIELD, "field doc_id is missing");
+    assertRejected(
+        parse(null, "{\"doc_id\":null,\"text\":\"hello\"}"),
+        Code.MISSING_FIELD,
+        "field doc_id is missing");
   }
 
   @Test
   void missingTextIsRejected() {
     assertRejected(parse("d", "{\"doc_id\":\"d\"}"), Code.MISSING_FIELD, "field text is missing");
-    assertRejected(parse("d", "{\"doc_id\":\"d\",\"text\":null}"), Code.MISSING_FIELD, "field text is missing");
+    assertRejected(
+        parse("d", "{\"doc_id\":\"d\",\"text\":null}"),
+        Code.MISSING_FIELD,
+        "field text is missing");
   }
 
   @Test
   void numericDocIdIsTheWrongType() {
-    assertRejected(parse(null, "{\"doc_id\":42,\"text\":\"hello\"}"), Code.WRONG_TYPE, "field doc_id must be a string, not NUMBER");
+    assertRejected(
+        parse(null, "{\"doc_id\":42,\"text\":\"hello\"}"),
+        Code.WRONG_TYPE,
+        "field doc_id must be a string, not NUMBER");
   }
 
   @Test
   void objectTextIsTheWrongType() {
-    assertRejected(parse("d", "{\"doc_id\":\"d\",\"text\":{\"body\":\"hello\"}}"), Code.WRONG_TYPE, "field text must be a string, not OBJECT");
+    assertRejected(
+        parse("d", "{\"doc_id\":\"d\",\"text\":{\"body\":\"hello\"}}"),
+        Code.WRONG_TYPE,
+        "field text must be a string, not OBJECT");
   }
 
   @Test
   void arrayOrBooleanFieldsAreTheWrongType() {
-    assertThat(parse(null, "{\"doc_id\":[\"d\"],\"text\":\"t\"}").rejection().message()).isEqualTo("field doc_id must be a string, not ARRAY");
-    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":true}").rejection().message()).isEqualTo("field text must be a string, not BOOLEAN");
+    assertThat(parse(null, "{\"doc_id\":[\"d\"],\"text\":\"t\"}").rejection().message())
+        .isEqualTo("field doc_id must be a string, not ARRAY");
+    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":true}").rejection().message())
+        .isEqualTo("field text must be a string, not BOOLEAN");
   }
 
   @Test
@@ -178,10 +229,18 @@ class DocumentParserTest {
         parse(null, "{\"doc_id\":\"a\\u0000b\",\"text\":\"t\"}"),
         Code.INVALID_DOC_ID,
         "invalid doc_id: doc id contains control character U+0000 at index 1");
-    assertRejected(parse(null, "{\"doc_id\":\"   \",\"text\":\"t\"}"), Code.INVALID_DOC_ID, "invalid doc_id: doc id is only whitespace");
-    assertRejected(parse(null, "{\"doc_id\":\"\",\"text\":\"t\"}"), Code.INVALID_DOC_ID, "invalid doc_id: doc id is empty");
     assertRejected(
-        parse(null, "{\"doc_id\":\"x\\ud800\",\"text\":\"t\"}"), Code.INVALID_DOC_ID, "invalid doc_id: doc id contains an unpaired surrogate at index 1");
+        parse(null, "{\"doc_id\":\"   \",\"text\":\"t\"}"),
+        Code.INVALID_DOC_ID,
+        "invalid doc_id: doc id is only whitespace");
+    assertRejected(
+        parse(null, "{\"doc_id\":\"\",\"text\":\"t\"}"),
+        Code.INVALID_DOC_ID,
+        "invalid doc_id: doc id is empty");
+    assertRejected(
+        parse(null, "{\"doc_id\":\"x\\ud800\",\"text\":\"t\"}"),
+        Code.INVALID_DOC_ID,
+        "invalid doc_id: doc id contains an unpaired surrogate at index 1");
     assertRejected(
         parse(null, "{\"doc_id\":\"" + "x".repeat(513) + "\",\"text\":\"t\"}"),
         Code.INVALID_DOC_ID,
@@ -190,7 +249,10 @@ class DocumentParserTest {
 
   @Test
   void keyDifferentFromDocIdIsRejected() {
-    assertRejected(parse("doc-1", "{\"doc_id\":\"doc-2\",\"text\":\"t\"}"), Code.KEY_MISMATCH, "record key doc-1 differs from doc_id doc-2");
+    assertRejected(
+        parse("doc-1", "{\"doc_id\":\"doc-2\",\"text\":\"t\"}"),
+        Code.KEY_MISMATCH,
+        "record key doc-1 differs from doc_id doc-2");
   }
 
   @Test
@@ -198,17 +260,20 @@ class DocumentParserTest {
     String key = "k".repeat(300);
     Rejection rejection = parse(key, "{\"doc_id\":\"doc-2\",\"text\":\"t\"}").rejection();
     assertThat(rejection.code()).isEqualTo(Code.KEY_MISMATCH);
-    assertThat(rejection.message()).isEqualTo("record key " + "k".repeat(77) + "... differs from doc_id doc-2");
+    assertThat(rejection.message())
+        .isEqualTo("record key " + "k".repeat(77) + "... differs from doc_id doc-2");
   }
 
   @Test
   void keyIsComparedExactly() {
-    assertThat(parse("doc-1 ", "{\"doc_id\":\"doc-1\",\"text\":\"t\"}").rejection().code()).isEqualTo(Code.KEY_MISMATCH);
+    assertThat(parse("doc-1 ", "{\"doc_id\":\"doc-1\",\"text\":\"t\"}").rejection().code())
+        .isEqualTo(Code.KEY_MISMATCH);
   }
 
   @Test
   void emptyTextIsRejected() {
-    assertRejected(parse("d", "{\"doc_id\":\"d\",\"text\":\"\"}"), Code.EMPTY_TEXT, "field text is empty");
+    assertRejected(
+        parse("d", "{\"doc_id\":\"d\",\"text\":\"\"}"), Code.EMPTY_TEXT, "field text is empty");
   }
 
   @ParameterizedTest
@@ -224,7 +289,9 @@ class DocumentParserTest {
   void textOverTheLimitIsRejectedByItsUtf8Size() {
     String text = "é".repeat(MAX_TEXT_BYTES / 2) + "x"; // 501 chars, 1001 bytes
     assertRejected(
-        parse("d", "{\"doc_id\":\"d\",\"text\":\"" + text + "\"}"), Code.TEXT_TOO_LARGE, "field text is 1001 bytes of UTF-8, more than the limit of 1000");
+        parse("d", "{\"doc_id\":\"d\",\"text\":\"" + text + "\"}"),
+        Code.TEXT_TOO_LARGE,
+        "field text is 1001 bytes of UTF-8, more than the limit of 1000");
   }
 
   @Test
@@ -243,7 +310,11 @@ class DocumentParserTest {
     assertRejected(
         parser.parse(utf8("d"), value, TIMESTAMP_MILLIS),
         Code.TEXT_TOO_LARGE,
-        "record value is " + (guard + 1) + " bytes, more than the limit of " + guard + " (6 x (max-text-bytes + 512) + 64 KiB)");
+        "record value is "
+            + (guard + 1)
+            + " bytes, more than the limit of "
+            + guard
+            + " (6 x (max-text-bytes + 512) + 64 KiB)");
   }
 
   @Test
@@ -260,15 +331,28 @@ class DocumentParserTest {
     EnumSet<Code> seen = EnumSet.noneOf(Code.class);
     seen.add(parser.parse(null, null, 0).rejection().code());
     seen.add(parser.parse(utf8("d"), new byte[] {(byte) 0xC3, (byte) 0x28}, 0).rejection().code());
-    seen.add(parser.parse(utf8("d"), new byte[DocumentParser.maxValueBytes(MAX_TEXT_BYTES) + 1], 0).rejection().code());
+    seen.add(
+        parser
+            .parse(utf8("d"), new byte[DocumentParser.maxValueBytes(MAX_TEXT_BYTES) + 1], 0)
+            .rejection()
+            .code());
     for (String value :
-        new String[] {"{", "[]", "{}", "{\"doc_id\":1}", "{\"doc_id\":\"\"}", "{\"doc_id\":\"x\"}", "{\"doc_id\":\"d\",\"text\":\"\"}"}) {
+        new String[] {
+          "{",
+          "[]",
+          "{}",
+          "{\"doc_id\":1}",
+          "{\"doc_id\":\"\"}",
+          "{\"doc_id\":\"x\"}",
+          "{\"doc_id\":\"d\",\"text\":\"\"}"
+        }) {
       seen.add(parse("d", value).rejection().code());
     }
     assertThat(EnumSet.complementOf(seen)).containsExactly(Code.INVALID_EMBEDDING);
   }
 
-  // ---- issue 14: the limit applies to the decoded text, empty key = no key, texts without content ----
+  // ---- issue 14: the limit applies to the decoded text, empty key = no key, texts without content
+  // ----
 
   private static final int PRODUCTION_LIMIT = 65536;
   private final DocumentParser production = new DocumentParser(PRODUCTION_LIMIT);
@@ -277,7 +361,8 @@ class DocumentParserTest {
   void textLimitAppliesToTheDecodedTextNotToItsJsonEscapes() {
     // 60,000 bytes of text written as \u00e9 escapes: 180,000 bytes of record value
     String escaped = "\\u00e9".repeat(30_000);
-    DocumentParser.Result result = parse(production, "d", "{\"doc_id\":\"d\",\"text\":\"" + escaped + "\"}");
+    DocumentParser.Result result =
+        parse(production, "d", "{\"doc_id\":\"d\",\"text\":\"" + escaped + "\"}");
     assertThat(result.isAccepted()).as("rejection %s", result.rejection()).isTrue();
     assertThat(result.document().text()).isEqualTo("é".repeat(30_000));
   }
@@ -294,10 +379,16 @@ class DocumentParserTest {
 
   @Test
   void worstCaseEscapingOfATextAndIdWithinTheirLimitsPassesTheRawGuard() {
-    // every text byte a control character (\\uXXXX, 6 bytes each), the longest id fully escaped too, every name too
+    // every text byte a control character (\\uXXXX, 6 bytes each), the longest id fully escaped
+    // too, every name too
     String text = "x" + "\u0001".repeat(PRODUCTION_LIMIT - 1);
     String docId = "y".repeat(512);
-    String json = "{ \"\\u0064\\u006f\\u0063\\u005f\\u0069\\u0064\" : \"" + escapeAll(docId) + "\" , \"\\u0074\\u0065\\u0078\\u0074\" : \"" + escapeAll(text) + "\" }";
+    String json =
+        "{ \"\\u0064\\u006f\\u0063\\u005f\\u0069\\u0064\" : \""
+            + escapeAll(docId)
+            + "\" , \"\\u0074\\u0065\\u0078\\u0074\" : \""
+            + escapeAll(text)
+            + "\" }";
     assertThat(json.length()).isGreaterThan(6 * (PRODUCTION_LIMIT + 512));
     DocumentParser.Result result = parse(production, docId, json);
     assertThat(result.isAccepted()).as("rejection %s", result.rejection()).isTrue();
@@ -312,7 +403,9 @@ class DocumentParserTest {
     String escaped = "{\"doc_id\":\"d\",\"text\":\"" + escapeAll(text) + "\"}";
     for (String json : List.of(plain, escaped)) {
       assertRejected(
-          parse(production, "d", json), Code.TEXT_TOO_LARGE, "field text is 65537 bytes of UTF-8, more than the limit of 65536");
+          parse(production, "d", json),
+          Code.TEXT_TOO_LARGE,
+          "field text is 65537 bytes of UTF-8, more than the limit of 65536");
     }
   }
 
@@ -321,20 +414,37 @@ class DocumentParserTest {
     DocumentParser.Result result = parse("", "{\"doc_id\":\"doc-1\",\"text\":\"hello\"}");
     assertThat(result.isAccepted()).as("rejection %s", result.rejection()).isTrue();
     assertThat(result.document().docId()).isEqualTo("doc-1");
-    assertRejected(tombstone(""), Code.MISSING_FIELD, "tombstone (null value) without a record key");
+    assertRejected(
+        tombstone(""), Code.MISSING_FIELD, "tombstone (null value) without a record key");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"\u200b", "\u00a0\u00a0", "\u0000\u0001", "\ufeff", "\u3000", "\u200b\u200c\u200d\u2060", "\u00ad", "\u0301", " \u00a8 "})
+  @ValueSource(
+      strings = {
+        "\u200b",
+        "\u00a0\u00a0",
+        "\u0000\u0001",
+        "\ufeff",
+        "\u3000",
+        "\u200b\u200c\u200d\u2060",
+        "\u00ad",
+        "\u0301",
+        " \u00a8 "
+      })
   void textWithoutContentIsEmpty(String text) {
-    DocumentParser.Result result = parse("d", "{\"doc_id\":\"d\",\"text\":\"" + escapeAll(text) + "\"}");
-    assertRejected(result, Code.EMPTY_TEXT, "field text has no content: no letter, number, symbol or punctuation after NFKC normalisation");
+    DocumentParser.Result result =
+        parse("d", "{\"doc_id\":\"d\",\"text\":\"" + escapeAll(text) + "\"}");
+    assertRejected(
+        result,
+        Code.EMPTY_TEXT,
+        "field text has no content: no letter, number, symbol or punctuation after NFKC normalisation");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"!", "é", "日本", "42", "€", "\u00a0x\u00a0", "\uD83D\uDE00", "\u2460"})
   void textWithContentIsAccepted(String text) {
-    DocumentParser.Result result = parse("d", "{\"doc_id\":\"d\",\"text\":\"" + escapeAll(text) + "\"}");
+    DocumentParser.Result result =
+        parse("d", "{\"doc_id\":\"d\",\"text\":\"" + escapeAll(text) + "\"}");
     assertThat(result.isAccepted()).as("rejection %s", result.rejection()).isTrue();
     assertThat(result.document().text()).isEqualTo(text);
   }
@@ -344,14 +454,30 @@ class DocumentParserTest {
     // decoded leniently, d\xff would be "d\ufffd" and match this doc_id
     byte[] key = {'d', (byte) 0xFF};
     assertRejected(
-        parser.parse(key, utf8("{\"doc_id\":\"d\ufffd\",\"text\":\"t\"}"), 0), Code.INVALID_UTF8, "record key is not valid UTF-8 (2 bytes)");
-    assertRejected(parser.parse(new byte[] {(byte) 0xFF, (byte) 0xFE}, null, 0), Code.INVALID_UTF8, "record key is not valid UTF-8 (2 bytes)");
-    assertThat(parser.parse(new byte[] {(byte) 0xC0, (byte) 0xAF}, utf8("{oops"), 0).rejection().code()).isEqualTo(Code.INVALID_UTF8);
+        parser.parse(key, utf8("{\"doc_id\":\"d\ufffd\",\"text\":\"t\"}"), 0),
+        Code.INVALID_UTF8,
+        "record key is not valid UTF-8 (2 bytes)");
+    assertRejected(
+        parser.parse(new byte[] {(byte) 0xFF, (byte) 0xFE}, null, 0),
+        Code.INVALID_UTF8,
+        "record key is not valid UTF-8 (2 bytes)");
+    assertThat(
+            parser
+                .parse(new byte[] {(byte) 0xC0, (byte) 0xAF}, utf8("{oops"), 0)
+                .rejection()
+                .code())
+        .isEqualTo(Code.INVALID_UTF8);
   }
 
   @Test
   void keyIsComparedAsUtf8() {
-    assertThat(parser.parse(utf8("dokument/ü \uD83D\uDCC4"), utf8("{\"doc_id\":\"dokument/\\u00fc \\ud83d\\udcc4\",\"text\":\"t\"}"), 0).isAccepted())
+    assertThat(
+            parser
+                .parse(
+                    utf8("dokument/ü \uD83D\uDCC4"),
+                    utf8("{\"doc_id\":\"dokument/\\u00fc \\ud83d\\udcc4\",\"text\":\"t\"}"),
+                    0)
+                .isAccepted())
         .isTrue();
   }
 
@@ -361,15 +487,23 @@ class DocumentParserTest {
         parse("d", "{\"doc_id\":\"d\",\"text\":\"ab\\ud800c\"}"),
         Code.INVALID_UTF8,
         "field text contains an unpaired surrogate (a \\uD800 escape) at index 2, which UTF-8 cannot encode");
-    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"x\\udc00\"}").rejection().code()).isEqualTo(Code.INVALID_UTF8);
-    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"x\\ud83d\\ude00\"}").document().text()).isEqualTo("x\uD83D\uDE00");
+    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"x\\udc00\"}").rejection().code())
+        .isEqualTo(Code.INVALID_UTF8);
+    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"x\\ud83d\\ude00\"}").document().text())
+        .isEqualTo("x\uD83D\uDE00");
   }
 
   @Test
   void duplicateFieldsKeepTheLastValue() {
-    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"first\",\"text\":\"second\"}").document().text()).isEqualTo("second");
-    assertThat(parse(null, "{\"doc_id\":\"a\",\"text\":\"t\",\"doc_id\":\"b\"}").document().docId()).isEqualTo("b");
-    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"t\",\"text\":null}").rejection().code()).isEqualTo(Code.MISSING_FIELD);
+    assertThat(
+            parse("d", "{\"doc_id\":\"d\",\"text\":\"first\",\"text\":\"second\"}")
+                .document()
+                .text())
+        .isEqualTo("second");
+    assertThat(parse(null, "{\"doc_id\":\"a\",\"text\":\"t\",\"doc_id\":\"b\"}").document().docId())
+        .isEqualTo("b");
+    assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":\"t\",\"text\":null}").rejection().code())
+        .isEqualTo(Code.MISSING_FIELD);
     assertThat(parse("d", "{\"doc_id\":\"d\",\"text\":7,\"text\":\"t\"}").isAccepted()).isTrue();
   }
 
@@ -382,17 +516,31 @@ class DocumentParserTest {
 
   @Test
   void hugeNumbersAndNamesInIgnoredFieldsAreSkipped() {
-    String json = "{\"doc_id\":\"d\",\"n\":1" + "7".repeat(20_000) + ",\"f\":-0." + "3".repeat(1_000) + "e-99999,\"" + "k".repeat(60_000) + "\":[" + "9".repeat(5_000) + "],\"text\":\"t\"}";
+    String json =
+        "{\"doc_id\":\"d\",\"n\":1"
+            + "7".repeat(20_000)
+            + ",\"f\":-0."
+            + "3".repeat(1_000)
+            + "e-99999,\""
+            + "k".repeat(60_000)
+            + "\":["
+            + "9".repeat(5_000)
+            + "],\"text\":\"t\"}";
     DocumentParser.Result result = parse(production, "d", json);
     assertThat(result.isAccepted()).as("rejection %s", result.rejection()).isTrue();
-    assertRejected(parse(production, "d", "{\"doc_id\":\"d\",\"text\":1" + "0".repeat(20_000) + "}"), Code.WRONG_TYPE, "field text must be a string, not NUMBER");
+    assertRejected(
+        parse(production, "d", "{\"doc_id\":\"d\",\"text\":1" + "0".repeat(20_000) + "}"),
+        Code.WRONG_TYPE,
+        "field text must be a string, not NUMBER");
   }
 
   @Test
   void nestingIsLimitedTo500Levels() {
-    String nested = "{\"doc_id\":\"d\",\"text\":\"t\",\"meta\":" + "[".repeat(499) + "]".repeat(499) + "}";
+    String nested =
+        "{\"doc_id\":\"d\",\"text\":\"t\",\"meta\":" + "[".repeat(499) + "]".repeat(499) + "}";
     assertThat(parse("d", nested).isAccepted()).isTrue();
-    String deep = "{\"doc_id\":\"d\",\"text\":\"t\",\"meta\":" + "[".repeat(500) + "]".repeat(500) + "}";
+    String deep =
+        "{\"doc_id\":\"d\",\"text\":\"t\",\"meta\":" + "[".repeat(500) + "]".repeat(500) + "}";
     Rejection rejection = parse("d", deep).rejection();
     assertThat(rejection.code()).isEqualTo(Code.NOT_JSON);
     assertThat(rejection.message()).contains("500");
@@ -403,7 +551,9 @@ class DocumentParserTest {
   @Test
   void aSecondValueIsNamedInTheMessage() {
     assertRejected(
-        parse(null, "{\"doc_id\":\"d\",\"text\":\"t\"} {}"), Code.NOT_JSON, "record value is not JSON: a second value starts at index 26");
+        parse(null, "{\"doc_id\":\"d\",\"text\":\"t\"} {}"),
+        Code.NOT_JSON,
+        "record value is not JSON: a second value starts at index 26");
   }
 
   /** Every UTF-16 unit as a JSON {@code \\uXXXX} escape. */

@@ -40,11 +40,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
- * Fault injection: two writer processes in one consumer group share a 3-partition topic of good documents, bad
- * records and tombstones; writers are killed with SIGKILL at random moments and restarted. Afterwards every good
- * record is in the table exactly once per Kafka offset (unless a later tombstone erased its id), every bad record
- * is in the dead-letter topic exactly once with its exact key bytes (some keys are not UTF-8), and every tombstoned id
- * is absent.
+ * Fault injection: two writer processes in one consumer group share a 3-partition topic of good
+ * documents, bad records and tombstones; writers are killed with SIGKILL at random moments and
+ * restarted. Afterwards every good record is in the table exactly once per Kafka offset (unless a
+ * later tombstone erased its id), every bad record is in the dead-letter topic exactly once with
+ * its exact key bytes (some keys are not UTF-8), and every tombstoned id is absent.
  *
  * <p>Size with {@code -Dsoak.records=N -Dsoak.kills=K} ({@code scripts/soak-writer.sh}).
  */
@@ -56,7 +56,8 @@ class ExactlyOnceIT {
   private static final int PARTITIONS = 3;
   private static final int RECORDS = Integer.getInteger("soak.records", 10_000);
   private static final int KILLS = Integer.getInteger("soak.kills", 6);
-  private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(Integer.getInteger("soak.drain.minutes", 10));
+  private static final Duration DRAIN_TIMEOUT =
+      Duration.ofMinutes(Integer.getInteger("soak.drain.minutes", 10));
 
   private EmbeddedKafkaKraftBroker kafka;
   private final List<Process> writers = new ArrayList<>();
@@ -85,7 +86,9 @@ class ExactlyOnceIT {
   @Test
   void everyRecordLandsExactlyOnceAcrossKilledWriters() throws Exception {
     kafka = new EmbeddedKafkaKraftBroker(1, PARTITIONS, TOPIC, DLQ);
-    kafka.brokerProperties(Map.of("transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
+    kafka.brokerProperties(
+        Map.of(
+            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
     kafka.afterPropertiesSet();
     stateDir = Files.createTempDirectory(Path.of("target"), "exactly-once-");
 
@@ -96,20 +99,27 @@ class ExactlyOnceIT {
     awaitFirstCommit();
     int killsMidStream = 0;
     for (int kill = 0; kill < KILLS; kill++) {
-      // commits are fast (tens of ms): kill often enough that every kill lands while records still flow
+      // commits are fast (tens of ms): kill often enough that every kill lands while records still
+      // flow
       Thread.sleep(2_000 + chaos.nextInt(3_000));
       int victim = chaos.nextInt(writers.size());
       OffsetLedger before = ledgerOrEmpty();
       if (isDrained(before)) {
         break;
       }
-      LOG.info("kill -9 writer {} (pid {}), table at {}", victim, writers.get(victim).pid(), before.nextOffsets());
+      LOG.info(
+          "kill -9 writer {} (pid {}), table at {}",
+          victim,
+          writers.get(victim).pid(),
+          before.nextOffsets());
       writers.get(victim).destroyForcibly().waitFor();
       killsMidStream++;
       writers.set(victim, startWriter(victim));
     }
     awaitDrained();
-    assertThat(killsMidStream).as("writers killed while records were still flowing").isGreaterThanOrEqualTo(Math.min(KILLS, 5));
+    assertThat(killsMidStream)
+        .as("writers killed while records were still flowing")
+        .isGreaterThanOrEqualTo(Math.min(KILLS, 5));
     writers.forEach(Process::destroyForcibly);
 
     verifyTable();
@@ -126,7 +136,9 @@ class ExactlyOnceIT {
     Set<String> erased = new HashSet<>();
     List<Future<RecordMetadata>> sends = new ArrayList<>();
     List<Produced> kinds = new ArrayList<>();
-    String[] topics = {"weather", "football", "databases", "cooking", "music", "travel", "finance", "chess"};
+    String[] topics = {
+      "weather", "football", "databases", "cooking", "music", "travel", "finance", "chess"
+    };
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config)) {
       for (int i = 0; i < RECORDS; i++) {
         int dice = random.nextInt(100);
@@ -137,10 +149,19 @@ class ExactlyOnceIT {
         if (dice < 8) {
           id = "bad-" + i;
           kind = Kind.BAD;
-          String[] bad = {"{not json", "{\"doc_id\":\"" + id + "\"}", "{\"doc_id\":\"" + id + "\",\"text\":\"  \"}", "[1,2]", "{\"doc_id\":\"" + id + "\",\"text\":\"\u200b\"}"};
-          // some bad records have a key that is not UTF-8: its dead letter must keep the exact bytes
+          String[] bad = {
+            "{not json",
+            "{\"doc_id\":\"" + id + "\"}",
+            "{\"doc_id\":\"" + id + "\",\"text\":\"  \"}",
+            "[1,2]",
+            "{\"doc_id\":\"" + id + "\",\"text\":\"\u200b\"}"
+          };
+          // some bad records have a key that is not UTF-8: its dead letter must keep the exact
+          // bytes
           key = random.nextInt(4) == 0 ? concat(new byte[] {(byte) 0xFF}, utf8(id)) : utf8(id);
-          record = new ProducerRecord<>(TOPIC, key, bad[random.nextInt(bad.length)].getBytes(StandardCharsets.UTF_8));
+          record =
+              new ProducerRecord<>(
+                  TOPIC, key, bad[random.nextInt(bad.length)].getBytes(StandardCharsets.UTF_8));
         } else if (dice < 13 && !live.isEmpty()) {
           id = live.remove(random.nextInt(live.size()));
           erased.add(id);
@@ -154,9 +175,21 @@ class ExactlyOnceIT {
             live.add(id);
           }
           kind = Kind.GOOD;
-          String text = "Document " + i + " is about " + topics[random.nextInt(topics.length)] + " and " + topics[random.nextInt(topics.length)] + ".";
+          String text =
+              "Document "
+                  + i
+                  + " is about "
+                  + topics[random.nextInt(topics.length)]
+                  + " and "
+                  + topics[random.nextInt(topics.length)]
+                  + ".";
           key = utf8(id);
-          record = new ProducerRecord<>(TOPIC, key, ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}").getBytes(StandardCharsets.UTF_8));
+          record =
+              new ProducerRecord<>(
+                  TOPIC,
+                  key,
+                  ("{\"doc_id\":\"" + id + "\",\"text\":\"" + text + "\"}")
+                      .getBytes(StandardCharsets.UTF_8));
         }
         sends.add(producer.send(record));
         kinds.add(new Produced(id, key, kind));
@@ -164,14 +197,19 @@ class ExactlyOnceIT {
       producer.flush();
       for (int i = 0; i < sends.size(); i++) {
         RecordMetadata metadata = sends.get(i).get();
-        produced.computeIfAbsent(new TopicPartition(TOPIC, metadata.partition()), p -> new HashMap<>()).put(metadata.offset(), kinds.get(i));
+        produced
+            .computeIfAbsent(new TopicPartition(TOPIC, metadata.partition()), p -> new HashMap<>())
+            .put(metadata.offset(), kinds.get(i));
       }
     }
-    assertThat(erased).as("the generator never re-uses an erased id").doesNotContainAnyElementsOf(live);
+    assertThat(erased)
+        .as("the generator never re-uses an erased id")
+        .doesNotContainAnyElementsOf(live);
   }
 
   private Process startWriter(int index) throws IOException {
-    String javaBin = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    String javaBin =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     List<String> command =
         List.of(
             javaBin,
@@ -186,7 +224,8 @@ class ExactlyOnceIT {
             "dev.featurestore.writer.WriterApplication",
             "--server.port=0",
             "--featurestore.state-dir=" + stateDir.toAbsolutePath(),
-            "--featurestore.embedding.cache-dir=" + Path.of("target", "model-cache").toAbsolutePath(),
+            "--featurestore.embedding.cache-dir="
+                + Path.of("target", "model-cache").toAbsolutePath(),
             "--featurestore.embedding.intra-op-threads=1",
             "--spring.kafka.bootstrap-servers=" + kafka.getBrokersAsString(),
             // short sessions so that a killed writer's partitions move on quickly
@@ -194,7 +233,10 @@ class ExactlyOnceIT {
             "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000",
             "--spring.kafka.consumer.max-poll-records=64");
     Path log = Path.of("target", "exactly-once-writer-" + index + ".log");
-    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
   }
 
   private Table table() {
@@ -215,18 +257,22 @@ class ExactlyOnceIT {
   private void awaitFirstCommit() throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     while (ledgerOrEmpty().nextOffsets().isEmpty()) {
-      assertThat(System.nanoTime()).as("a first batch committed within 2 minutes").isLessThan(deadline);
+      assertThat(System.nanoTime())
+          .as("a first batch committed within 2 minutes")
+          .isLessThan(deadline);
       Thread.sleep(200);
     }
   }
 
   private boolean isDrained(OffsetLedger ledger) {
     return produced.entrySet().stream()
-        .allMatch(e -> {
-          long end = e.getValue().keySet().stream().mapToLong(Long::longValue).max().orElse(-1) + 1;
-          Long next = ledger.next(e.getKey());
-          return next != null && next >= end;
-        });
+        .allMatch(
+            e -> {
+              long end =
+                  e.getValue().keySet().stream().mapToLong(Long::longValue).max().orElse(-1) + 1;
+              Long next = ledger.next(e.getKey());
+              return next != null && next >= end;
+            });
   }
 
   private void awaitDrained() throws InterruptedException {
@@ -240,7 +286,8 @@ class ExactlyOnceIT {
       }
       Thread.sleep(1000);
     }
-    throw new AssertionError("Writers did not drain the topic within " + DRAIN_TIMEOUT + ": ledger " + ledger);
+    throw new AssertionError(
+        "Writers did not drain the topic within " + DRAIN_TIMEOUT + ": ledger " + ledger);
   }
 
   private void verifyTable() throws IOException {
@@ -248,8 +295,13 @@ class ExactlyOnceIT {
     Set<String> docIds = new HashSet<>();
     try (CloseableIterable<Record> rows = IcebergGenerics.read(table()).build()) {
       for (Record row : rows) {
-        TopicPartition partition = new TopicPartition((String) row.getField(FeatureTable.KAFKA_TOPIC), (Integer) row.getField(FeatureTable.KAFKA_PARTITION));
-        rowsPerOffset.computeIfAbsent(partition, p -> new HashMap<>()).merge((Long) row.getField(FeatureTable.KAFKA_OFFSET), 1, Integer::sum);
+        TopicPartition partition =
+            new TopicPartition(
+                (String) row.getField(FeatureTable.KAFKA_TOPIC),
+                (Integer) row.getField(FeatureTable.KAFKA_PARTITION));
+        rowsPerOffset
+            .computeIfAbsent(partition, p -> new HashMap<>())
+            .merge((Long) row.getField(FeatureTable.KAFKA_OFFSET), 1, Integer::sum);
         docIds.add((String) row.getField(FeatureTable.DOC_ID));
       }
     }
@@ -258,21 +310,29 @@ class ExactlyOnceIT {
     for (Map.Entry<TopicPartition, Map<Long, Produced>> partition : produced.entrySet()) {
       Map<Long, Integer> counts = rowsPerOffset.getOrDefault(partition.getKey(), Map.of());
       Map<String, Long> lastTombstone = new HashMap<>();
-      partition.getValue().forEach((offset, record) -> {
-        if (record.kind() == Kind.TOMBSTONE) {
-          lastTombstone.merge(record.docId(), offset, Math::max);
-          tombstoned.add(record.docId());
-        }
-      });
+      partition
+          .getValue()
+          .forEach(
+              (offset, record) -> {
+                if (record.kind() == Kind.TOMBSTONE) {
+                  lastTombstone.merge(record.docId(), offset, Math::max);
+                  tombstoned.add(record.docId());
+                }
+              });
       for (Map.Entry<Long, Produced> record : partition.getValue().entrySet()) {
         long offset = record.getKey();
         Produced p = record.getValue();
-        boolean erased = lastTombstone.containsKey(p.docId()) && lastTombstone.get(p.docId()) > offset;
+        boolean erased =
+            lastTombstone.containsKey(p.docId()) && lastTombstone.get(p.docId()) > offset;
         int expected = p.kind() == Kind.GOOD && !erased ? 1 : 0;
         expectedRows += expected;
-        assertThat(counts.getOrDefault(offset, 0)).as("rows of %s offset %d (%s %s)", partition.getKey(), offset, p.kind(), p.docId()).isEqualTo(expected);
+        assertThat(counts.getOrDefault(offset, 0))
+            .as("rows of %s offset %d (%s %s)", partition.getKey(), offset, p.kind(), p.docId())
+            .isEqualTo(expected);
       }
-      assertThat(counts.keySet()).as("rows from offsets never produced in %s", partition.getKey()).isSubsetOf(partition.getValue().keySet());
+      assertThat(counts.keySet())
+          .as("rows from offsets never produced in %s", partition.getKey())
+          .isSubsetOf(partition.getValue().keySet());
     }
     assertThat(docIds).as("tombstoned ids are absent").doesNotContainAnyElementsOf(tombstoned);
     LOG.info("Table verified: {} rows, {} tombstoned ids absent", expectedRows, tombstoned.size());
@@ -281,19 +341,31 @@ class ExactlyOnceIT {
   private void verifyDeadLetters() {
     Map<String, Integer> seen = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> record : TestKafka.readCommitted(kafka, DLQ, PARTITIONS)) {
-      String source = header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION) + "@" + header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET);
+      String source =
+          header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION)
+              + "@"
+              + header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET);
       assertThat(header(record, DeadLetterChannel.HEADER_ERROR_CODE)).isNotBlank();
-      int sourcePartition = Integer.parseInt(header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION));
-      Produced original = produced.get(new TopicPartition(TOPIC, sourcePartition)).get(Long.parseLong(header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET)));
-      assertThat(record.key()).as("the dead letter's key bytes, %s", source).isEqualTo(original.key());
+      int sourcePartition =
+          Integer.parseInt(header(record, DeadLetterChannel.HEADER_SOURCE_PARTITION));
+      Produced original =
+          produced
+              .get(new TopicPartition(TOPIC, sourcePartition))
+              .get(Long.parseLong(header(record, DeadLetterChannel.HEADER_SOURCE_OFFSET)));
+      assertThat(record.key())
+          .as("the dead letter's key bytes, %s", source)
+          .isEqualTo(original.key());
       seen.merge(source, 1, Integer::sum);
     }
     Set<String> expected = new HashSet<>();
-    produced.forEach((partition, records) -> records.forEach((offset, record) -> {
-      if (record.kind() == Kind.BAD) {
-        expected.add(partition.partition() + "@" + offset);
-      }
-    }));
+    produced.forEach(
+        (partition, records) ->
+            records.forEach(
+                (offset, record) -> {
+                  if (record.kind() == Kind.BAD) {
+                    expected.add(partition.partition() + "@" + offset);
+                  }
+                }));
     assertThat(seen.keySet()).as("dead-lettered source records").isEqualTo(expected);
     assertThat(seen.values()).as("each dead letter exactly once").allMatch(count -> count == 1);
     LOG.info("Dead letters verified: {} records, each once", expected.size());

@@ -2,8 +2,8 @@ package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.featurestore.testing.FeatureRows;
 import dev.featurestore.api.KafkaSource;
+import dev.featurestore.testing.FeatureRows;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -21,19 +21,25 @@ class PreparedBatchTest {
 
   @Test
   void contiguousSlicesJoinAndTakeTheLaterProcessingTime() {
-    PreparedBatch joined = batch(FIRST, slice(P0, 0, 2, Set.of(), "a", "b")).followedBy(batch(SECOND, slice(P0, 2, 4, Set.of(), "c", "d")));
+    PreparedBatch joined =
+        batch(FIRST, slice(P0, 0, 2, Set.of(), "a", "b"))
+            .followedBy(batch(SECOND, slice(P0, 2, 4, Set.of(), "c", "d")));
 
     PreparedBatch.Slice slice = joined.slices().get(P0);
     assertThat(slice.startOffset()).isZero();
     assertThat(slice.endOffset()).isEqualTo(4);
     assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("a", "b", "c", "d");
-    assertThat(slice.rows()).allSatisfy(r -> assertThat(r.row().processedAt()).as("one day partition").isEqualTo(SECOND));
+    assertThat(slice.rows())
+        .allSatisfy(
+            r -> assertThat(r.row().processedAt()).as("one day partition").isEqualTo(SECOND));
     assertThat(joined.records()).isEqualTo(4);
   }
 
   @Test
   void laterTombstoneDropsEarlierRowsOfItsId() {
-    PreparedBatch joined = batch(FIRST, slice(P0, 0, 2, Set.of(), "a", "b")).followedBy(batch(SECOND, slice(P0, 2, 4, Set.of("a"), "e")));
+    PreparedBatch joined =
+        batch(FIRST, slice(P0, 0, 2, Set.of(), "a", "b"))
+            .followedBy(batch(SECOND, slice(P0, 2, 4, Set.of("a"), "e")));
 
     PreparedBatch.Slice slice = joined.slices().get(P0);
     assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("b", "e");
@@ -48,7 +54,9 @@ class PreparedBatchTest {
 
     assertThat(joined.slices().get(P0).endOffset()).isEqualTo(1);
     assertThat(joined.slices().get(P0).rows()).hasSize(1);
-    assertThat(joined.slices().get(P1).rows()).extracting(r -> r.row().docId()).containsExactly("x");
+    assertThat(joined.slices().get(P1).rows())
+        .extracting(r -> r.row().docId())
+        .containsExactly("x");
   }
 
   /** A batch as the preparer makes it: every row carries the batch's processing time. */
@@ -60,10 +68,14 @@ class PreparedBatchTest {
     return new PreparedBatch(processedAt, map);
   }
 
-  private static PreparedBatch.Slice slice(TopicPartition partition, long start, long end, Set<String> tombstones, String... ids) {
+  private static PreparedBatch.Slice slice(
+      TopicPartition partition, long start, long end, Set<String> tombstones, String... ids) {
     List<PreparedBatch.SourcedRow> rows = new java.util.ArrayList<>();
     for (int i = 0; i < ids.length; i++) {
-      rows.add(new PreparedBatch.SourcedRow(FeatureRows.row(ids[i], i, FIRST), KafkaSource.of(partition.topic(), partition.partition(), start + i)));
+      rows.add(
+          new PreparedBatch.SourcedRow(
+              FeatureRows.row(ids[i], i, FIRST),
+              KafkaSource.of(partition.topic(), partition.partition(), start + i)));
     }
     return new PreparedBatch.Slice(partition, 0, start, end, rows, tombstones, List.of(), 0);
   }

@@ -27,21 +27,26 @@ class VectorQualityTest {
 
   @Test
   void nullVectorIsReportedAsZeroDimensions() {
-    assertThat(VectorQualityGate.problem(null)).isEqualTo("embedding has 0 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(null))
+        .isEqualTo("embedding has 0 dimensions, expected 384");
   }
 
   @Test
   void wrongDimensionIsReported() {
-    assertThat(VectorQualityGate.problem(new float[] {0.6f, 0.8f})).isEqualTo("embedding has 2 dimensions, expected 384");
-    assertThat(VectorQualityGate.problem(new float[0])).isEqualTo("embedding has 0 dimensions, expected 384");
-    assertThat(VectorQualityGate.problem(new float[385])).isEqualTo("embedding has 385 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(new float[] {0.6f, 0.8f}))
+        .isEqualTo("embedding has 2 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(new float[0]))
+        .isEqualTo("embedding has 0 dimensions, expected 384");
+    assertThat(VectorQualityGate.problem(new float[385]))
+        .isEqualTo("embedding has 385 dimensions, expected 384");
   }
 
   @Test
   void nanIsReported() {
     float[] vector = unitVector();
     vector[200] = Float.NaN;
-    assertThat(VectorQualityGate.problem(vector)).isEqualTo("embedding contains a non-finite value");
+    assertThat(VectorQualityGate.problem(vector))
+        .isEqualTo("embedding contains a non-finite value");
   }
 
   @Test
@@ -50,14 +55,19 @@ class VectorQualityTest {
     positive[0] = Float.POSITIVE_INFINITY;
     float[] negative = unitVector();
     negative[383] = Float.NEGATIVE_INFINITY;
-    assertThat(VectorQualityGate.problem(positive)).isEqualTo("embedding contains a non-finite value");
-    assertThat(VectorQualityGate.problem(negative)).isEqualTo("embedding contains a non-finite value");
+    assertThat(VectorQualityGate.problem(positive))
+        .isEqualTo("embedding contains a non-finite value");
+    assertThat(VectorQualityGate.problem(negative))
+        .isEqualTo("embedding contains a non-finite value");
   }
 
   @Test
   void normFarFromOneIsReportedWithTheNorm() {
-    assertThat(VectorQualityGate.problem(scaled(unitVector(), 2f))).isEqualTo(String.format("embedding norm is %.6f, expected 1", 2.0));
-    assertThat(VectorQualityGate.problem(scaled(unitVector(), 0.5f))).startsWith("embedding norm is 0").endsWith(", expected 1");
+    assertThat(VectorQualityGate.problem(scaled(unitVector(), 2f)))
+        .isEqualTo(String.format("embedding norm is %.6f, expected 1", 2.0));
+    assertThat(VectorQualityGate.problem(scaled(unitVector(), 0.5f)))
+        .startsWith("embedding norm is 0")
+        .endsWith(", expected 1");
     assertThat(VectorQualityGate.problem(scaled(unitVector(), 1.01f))).isNotNull();
   }
 
@@ -72,7 +82,9 @@ class VectorQualityTest {
     float[] vector = new float[Embeddings.DIMENSION];
     vector[0] = Float.MAX_VALUE;
     vector[1] = Float.MAX_VALUE;
-    assertThat(VectorQualityGate.problem(vector)).startsWith("embedding norm is ").doesNotContain("Infinity");
+    assertThat(VectorQualityGate.problem(vector))
+        .startsWith("embedding norm is ")
+        .doesNotContain("Infinity");
   }
 
   private static float[] unitVector() {
