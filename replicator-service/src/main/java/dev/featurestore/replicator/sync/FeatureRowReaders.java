@@ -434,7 +434,12 @@ final class FeatureRowReaders {
 
     /**
      * Decodes levels in Parquet's RLE / bit-packing hybrid encoding, a run or 8 bit-packed values
-     * at a time.
+     * at a time, with parquet-column's {@link BytePacker} for the bit-packed groups. The framing is
+     * ours rather than parquet-column's {@code RunLengthBitPackingHybridDecoder}, which allocates a
+     * buffer per bit-packed run and returns one value per call: measured A/B on 2026-12-03 (two
+     * runs each, {@code FeatureRowDecodeBenchmark}, 200k rows), this decoded 308-314k rows/s
+     * (median) against 213-217k with parquet-column's, and the full re-warm ({@code ./featurestore
+     * bench replicator}, 1M rows) ran 3-6 % faster.
      */
     private static void readHybrid(ByteBuffer in, int maxLevel, int[] levels, int count) {
       int bitWidth = BytesUtils.getWidthFromMaxInt(maxLevel);
