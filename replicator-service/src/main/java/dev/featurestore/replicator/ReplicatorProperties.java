@@ -1,15 +1,11 @@
 package dev.featurestore.replicator;
 
+import dev.featurestore.api.Preconditions;
 import dev.featurestore.replicator.maintenance.MaintenanceOptions;
-import jakarta.validation.Valid;
-import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotNull;
-import jakarta.validation.constraints.Positive;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
-import org.springframework.validation.annotation.Validated;
 
 /**
  * Replicator configuration under {@code featurestore.*}; defaults live in {@code
@@ -21,11 +17,15 @@ import org.springframework.validation.annotation.Validated;
  * @param replicator how to follow the table
  * @param maintenance the table's upkeep (compaction, expiry, cleanup), run by the replicators
  */
-@Validated
 @ConfigurationProperties("featurestore")
 public record ReplicatorProperties(
-    @DefaultValue @Valid @NotNull Replicator replicator,
-    @DefaultValue @Valid @NotNull Maintenance maintenance) {
+    @DefaultValue Replicator replicator, @DefaultValue Maintenance maintenance) {
+
+  public ReplicatorProperties {
+    Preconditions.checkArgument(replicator != null, "Invalid replicator settings: %s", replicator);
+    Preconditions.checkArgument(
+        maintenance != null, "Invalid maintenance settings: %s", maintenance);
+  }
 
   /**
    * @param pollInterval pause between two cycles
@@ -38,12 +38,23 @@ public record ReplicatorProperties(
    * @param instanceId this replicator's name in the lease; default: host, pid and a random suffix
    */
   public record Replicator(
-      @DefaultValue("100ms") @NotNull Duration pollInterval,
-      @DefaultValue("500") @Min(1) int writeBatchSize,
-      @DefaultValue("10s") @NotNull Duration writeTimeout,
+      @DefaultValue("100ms") Duration pollInterval,
+      @DefaultValue("500") int writeBatchSize,
+      @DefaultValue("10s") Duration writeTimeout,
       String checkpointJdbcUrl,
-      @DefaultValue("5s") @NotNull Duration leaseTtl,
-      String instanceId) {}
+      @DefaultValue("5s") Duration leaseTtl,
+      String instanceId) {
+
+    public Replicator {
+      Preconditions.checkArgument(
+          isPositive(pollInterval), "Invalid poll interval: %s", pollInterval);
+      Preconditions.checkArgument(
+          writeBatchSize >= 1, "Invalid write batch size: %s (at least 1)", writeBatchSize);
+      Preconditions.checkArgument(
+          isPositive(writeTimeout), "Invalid write timeout: %s", writeTimeout);
+      Preconditions.checkArgument(isPositive(leaseTtl), "Invalid lease TTL: %s", leaseTtl);
+    }
+  }
 
   /**
    * @param enabled whether this replicator runs maintenance on its schedule (on demand it always
@@ -63,16 +74,39 @@ public record ReplicatorProperties(
    */
   public record Maintenance(
       @DefaultValue("true") boolean enabled,
-      @DefaultValue("5m") @NotNull Duration interval,
+      @DefaultValue("5m") Duration interval,
       // the window of snapshot time travel; each snapshot is ~1 KB of metadata.json, rewritten by
       // every commit
-      @DefaultValue("10m") @NotNull Duration snapshotRetention,
+      @DefaultValue("10m") Duration snapshotRetention,
       // keeps metadata.json under ~0.5 MB at any commit rate
-      @DefaultValue("500") @Positive int maxSnapshots,
-      @DefaultValue("1d") @NotNull Duration checkpointMaxAge,
-      @DefaultValue("128MB") @NotNull DataSize targetFileSize,
-      @DefaultValue("96MB") @NotNull DataSize smallFileSize,
-      @DefaultValue("1d") @NotNull Duration orphanMinAge) {
+      @DefaultValue("500") int maxSnapshots,
+      @DefaultValue("1d") Duration checkpointMaxAge,
+      @DefaultValue("128MB") DataSize targetFileSize,
+      @DefaultValue("96MB") DataSize smallFileSize,
+      @DefaultValue("1d") Duration orphanMinAge) {
+
+    public Maintenance {
+      Preconditions.checkArgument(
+          isPositive(interval), "Invalid maintenance interval: %s", interval);
+      Preconditions.checkArgument(
+          isPositive(snapshotRetention), "Invalid snapshot retention: %s", snapshotRetention);
+      Preconditions.checkArgument(
+          maxSnapshots >= 1, "Invalid max snapshots: %s (at least 1)", maxSnapshots);
+      Preconditions.checkArgument(
+          isPositive(checkpointMaxAge), "Invalid checkpoint max age: %s", checkpointMaxAge);
+      Preconditions.checkArgument(
+          targetFileSize != null && targetFileSize.toBytes() > 0,
+          "Invalid target file size: %s",
+          targetFileSize);
+      Preconditions.checkArgument(
+          smallFileSize != null && smallFileSize.toBytes() > 0,
+          "Invalid small file size: %s",
+          smallFileSize);
+      Preconditions.checkArgument(
+          orphanMinAge != null && !orphanMinAge.isNegative(),
+          "Invalid orphan min age: %s",
+          orphanMinAge);
+    }
 
     public MaintenanceOptions options() {
       return new MaintenanceOptions(
@@ -83,5 +117,9 @@ public record ReplicatorProperties(
           smallFileSize.toBytes(),
           orphanMinAge);
     }
+  }
+
+  private static boolean isPositive(Duration duration) {
+    return duration != null && !duration.isNegative() && !duration.isZero();
   }
 }

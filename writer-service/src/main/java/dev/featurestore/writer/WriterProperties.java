@@ -1,16 +1,11 @@
 package dev.featurestore.writer;
 
+import dev.featurestore.api.Preconditions;
 import dev.featurestore.writer.embedding.EmbeddingEngine;
-import jakarta.validation.Valid;
-import jakarta.validation.constraints.Max;
-import jakarta.validation.constraints.Min;
-import jakarta.validation.constraints.NotBlank;
-import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
-import org.springframework.validation.annotation.Validated;
 
 /**
  * Writer configuration under {@code featurestore.*}; the defaults are the {@code @DefaultValue}s
@@ -19,11 +14,13 @@ import org.springframework.validation.annotation.Validated;
  * @param writer the Kafka side
  * @param embedding the model runtime
  */
-@Validated
 @ConfigurationProperties("featurestore")
-public record WriterProperties(
-    @DefaultValue @Valid @NotNull Writer writer,
-    @DefaultValue @Valid @NotNull Embedding embedding) {
+public record WriterProperties(@DefaultValue Writer writer, @DefaultValue Embedding embedding) {
+
+  public WriterProperties {
+    Preconditions.checkArgument(writer != null, "Invalid writer settings: %s", writer);
+    Preconditions.checkArgument(embedding != null, "Invalid embedding settings: %s", embedding);
+  }
 
   /**
    * @param topic the documents topic
@@ -37,13 +34,34 @@ public record WriterProperties(
    * @param maxBatchRecords a batch this large is committed without waiting for the interval
    */
   public record Writer(
-      @DefaultValue("documents") @NotBlank String topic,
-      @DefaultValue("documents.dlq") @NotBlank String deadLetterTopic,
-      @DefaultValue("featurestore-writer") @NotBlank String consumerGroup,
-      @DefaultValue("3") @Min(1) int partitions,
-      @DefaultValue("65536") @Min(1) @Max(16 * 1024 * 1024) int maxTextBytes,
+      @DefaultValue("documents") String topic,
+      @DefaultValue("documents.dlq") String deadLetterTopic,
+      @DefaultValue("featurestore-writer") String consumerGroup,
+      @DefaultValue("3") int partitions,
+      @DefaultValue("65536") int maxTextBytes,
       @DefaultValue("500ms") Duration commitInterval,
-      @DefaultValue("2048") @Min(1) int maxBatchRecords) {}
+      @DefaultValue("2048") int maxBatchRecords) {
+
+    public Writer {
+      Preconditions.checkArgument(isNamed(topic), "Invalid writer topic: %s", topic);
+      Preconditions.checkArgument(
+          isNamed(deadLetterTopic), "Invalid dead-letter topic: %s", deadLetterTopic);
+      Preconditions.checkArgument(
+          isNamed(consumerGroup), "Invalid consumer group: %s", consumerGroup);
+      Preconditions.checkArgument(
+          partitions >= 1, "Invalid partitions: %s (at least 1)", partitions);
+      Preconditions.checkArgument(
+          maxTextBytes >= 1 && maxTextBytes <= 16 * 1024 * 1024,
+          "Invalid max text bytes: %s (1 to 16 MiB)",
+          maxTextBytes);
+      Preconditions.checkArgument(
+          commitInterval != null && !commitInterval.isNegative(),
+          "Invalid commit interval: %s",
+          commitInterval);
+      Preconditions.checkArgument(
+          maxBatchRecords >= 1, "Invalid max batch records: %s (at least 1)", maxBatchRecords);
+    }
+  }
 
   /**
    * @param engine the DJL engine that runs the model: onnxruntime (default, the faster one here) or
@@ -63,11 +81,26 @@ public record WriterProperties(
   public record Embedding(
       @DefaultValue("onnxruntime") EmbeddingEngine engine,
       Path cacheDir,
-      @DefaultValue("32") @Min(1) @Max(1024) int maxBatchSize,
-      @DefaultValue("0") @Min(0) int intraOpThreads,
+      @DefaultValue("32") int maxBatchSize,
+      @DefaultValue("0") int intraOpThreads,
       String modelUrl,
       String modelName,
-      @DefaultValue("false") boolean allowDownload) {}
+      @DefaultValue("false") boolean allowDownload) {
+
+    public Embedding {
+      Preconditions.checkArgument(engine != null, "Invalid embedding engine: %s", engine);
+      Preconditions.checkArgument(
+          maxBatchSize >= 1 && maxBatchSize <= 1024,
+          "Invalid embedding max batch size: %s (1 to 1024)",
+          maxBatchSize);
+      Preconditions.checkArgument(
+          intraOpThreads >= 0, "Invalid intra-op threads: %s (0: one per core)", intraOpThreads);
+    }
+  }
+
+  private static boolean isNamed(String name) {
+    return name != null && !name.isBlank();
+  }
 
   /** The configured model cache, else {@code models/} in the state dir. */
   public Path modelCacheDir(Path stateDir) {
