@@ -21,15 +21,12 @@ class EngineBenchmark {
   private static final int WRITER_BATCH = 32;
   private static final EmbeddingEngine DEFAULT = shippedDefault();
 
-  /** The engine writer-service.yml ships as the default. */
+  /** The engine the writer ships as its default (WriterProperties, bound with nothing set). */
   private static EmbeddingEngine shippedDefault() {
-    org.springframework.beans.factory.config.YamlPropertiesFactoryBean yaml =
-        new org.springframework.beans.factory.config.YamlPropertiesFactoryBean();
-    yaml.setResources(new org.springframework.core.io.ClassPathResource("writer-service.yml"));
-    return EmbeddingEngine.valueOf(
-        yaml.getObject()
-            .getProperty("featurestore.embedding.engine")
-            .toUpperCase(java.util.Locale.ROOT));
+    return new org.springframework.boot.context.properties.bind.Binder(java.util.List.of())
+        .bindOrCreate("featurestore", dev.featurestore.writer.WriterProperties.class)
+        .embedding()
+        .engine();
   }
 
   @Test
@@ -87,7 +84,7 @@ class EngineBenchmark {
         batch of 32 texts truncated at 256 word pieces (the writer's largest batch).
 
         %s
-        Faster at the writer's batch size (%d): **%s**; the default engine (`writer-service.yml`) is `%s`%s.
+        Faster at the writer's batch size (%d): **%s**; the default engine (`featurestore.embedding.engine`) is `%s`%s.
         """,
             SENTENCES,
             table,
