@@ -175,7 +175,11 @@ class JdbcReplicationStateIT {
     return pool;
   }
 
-  /** Milliseconds from the database's now to the lease's expiry. */
+  /**
+   * Milliseconds from the database's now to the lease's expiry. The clock expressions are written
+   * out here on purpose rather than taken from the class: an oracle of its own catches a wrong unit
+   * or epoch in the class's.
+   */
   private static long expiresInMillis(DataSource db) throws Exception {
     try (Connection connection = db.getConnection();
         Statement select = connection.createStatement()) {

@@ -62,17 +62,7 @@ class ServingBenchmark {
       List<String> allKeys = storeDocuments(memcached, client);
 
       OpenLoopLoad.Result rawGet =
-          OpenLoopLoad.run(
-              () ->
-                  i ->
-                      client
-                              .asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES)
-                              .get(1, TimeUnit.SECONDS)
-                          != null,
-              LANES,
-              SINGLE_RATE,
-              WARMUP,
-              SECONDS);
+          OpenLoopLoad.run(rawGetLane(client, allKeys), LANES, SINGLE_RATE, WARMUP, SECONDS);
       OpenLoopLoad.Result rawBulk =
           OpenLoopLoad.run(
               () ->
@@ -168,12 +158,7 @@ class ServingBenchmark {
         Callable<OpenLoopLoad.Result> rawGets =
             () ->
                 OpenLoopLoad.run(
-                    () ->
-                        i ->
-                            client
-                                    .asyncGet(allKeys.get(pick(i)), MemcachedClients.RAW_BYTES)
-                                    .get(1, TimeUnit.SECONDS)
-                                != null,
+                    rawGetLane(client, allKeys),
                     LANES,
                     SLOW_CLIENTS_RATE,
                     WARMUP,
@@ -293,6 +278,14 @@ class ServingBenchmark {
     double p99Ratio(OpenLoopLoad.Result alone) {
       return (double) load.percentile(99) / Math.max(1, alone.percentile(99));
     }
+  }
+
+  /** Raw spymemcached gets of uniformly drawn documents: the baseline lane of both benchmarks. */
+  private static OpenLoopLoad.Lanes rawGetLane(MemcachedClient client, List<String> keys) {
+    return () ->
+        i ->
+            client.asyncGet(keys.get(pick(i)), MemcachedClients.RAW_BYTES).get(1, TimeUnit.SECONDS)
+                != null;
   }
 
   /** 10k documents in generation 1 of {@code memcached}; returns their keys. */
