@@ -275,6 +275,8 @@ class DockerComposeFileTest {
   }
 
   @Test
+  // one Dockerfile line per string: a text block would hide the line continuations under test
+  @SuppressWarnings("StringConcatToTextBlock")
   void copiedSourcesParserSeesFlagsContinuationsAndJsonForm() throws IOException {
     Path dockerfile = Files.createTempFile("Dockerfile", "");
     try {

@@ -4,9 +4,13 @@ import dev.featurestore.testing.BenchmarkReport;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,8 +33,7 @@ class FreshnessBenchmark {
       warmUp(suite);
       ConcurrentLinkedQueue<Probe> probes = new ConcurrentLinkedQueue<>();
       List<Long> latencies = new ArrayList<>();
-      Thread producer = new Thread(() -> produce(suite, probes), "bench-producer");
-      producer.start();
+      CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> produce(suite, probes));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS + 60);
       int expected = RATE * SECONDS / 5;
       while (latencies.size() < expected && System.nanoTime() < deadline) {
@@ -46,7 +49,7 @@ class FreshnessBenchmark {
           Thread.sleep(10);
         }
       }
-      producer.join();
+      producing.join();
       long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
       report(
           sorted,
@@ -64,6 +67,7 @@ class FreshnessBenchmark {
   }
 
   private static void produce(LocalSuite suite, ConcurrentLinkedQueue<Probe> probes) {
+    List<Future<RecordMetadata>> sent = new ArrayList<>(RATE * SECONDS);
     long intervalNanos = TimeUnit.SECONDS.toNanos(1) / RATE;
     long next = System.nanoTime();
     for (int i = 0; i < RATE * SECONDS; i++) {
@@ -74,23 +78,33 @@ class FreshnessBenchmark {
       next += intervalNanos;
       String id = "fresh-" + i;
       long producedAt = System.currentTimeMillis();
-      suite.producer.send(
-          new ProducerRecord<>(
-              "documents",
-              id,
-              LocalSuite.document(
-                  id, "Sustained document " + i + " about the state of the market today.")));
+      sent.add(
+          suite.producer.send(
+              new ProducerRecord<>(
+                  "documents",
+                  id,
+                  LocalSuite.document(
+                      id, "Sustained document " + i + " about the state of the market today."))));
       if (i % 5 == 0) {
         probes.add(new Probe(id, producedAt));
       }
     }
     suite.producer.flush();
+    for (Future<RecordMetadata> record : sent) {
+      try {
+        record.get();
+      } catch (InterruptedException | ExecutionException e) {
+        throw new IllegalStateException("Kafka did not take a benchmark record", e);
+      }
+    }
   }
 
   private static void warmUp(LocalSuite suite) throws Exception {
-    suite.producer.send(
-        new ProducerRecord<>("documents", "warm-up", LocalSuite.document("warm-up", "warm up")));
-    suite.producer.flush();
+    suite
+        .producer
+        .send(
+            new ProducerRecord<>("documents", "warm-up", LocalSuite.document("warm-up", "warm up")))
+        .get();
     while (suite.get("warm-up").statusCode() != 200) {
       Thread.sleep(50);
     }

@@ -74,12 +74,14 @@ class TableHealthBenchmark {
         long commitsBefore = suite.count("featurestore.writer.commit.time");
         long sentAt = System.nanoTime();
         String id = "health-" + i;
-        suite.producer.send(
-            new ProducerRecord<>(
-                "documents",
-                id,
-                LocalSuite.document(id, "Document " + i + " of a long day of streaming.")));
-        suite.producer.flush();
+        suite
+            .producer
+            .send(
+                new ProducerRecord<>(
+                    "documents",
+                    id,
+                    LocalSuite.document(id, "Document " + i + " of a long day of streaming.")))
+            .get();
         while (suite.count("featurestore.writer.commit.time") == commitsBefore) {
           Thread.onSpinWait();
           Thread.sleep(0, 200_000);

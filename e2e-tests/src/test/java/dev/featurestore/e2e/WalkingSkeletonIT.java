@@ -19,6 +19,9 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -513,7 +516,14 @@ class WalkingSkeletonIT {
   }
 
   private static void send(String key, byte[] value) {
-    suite.producer.send(new ProducerRecord<>("documents", key, value));
+    try {
+      suite.producer.send(new ProducerRecord<>("documents", key, value)).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted sending " + key, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new AssertionError("Kafka did not take record " + key, e);
+    }
   }
 
   private static HttpResponse<String> get(String docId) throws IOException, InterruptedException {

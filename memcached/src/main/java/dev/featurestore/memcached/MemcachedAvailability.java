@@ -85,6 +85,9 @@ public final class MemcachedAvailability implements AutoCloseable {
    * Probes every server every {@code interval} on a daemon thread of its own, until {@link
    * #close()}.
    */
+  // probe() reports its own failures and close() cancels it with the executor: no one reads the
+  // periodic future
+  @SuppressWarnings("FutureReturnValueIgnored")
   public synchronized MemcachedAvailability probeEvery(Duration interval) {
     Preconditions.checkArgument(prober == null, "Already probing: %s", this);
     prober =

@@ -20,7 +20,7 @@ public record MemcachedSettings(
   public MemcachedSettings {
     servers =
         servers == null || servers.isEmpty() ? List.of("127.0.0.1:11211") : List.copyOf(servers);
-    operationTimeout = operationTimeout == null ? Duration.ofMillis(1000) : operationTimeout;
+    operationTimeout = operationTimeout == null ? Duration.ofSeconds(1) : operationTimeout;
     keyNamespace = keyNamespace == null ? "fs1" : keyNamespace;
     Preconditions.checkArgument(
         !operationTimeout.isNegative() && !operationTimeout.isZero(),

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Future;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -45,10 +46,14 @@ class WriterBenchmark {
       EmbeddedKafkaKraftBroker kafka = TestKafka.start();
       Path stateDir = Files.createTempDirectory(Path.of("target"), "bench-");
       try (KafkaProducer<String, byte[]> producer = TestKafka.producer(kafka)) {
+        List<Future<RecordMetadata>> sent = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
-          producer.send(record("bench-" + i, texts.get(i)));
+          sent.add(producer.send(record("bench-" + i, texts.get(i))));
         }
         producer.flush();
+        for (Future<RecordMetadata> record : sent) {
+          record.get();
+        }
         ConfigurableApplicationContext writer =
             WriterApplication.builder()
                 .run(

@@ -141,7 +141,7 @@ class WriterReadinessIT {
 
   private static void awaitLag(MeterRegistry meters, DoublePredicate condition)
       throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     double lag = Double.NaN;
     while (System.nanoTime() < deadline) {
       lag = meters.get(LAG).gauge().value();

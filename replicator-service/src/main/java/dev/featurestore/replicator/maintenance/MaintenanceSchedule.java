@@ -35,7 +35,10 @@ public final class MaintenanceSchedule implements SmartLifecycle {
     this.interval = interval;
   }
 
+  // each task reports its own failures and stop() cancels them with the executor: no one reads
+  // the periodic futures
   @Override
+  @SuppressWarnings("FutureReturnValueIgnored")
   public synchronized void start() {
     executor =
         Executors.newSingleThreadScheduledExecutor(

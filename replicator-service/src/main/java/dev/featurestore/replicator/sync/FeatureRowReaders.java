@@ -167,6 +167,8 @@ final class FeatureRowReaders {
   /**
    * A reader of a top-level {@code list<float>} column of the file into a {@code float[]} per row.
    */
+  // a 2-level list's element is its repeated field itself: the same object, on purpose
+  @SuppressWarnings("ReferenceEquality")
   static ParquetValueReader<float[]> floatList(MessageType file, Type field) {
     Preconditions.checkArgument(!field.isPrimitive(), "Invalid column %s: not a list", field);
     GroupType list = field.asGroupType();

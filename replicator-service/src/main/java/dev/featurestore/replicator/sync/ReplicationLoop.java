@@ -40,7 +40,7 @@ public final class ReplicationLoop implements SmartLifecycle {
     // on stop, the cycle in progress finishes; the next one never starts
     loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     executor = loop;
-    executor.schedule(this::cycle, 0, TimeUnit.MILLISECONDS);
+    scheduleCycle(loop, 0);
   }
 
   /**
@@ -65,8 +65,14 @@ public final class ReplicationLoop implements SmartLifecycle {
             : Math.min(pollInterval.toMillis() << Math.min(failures, 10), MAX_BACK_OFF_MILLIS);
     ScheduledExecutorService current = executor;
     if (current != null && !current.isShutdown()) {
-      current.schedule(this::cycle, delay, TimeUnit.MILLISECONDS);
+      scheduleCycle(current, delay);
     }
+  }
+
+  // a cycle reports its own failures and schedules the next one; stop() drops the pending one
+  @SuppressWarnings("FutureReturnValueIgnored")
+  private void scheduleCycle(ScheduledExecutorService loop, long delayMillis) {
+    loop.schedule(this::cycle, delayMillis, TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -270,9 +270,9 @@ public final class SnapshotFollower {
   }
 
   private void count(OnlineStoreWriter writer) {
-    rowsSet.increment(writer.written());
-    rowsDeleted.increment(writer.deleted());
-    rowsSkipped.increment(writer.skipped());
+    rowsSet.increment((double) writer.written());
+    rowsDeleted.increment((double) writer.deleted());
+    rowsSkipped.increment((double) writer.skipped());
   }
 
   /**
@@ -327,7 +327,7 @@ public final class SnapshotFollower {
     sentinels.publishWarm(cold, checkpoint.generation());
     rewarms.increment();
     rewarmTime.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
-    rowsSet.increment(writer.written());
+    rowsSet.increment((double) writer.written());
     LOG.info(
         "Re-warmed {} keys on {} in {} ms",
         writer.written(),

@@ -30,6 +30,9 @@ public class ServedGeneration implements DisposableBean {
   private final ScheduledExecutorService refresher;
   private volatile MemcachedKeyScheme keys;
 
+  // refresh() reports its own failures and close() cancels it with the executor: no one reads the
+  // periodic future
+  @SuppressWarnings("FutureReturnValueIgnored")
   public ServedGeneration(
       MemcachedClient memcached, ServingProperties properties, OnlineStoreProperties onlineStore) {
     this.baseKeys = onlineStore.memcached().keyScheme();

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import net.spy.memcached.MemcachedClient;
 import org.junit.jupiter.api.Test;
@@ -289,17 +290,28 @@ class ServingBenchmark {
   }
 
   /** 10k documents in generation 1 of {@code memcached}; returns their keys. */
-  private static List<String> storeDocuments(MemcachedServer memcached, MemcachedClient client) {
+  private static List<String> storeDocuments(MemcachedServer memcached, MemcachedClient client)
+      throws Exception {
     MemcachedServer.publishGeneration(1, memcached);
     MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
     List<String> allKeys = new ArrayList<>(DOCS);
+    List<Future<Boolean>> stored = new ArrayList<>(DOCS);
     for (int i = 0; i < DOCS; i++) {
       OnlineFeature feature =
           OnlineFeature.of(FeatureRows.row(id(i), i, t0), FeatureVersion.of(1, 1));
-      client.set(
-          keys.keyFor(id(i)), 0, OnlineFeatureCodec.encode(feature), MemcachedClients.RAW_BYTES);
+      stored.add(
+          client.set(
+              keys.keyFor(id(i)),
+              0,
+              OnlineFeatureCodec.encode(feature),
+              MemcachedClients.RAW_BYTES));
       allKeys.add(keys.keyFor(id(i)));
+    }
+    for (Future<Boolean> set : stored) {
+      if (!set.get(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("memcached refused a document of the benchmark");
+      }
     }
     client.getBulk(allKeys.subList(0, 10), MemcachedClients.RAW_BYTES);
     return allKeys;
@@ -396,6 +408,7 @@ class ServingBenchmark {
     BenchmarkReport.record("serving", body);
   }
 
+  @SuppressWarnings("ReferenceEquality") // SKIPPED is a sentinel instance
   private static String row(OpenLoopLoad.Result result) {
     if (result == SKIPPED) {
       return "skipped | | | |";
@@ -409,6 +422,7 @@ class ServingBenchmark {
         result.errors());
   }
 
+  @SuppressWarnings("ReferenceEquality") // SKIPPED is a sentinel instance
   private static double ratio(OpenLoopLoad.Result http, OpenLoopLoad.Result raw) {
     if (http == SKIPPED) {
       return 0;

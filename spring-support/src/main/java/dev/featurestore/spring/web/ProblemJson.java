@@ -72,7 +72,7 @@ public final class ProblemJson {
         case '\r' -> json.append("\\r");
         case '\t' -> json.append("\\t");
         default -> {
-          if (c < 0x20 || Character.isSurrogate(c) && !validSurrogateAt(s, i)) {
+          if (c < 0x20 || (Character.isSurrogate(c) && !validSurrogateAt(s, i))) {
             json.append(String.format("\\u%04x", (int) c));
           } else {
             json.append(c);

@@ -172,7 +172,7 @@ final class PyTorchMiniLm implements SentenceEncoder {
   private NDArray embed(NDManager scope, TokenBatch batch, int length) {
     NDArray ids = scope.create(batch.inputIds());
     NDArray types = scope.create(batch.tokenTypeIds());
-    NDArray positions = scope.arange(0L, (long) length, 1L, DataType.INT64);
+    NDArray positions = scope.arange(0, length, 1, DataType.INT64);
     NDArray sum =
         lookup(ids, "embeddings.word_embeddings.weight")
             .add(lookup(positions, "embeddings.position_embeddings.weight"))

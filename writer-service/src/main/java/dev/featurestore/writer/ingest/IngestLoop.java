@@ -333,7 +333,7 @@ public final class IngestLoop implements SmartLifecycle {
    */
   private void handOffPending(KafkaConsumer<byte[], byte[]> kafka, boolean force) {
     if (pending == null
-        || !force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos)) {
+        || (!force && !pacing.due(pending.records(), System.nanoTime() - lastHandOffNanos))) {
       return;
     }
     if (inFlight != null) {

@@ -4,6 +4,7 @@ import dev.featurestore.testing.BenchmarkReport;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +55,7 @@ class EngineBenchmark {
       table.append(
           String.format(
               "| %s | %.1f s | %d MiB | %d MiB |",
-              run.getKey().name().toLowerCase(),
+              run.getKey().name().toLowerCase(Locale.ROOT),
               Long.parseLong(probe.value("load-ms")) / 1000.0,
               Long.parseLong(probe.value("rss-after-load-kib")) / 1024,
               Long.parseLong(probe.value("peak-rss-kib")) / 1024));
@@ -89,8 +90,8 @@ class EngineBenchmark {
             SENTENCES,
             table,
             WRITER_BATCH,
-            fastest == null ? "?" : fastest.name().toLowerCase(),
-            DEFAULT.name().toLowerCase(),
+            fastest == null ? "?" : fastest.name().toLowerCase(Locale.ROOT),
+            DEFAULT.name().toLowerCase(Locale.ROOT),
             fastest == DEFAULT ? ", the faster one" : ": NOT the faster one in this run");
     BenchmarkReport.record("embedding", body);
   }

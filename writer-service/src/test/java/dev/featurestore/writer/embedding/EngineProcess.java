@@ -17,7 +17,9 @@ record EngineProcess(List<String> output) {
 
   static EngineProcess run(EmbeddingEngine engine, Path cacheDir, String... benchArgs)
       throws IOException, InterruptedException {
-    Path tmp = Path.of("target", "probe-tmp-" + engine.name().toLowerCase()).toAbsolutePath();
+    Path tmp =
+        Path.of("target", "probe-tmp-" + engine.name().toLowerCase(java.util.Locale.ROOT))
+            .toAbsolutePath();
     java.nio.file.Files.createDirectories(tmp);
     List<String> command =
         new ArrayList<>(

@@ -45,7 +45,7 @@ class BatchPreparerTest {
               .map(
                   text -> {
                     float[] v = new float[Embeddings.DIMENSION];
-                    v[Math.abs(text.hashCode()) % v.length] =
+                    v[Math.floorMod(text.hashCode(), v.length)] =
                         text.contains("poison") ? Float.NaN : 1f;
                     return v;
                   })
