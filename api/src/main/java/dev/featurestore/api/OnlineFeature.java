@@ -6,6 +6,8 @@ public record OnlineFeature(FeatureRow row, FeatureVersion version) {
   public OnlineFeature {
     Preconditions.checkArgument(row != null, "Invalid row: null");
     Preconditions.checkArgument(
+        !row.deleted(), "Invalid online feature: doc id %s is a deletion", row.docId());
+    Preconditions.checkArgument(
         version != null, "Invalid version: null for doc id %s", row.docId());
   }
 

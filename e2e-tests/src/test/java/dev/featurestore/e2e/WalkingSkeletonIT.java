@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -274,18 +275,50 @@ class WalkingSkeletonIT {
   }
 
   @Test
-  void tombstoneErasesTheIdFromTheApi() throws Exception {
-    String id = "erased-" + UUID.randomUUID().toString().substring(0, 8);
-    sendAndAwaitServed(id, "A document that will be deleted.");
-    send(id, null);
-    suite.producer.flush();
-    long deadline = System.nanoTime() + SERVED_WITHIN.toNanos();
-    int status = 200;
-    while (System.nanoTime() < deadline && status != 404) {
-      status = get(id).statusCode();
-      Thread.sleep(100);
+  void deletionsAndErasuresBothEndServingButOnlyAnErasureRemovesTheHistory() throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String deleted = "deleted-" + suffix;
+    String erased = "erased-" + suffix;
+    sendAndAwaitServed(deleted, "A document that will be deleted.");
+    sendAndAwaitServed(erased, "A document that will be erased.");
+    send(deleted, null);
+    ProducerRecord<String, byte[]> erasure = new ProducerRecord<>("documents", erased, null);
+    erasure
+        .headers()
+        .add(
+            dev.featurestore.writer.ingest.DocumentParser.ERASURE_HEADER,
+            "true".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    suite.producer.send(erasure).get(30, TimeUnit.SECONDS);
+
+    assertThat(awaitStatus(deleted, 404)).as("after the deletion").isEqualTo(404);
+    assertThat(awaitStatus(erased, 404)).as("after the erasure").isEqualTo(404);
+    assertThat(tableRows(deleted))
+        .as("a deletion keeps the history: the row, then the deletion")
+        .extracting(FeatureRow::deleted)
+        .containsExactly(false, true);
+    assertThat(tableRows(erased)).as("an erasure leaves no row").isEmpty();
+  }
+
+  /** The live rows of one doc id in the table, oldest first. */
+  private static List<FeatureRow> tableRows(String docId) throws Exception {
+    CatalogSettings settings = suite.catalog;
+    Catalog catalog = settings.load(suite.stateDir);
+    List<FeatureRow> rows = new ArrayList<>();
+    try {
+      Table table = catalog.loadTable(FeatureTable.identifier(settings.table()));
+      try (CloseableIterable<Record> records =
+          IcebergGenerics.read(table)
+              .where(org.apache.iceberg.expressions.Expressions.equal(FeatureTable.DOC_ID, docId))
+              .build()) {
+        records.forEach(record -> rows.add(FeatureTable.fromRecord(record)));
+      }
+    } finally {
+      if (catalog instanceof AutoCloseable closeable) {
+        closeable.close();
+      }
     }
-    assertThat(status).as("after the tombstone").isEqualTo(404);
+    rows.sort(java.util.Comparator.comparing(FeatureRow::processedAt));
+    return rows;
   }
 
   /**
@@ -403,7 +436,7 @@ class WalkingSkeletonIT {
                   id,
                   document(id, "Document number " + i + " of a maintenance race."))));
       if (i % 10 == 9) {
-        // a tombstone now and then: compaction applies it and must not bring the row back
+        // a deletion now and then: compaction must keep it the id's newest row
         String erased = prefix + (i - 5);
         sent.add(suite.producer.send(new ProducerRecord<>("documents", erased, null)));
       }
@@ -453,7 +486,11 @@ class WalkingSkeletonIT {
                   + record.getField(FeatureTable.KAFKA_OFFSET),
               1,
               Integer::sum);
-          newest.put(docId, FeatureTable.fromRecord(record));
+          // the newest row of an id: a deletion supersedes the rows committed before it
+          newest.merge(
+              docId,
+              FeatureTable.fromRecord(record),
+              (a, b) -> a.processedAt().isAfter(b.processedAt()) ? a : b);
         }
       }
     }
@@ -467,11 +504,16 @@ class WalkingSkeletonIT {
         .as("every live row comes from a record we sent")
         .containsAll(rowsPerOffset.keySet());
     int erased = documents / 10;
-    assertThat(newest).as("every document but the tombstoned ones").hasSize(documents - erased);
+    assertThat(newest.values().stream().filter(row -> !row.deleted()))
+        .as("every document but the deleted ones")
+        .hasSize(documents - erased);
+    assertThat(newest.values().stream().filter(FeatureRow::deleted))
+        .as("each deletion, kept as history")
+        .hasSize(erased);
     for (int i = 0; i < documents; i++) {
       String id = prefix + i;
       FeatureRow row = newest.get(id);
-      if (row == null) {
+      if (row == null || row.deleted()) {
         assertThat(awaitStatus(id, 404)).as("tombstoned %s", id).isEqualTo(404);
       } else {
         assertThat(embedding(awaitServed(id)))

@@ -52,6 +52,7 @@ public final class FeatureTable {
   public static final String KAFKA_TOPIC = "kafka_topic";
   public static final String KAFKA_PARTITION = "kafka_partition";
   public static final String KAFKA_OFFSET = "kafka_offset";
+  public static final String DELETED = "deleted";
 
   /**
    * Field ids are the ones Iceberg assigns on creation (top-level fields first), so this equals
@@ -65,7 +66,7 @@ public final class FeatureTable {
                   2,
                   EMBEDDING,
                   Types.ListType.ofRequired(10, Types.FloatType.get()),
-                  "L2-normalised embedding"),
+                  "L2-normalised embedding (empty for a deletion)"),
               required(3, MODEL_NAME, Types.StringType.get(), "Model that computed the embedding"),
               required(4, MODEL_DIGEST, Types.StringType.get(), "Digest of the model weights"),
               required(5, EVENT_TIME, Types.TimestampType.withZone(), "Kafka record timestamp"),
@@ -73,14 +74,32 @@ public final class FeatureTable {
                   6,
                   PROCESSED_AT,
                   Types.TimestampType.withZone(),
-                  "When the writer embedded the document"),
+                  "When the writer processed the document: the version's time in training sets"),
               optional(
                   7,
                   KAFKA_TOPIC,
                   Types.StringType.get(),
                   "Topic of the Kafka record the row came from"),
               optional(8, KAFKA_PARTITION, Types.IntegerType.get(), "Partition of that record"),
-              optional(9, KAFKA_OFFSET, Types.LongType.get(), "Offset of that record")),
+              optional(9, KAFKA_OFFSET, Types.LongType.get(), "Offset of that record"),
+              optional(
+                  11,
+                  DELETED,
+                  Types.BooleanType.get(),
+                  "True for a deletion (tombstone): the doc id is absent from processed_at on."
+                      + " Null in rows written before deletions were kept as history")),
+          Set.of(1));
+
+  /**
+   * The schema tables are created with: the first version's columns, so that every table, created
+   * now or long ago, gets the later columns by evolution and with the same field ids as {@link
+   * #SCHEMA} (a column added after the list keeps an id after the list's element).
+   */
+  private static final Schema CREATION_SCHEMA =
+      new Schema(
+          SCHEMA.columns().stream()
+              .filter(column -> column.fieldId() < 10)
+              .collect(java.util.stream.Collectors.toList()),
           Set.of(1));
 
   /**
@@ -165,7 +184,7 @@ public final class FeatureTable {
     try {
       Table table =
           catalog
-              .buildTable(identifier, SCHEMA)
+              .buildTable(identifier, CREATION_SCHEMA)
               .withPartitionSpec(PartitionSpec.unpartitioned())
               .withProperties(PROPERTIES)
               .create();
@@ -173,9 +192,9 @@ public final class FeatureTable {
           .updateSpec()
           .addField(org.apache.iceberg.expressions.Expressions.day(PROCESSED_AT))
           .commit();
-      return catalog.loadTable(identifier);
+      return evolve(catalog.loadTable(identifier));
     } catch (AlreadyExistsException e) {
-      return catalog.loadTable(identifier);
+      return evolve(catalog.loadTable(identifier));
     }
   }
 
@@ -251,6 +270,12 @@ public final class FeatureTable {
     record.setField(MODEL_DIGEST, row.model().digest());
     record.setField(EVENT_TIME, Timestamps.toOffsetDateTime(row.eventTime()));
     record.setField(PROCESSED_AT, Timestamps.toOffsetDateTime(row.processedAt()));
+    if (schema.findField(DELETED) != null) {
+      record.setField(DELETED, row.deleted());
+    } else {
+      Preconditions.checkArgument(
+          !row.deleted(), "Cannot write the deletion of %s: no %s column", row.docId(), DELETED);
+    }
     return record;
   }
 
@@ -266,7 +291,13 @@ public final class FeatureTable {
         embedding,
         ModelId.of((String) record.getField(MODEL_NAME), (String) record.getField(MODEL_DIGEST)),
         instant(record.getField(EVENT_TIME)),
-        instant(record.getField(PROCESSED_AT)));
+        instant(record.getField(PROCESSED_AT)),
+        isDeletion(record));
+  }
+
+  /** True for a deletion row; rows of tables and files older than the column are not. */
+  private static boolean isDeletion(Record record) {
+    return record.struct().field(DELETED) != null && Boolean.TRUE.equals(record.getField(DELETED));
   }
 
   private static Instant instant(Object value) {

@@ -74,7 +74,8 @@ final class FeatureRowReaders {
   private static final int MODEL_DIGEST = 3;
   private static final int EVENT_TIME = 4;
   private static final int PROCESSED_AT = 5;
-  private static final int POSITION = 6;
+  private static final int DELETED = 6;
+  private static final int POSITION = 7;
 
   private static final float[] EMPTY = new float[0];
 
@@ -82,13 +83,19 @@ final class FeatureRowReaders {
 
   /** The columns of {@code tableSchema} a {@link FeatureRow} is made of. */
   static Schema projection(Schema tableSchema) {
-    return tableSchema.select(
-        FeatureTable.DOC_ID,
-        FeatureTable.EMBEDDING,
-        FeatureTable.MODEL_NAME,
-        FeatureTable.MODEL_DIGEST,
-        FeatureTable.EVENT_TIME,
-        FeatureTable.PROCESSED_AT);
+    List<String> columns =
+        new ArrayList<>(
+            List.of(
+                FeatureTable.DOC_ID,
+                FeatureTable.EMBEDDING,
+                FeatureTable.MODEL_NAME,
+                FeatureTable.MODEL_DIGEST,
+                FeatureTable.EVENT_TIME,
+                FeatureTable.PROCESSED_AT));
+    if (tableSchema.findField(FeatureTable.DELETED) != null) {
+      columns.add(FeatureTable.DELETED);
+    }
+    return tableSchema.select(columns);
   }
 
   /** The rows of a split of a data file without deletes. */
@@ -160,6 +167,7 @@ final class FeatureRowReaders {
       case FeatureTable.MODEL_DIGEST -> MODEL_DIGEST;
       case FeatureTable.EVENT_TIME -> EVENT_TIME;
       case FeatureTable.PROCESSED_AT -> PROCESSED_AT;
+      case FeatureTable.DELETED -> DELETED;
       default -> -1;
     };
   }
@@ -220,7 +228,20 @@ final class FeatureRowReaders {
       readers.add(strings(FeatureTable.MODEL_DIGEST));
       readers.add(timestamps(FeatureTable.EVENT_TIME));
       readers.add(timestamps(FeatureTable.PROCESSED_AT));
+      readers.add(deletedFlags());
       return readers;
+    }
+
+    /** The deletion flag; null (not a deletion) where the table or the file predates the column. */
+    private ParquetValueReader<?> deletedFlags() {
+      Types.NestedField column = expected.findField(FeatureTable.DELETED);
+      Type field = column == null ? null : fileFields.get(column.fieldId());
+      if (field == null) {
+        return ParquetValueReaders.nulls();
+      }
+      ColumnDescriptor desc = primitive(field, PrimitiveTypeName.BOOLEAN);
+      // typed Integer, but it returns what the column holds: a Boolean here
+      return optional(field, ParquetValueReaders.unboxed(desc));
     }
 
     private ParquetValueReader<String> strings(String name) {
@@ -588,6 +609,13 @@ final class FeatureRowReaders {
       String digest = (String) values[MODEL_DIGEST];
       if (model == null || !model.name().equals(name) || !model.digest().equals(digest)) {
         model = ModelId.of(name, digest);
+      }
+      if (Boolean.TRUE.equals(values[DELETED])) {
+        return FeatureRow.deletion(
+            (String) values[DOC_ID],
+            model,
+            instant(values[EVENT_TIME]),
+            instant(values[PROCESSED_AT]));
       }
       return new FeatureRow(
           (String) values[DOC_ID],

@@ -160,15 +160,31 @@ public final class TableChangeReader {
    */
   public void read(
       Change change, Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
+    RowSink sink = new RowSink(rows, erasures);
     if (change instanceof AddedRows added) {
       readRows(
-          added.file().location(), 0, added.file().fileSizeInBytes(), null, added.version(), rows);
+          added.file().location(), 0, added.file().fileSizeInBytes(), null, added.version(), sink);
     } else if (change instanceof LiveRows live) {
-      readLiveRows(live, rows);
+      readLiveRows(live, sink);
     } else if (change instanceof ErasedIds erased) {
       readErasedIds(erased.file(), docId -> erasures.accept(docId, erased.version()));
     } else if (change instanceof ResolvedIds resolved) {
-      resolve(resolved, rows, erasures);
+      resolve(resolved, sink);
+    }
+  }
+
+  /**
+   * Where the rows read go: embeddings to the online store, deletions (tombstones kept as history)
+   * as erasures of their id, both at the version they were read at.
+   */
+  private record RowSink(
+      Consumer<OnlineFeature> rows, BiConsumer<String, FeatureVersion> erasures) {
+    void accept(FeatureRow row, FeatureVersion version) {
+      if (row.deleted()) {
+        erasures.accept(row.docId(), version);
+      } else {
+        rows.accept(OnlineFeature.of(row, version));
+      }
     }
   }
 
@@ -176,10 +192,7 @@ public final class TableChangeReader {
    * Newest surviving row of each id as of the snapshot (deletes applied), at the snapshot's
    * version; else erased.
    */
-  private void resolve(
-      ResolvedIds resolved,
-      Consumer<OnlineFeature> rows,
-      BiConsumer<String, FeatureVersion> erasures) {
+  private void resolve(ResolvedIds resolved, RowSink sink) {
     List<String> ids = new ArrayList<>(resolved.docIds());
     for (int start = 0; start < ids.size(); start += 1000) {
       List<String> chunk = ids.subList(start, Math.min(ids.size(), start + 1000));
@@ -204,9 +217,9 @@ public final class TableChangeReader {
       for (String id : chunk) {
         FeatureRow row = newest.get(id);
         if (row == null) {
-          erasures.accept(id, resolved.version());
+          sink.erasures().accept(id, resolved.version());
         } else {
-          rows.accept(OnlineFeature.of(row, resolved.version()));
+          sink.accept(row, resolved.version());
         }
       }
     }
@@ -257,7 +270,7 @@ public final class TableChangeReader {
     return ids;
   }
 
-  private void readLiveRows(LiveRows live, Consumer<OnlineFeature> sink) {
+  private void readLiveRows(LiveRows live, RowSink sink) {
     FileScanTask task = live.task();
     readRows(
         task.file().location(),
@@ -280,7 +293,7 @@ public final class TableChangeReader {
       long length,
       FileScanTask deletesOf,
       FeatureVersion version,
-      Consumer<OnlineFeature> sink) {
+      RowSink sink) {
     Schema projection = FeatureRowReaders.projection(table.schema());
     InputFile input = table.io().newInputFile(location);
     if (deletesOf == null) {
@@ -340,10 +353,10 @@ public final class TableChangeReader {
       CloseableIterable<T> values,
       Function<T, FeatureRow> toRow,
       FeatureVersion version,
-      Consumer<OnlineFeature> sink) {
+      RowSink sink) {
     try (values) {
       for (T value : values) {
-        sink.accept(OnlineFeature.of(toRow.apply(value), version));
+        sink.accept(toRow.apply(value), version);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + location, e);

@@ -37,6 +37,7 @@ import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.FileAppender;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.parquet.Parquet;
@@ -89,6 +90,57 @@ class FeatureRowReadersTest {
 
     assertThat(generic).isEqualTo(written);
     assertThat(direct).isEqualTo(generic);
+  }
+
+  @Test
+  void decodesDeletionRowsAndFilesWrittenBeforeTheDeletedColumn() {
+    List<FeatureRow> written = new java.util.ArrayList<>(rows(0, 10));
+    written.add(3, FeatureRow.deletion("deleted-3", OTHER_MODEL, T0, T0.plusSeconds(1)));
+    written.add(FeatureRow.deletion("deleted-last", OTHER_MODEL, T0, T0.plusSeconds(2)));
+    DataFile withDeletions = FeatureTables.fileOf(table, FeatureTables.append(table, written));
+
+    assertThat(generic(withDeletions.location(), 0, withDeletions.fileSizeInBytes()))
+        .isEqualTo(written);
+    assertThat(direct(withDeletions.location(), 0, withDeletions.fileSizeInBytes()))
+        .isEqualTo(written);
+
+    // a file of a table created before the column: no such column in the file at all
+    Schema before =
+        TypeUtil.selectNot(
+            table.schema(), Set.of(FeatureTable.SCHEMA.findField(FeatureTable.DELETED).fieldId()));
+    List<FeatureRow> old = rows(20, 5);
+    InputFile oldFile = writeFile(before, old);
+    Schema projection = FeatureRowReaders.projection(table.schema());
+    List<FeatureRow> read = new java.util.ArrayList<>();
+    try (CloseableIterable<FeatureRow> rows =
+        FeatureRowReaders.rows(oldFile, projection, 0, oldFile.getLength())) {
+      rows.forEach(read::add);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertThat(read).isEqualTo(old);
+  }
+
+  /** A Parquet file of {@code rows} in {@code schema}, outside the table's metadata. */
+  private InputFile writeFile(Schema schema, List<FeatureRow> rows) {
+    OutputFile out =
+        table
+            .io()
+            .newOutputFile(stateDir.resolve("old-" + UUID.randomUUID() + ".parquet").toString());
+    try (FileAppender<Record> appender =
+        Parquet.write(out).schema(schema).createWriterFunc(GenericParquetWriter::create).build()) {
+      for (FeatureRow row : rows) {
+        Record full = FeatureTable.toRecord(table.schema(), row, KafkaSource.of("documents", 0, 0));
+        Record record = GenericRecord.create(schema);
+        for (org.apache.iceberg.types.Types.NestedField field : schema.columns()) {
+          record.setField(field.name(), full.getField(field.name()));
+        }
+        appender.add(record);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return out.toInputFile();
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.featurestore.api.FeatureRow;
 import dev.featurestore.api.FeatureVersion;
 import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.api.ModelId;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
 import dev.featurestore.iceberg.CatalogSettings;
@@ -234,6 +235,47 @@ class SnapshotFollowerIT {
     assertThat(online("a").row().embedding())
         .containsExactly(FeatureRows.row("a", 5, t0).embedding());
     assertThat(meters.counter("featurestore.replicator.rows.deleted").count()).isEqualTo(2);
+  }
+
+  @Test
+  void deletionRowsAreMirroredAsErasuresByIncrementalReadsAndFullResyncsAlike() {
+    Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
+    ModelId model = FeatureRows.row("a", 1, t0).model();
+    FeatureTables.append(
+        table,
+        List.of(
+            FeatureRows.row("a", 1, t0), FeatureRows.row("b", 2, t0), FeatureRows.row("c", 3, t0)));
+    follower().runOnce();
+    Instant t1 = t0.plusSeconds(1);
+    FeatureTables.append(
+        table,
+        List.of(FeatureRow.deletion("a", model, t1, t1), FeatureRow.deletion("c", model, t1, t1)));
+    FeatureTables.append(table, List.of(FeatureRows.row("c", 7, t0.plusSeconds(2))));
+
+    assertThat(follower().runOnce())
+        .as("a's erasure and c's new row (its deletion superseded within the cycle)")
+        .isEqualTo(2);
+    assertThat(online("a")).as("deleted").isNull();
+    assertThat(online("c").row().embedding())
+        .as("re-created after its deletion")
+        .containsExactly(FeatureRows.row("c", 7, t0).embedding());
+    assertThat(meters.counter("featurestore.replicator.rows.deleted").count()).isEqualTo(1);
+    assertOnlineStoreEqualsTable();
+
+    // the same state from the rows alone: the history outlives the snapshots
+    FeatureTables.append(table, List.of(FeatureRows.row("d", 8, t0.plusSeconds(3))));
+    FeatureTables.append(table, List.of(FeatureRows.row("e", 9, t0.plusSeconds(4))));
+    table
+        .expireSnapshots()
+        .retainLast(1)
+        .expireOlderThan(System.currentTimeMillis() + 1000)
+        .commit();
+    double resyncsBefore = meters.counter("featurestore.replicator.full.resyncs").count();
+    follower().runOnce();
+    assertThat(meters.counter("featurestore.replicator.full.resyncs").count())
+        .isEqualTo(resyncsBefore + 1);
+    assertThat(online("a")).as("deleted, after the resync").isNull();
+    assertOnlineStoreEqualsTable();
   }
 
   @Test
@@ -693,6 +735,11 @@ class SnapshotFollowerIT {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+    List<String> deleted =
+        expected.values().stream().filter(FeatureRow::deleted).map(FeatureRow::docId).toList();
+    deleted.forEach(
+        id -> assertThat(online(id)).as("%s: its newest row is a deletion", id).isNull());
+    expected.keySet().removeAll(deleted);
     MemcachedKeyScheme served = served(client);
     Map<String, byte[]> bulk =
         client.getBulk(

@@ -32,8 +32,8 @@ import org.apache.iceberg.io.OutputFile;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Commits a batch to the table exactly once per Kafka offset: its rows and tombstones (one {@code
- * RowDelta} snapshot) and its partitions' new positions (table properties, see {@link
+ * Commits a batch to the table exactly once per Kafka offset: its rows, deletions and erasures (one
+ * {@code RowDelta} snapshot) and its partitions' new positions (table properties, see {@link
  * OffsetLedger}) in one Iceberg transaction.
  *
  * <p>Before each attempt the committer reads the ledger and keeps only the slices that start
@@ -90,7 +90,7 @@ final class BatchCommitter {
 
   /**
    * Runs the commit path once without committing: reads the table and its ledger, writes a one-row
-   * Parquet data file, a tombstone file and a manifest naming them (then deletes all three), and
+   * Parquet data file, an erasure file and a manifest naming them (then deletes all three), and
    * serializes the table metadata. The first commit after a start spent ~2 s loading these code
    * paths; a writer reports ready only after this.
    */
@@ -98,7 +98,7 @@ final class BatchCommitter {
     table.refresh();
     OffsetLedger.read(table, group);
     DataFile dataFile = files.writeRows(List.of(row));
-    DeleteFile deleteFile = files.writeTombstones(List.of(row.row().docId()));
+    DeleteFile deleteFile = files.writeErasures(List.of(row.row().docId()));
     OutputFile manifest =
         table
             .io()
@@ -170,14 +170,14 @@ final class BatchCommitter {
           files.discard(dataFile, deleteFile);
         }
         List<PreparedBatch.SourcedRow> rows = new ArrayList<>();
-        Set<String> tombstones = new LinkedHashSet<>();
+        Set<String> erasures = new LinkedHashSet<>();
         for (PreparedBatch.Slice slice : accepted) {
           rows.addAll(slice.rows());
-          tombstones.addAll(slice.tombstones());
+          erasures.addAll(slice.erasures());
         }
         long filesStart = System.nanoTime();
         dataFile = rows.isEmpty() ? null : files.writeRows(rows);
-        deleteFile = tombstones.isEmpty() ? null : files.writeTombstones(tombstones);
+        deleteFile = erasures.isEmpty() ? null : files.writeErasures(erasures);
         filesTime.record(System.nanoTime() - filesStart, TimeUnit.NANOSECONDS);
         writtenFor = acceptedPartitions;
         outcomeUnknown = false;

@@ -2,9 +2,11 @@ package dev.featurestore.writer.ingest;
 
 import dev.featurestore.api.FeatureRow;
 import dev.featurestore.api.KafkaSource;
+import dev.featurestore.api.ModelId;
 import dev.featurestore.api.Timestamps;
 import dev.featurestore.writer.embedding.Embedder;
 import io.micrometer.core.instrument.Timer;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,11 +17,13 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 
 /**
  * Turns polled records into a {@link PreparedBatch}: parse and validate each record, apply
- * tombstones in offset order within the partition, embed every surviving text in one call, and
- * route anything that fails, including a vector that fails the quality gate, to the dead letters.
+ * deletions and erasures in offset order within the partition, embed every surviving text in one
+ * call, and route anything that fails, including a vector that fails the quality gate, to the dead
+ * letters.
  */
 final class BatchPreparer {
 
@@ -70,7 +74,11 @@ final class BatchPreparer {
         DocumentParser.Result result =
             parser.parse(record.key(), record.value(), record.timestamp());
         if (result.isTombstone()) {
-          builder.tombstone(result.tombstoneDocId());
+          if (isErasure(record)) {
+            builder.erase(result.tombstoneDocId());
+          } else {
+            builder.delete(result.tombstoneDocId(), record);
+          }
         } else if (result.isAccepted()) {
           builder.puts.add(new Pending(builder, record, result.document()));
         } else if (done.contains(record.offset())) {
@@ -83,8 +91,17 @@ final class BatchPreparer {
     }
     Instant processedAt = embed(pending, alreadyDeadLettered);
     Map<TopicPartition, PreparedBatch.Slice> slices = new LinkedHashMap<>();
-    builders.forEach((partition, builder) -> slices.put(partition, builder.build()));
+    builders.forEach(
+        (partition, builder) ->
+            slices.put(partition, builder.build(embedder.model(), processedAt)));
     return new PreparedBatch(processedAt, slices);
+  }
+
+  private static boolean isErasure(ConsumerRecord<byte[], byte[]> record) {
+    Header header = record.headers().lastHeader(DocumentParser.ERASURE_HEADER);
+    return header != null
+        && header.value() != null
+        && "true".equalsIgnoreCase(new String(header.value(), StandardCharsets.UTF_8).strip());
   }
 
   private Instant embed(List<Pending> pending, Map<TopicPartition, Set<Long>> alreadyDeadLettered) {
@@ -142,7 +159,8 @@ final class BatchPreparer {
     final PolledSlice slice;
     final List<Pending> puts = new ArrayList<>();
     final List<PreparedBatch.SourcedRow> rows = new ArrayList<>();
-    final Set<String> tombstones = new LinkedHashSet<>();
+    final Map<String, ConsumerRecord<byte[], byte[]>> deletions = new LinkedHashMap<>();
+    final Set<String> erasures = new LinkedHashSet<>();
     final List<DeadLetterChannel.DeadLetter> deadLetters = new ArrayList<>();
     int alreadyDeadLettered;
 
@@ -151,12 +169,27 @@ final class BatchPreparer {
     }
 
     /**
-     * A tombstone erases the id's earlier rows, including earlier ones of this batch (which are
-     * then not even embedded). Rows after it in the batch survive: they land in the same snapshot
-     * as the equality delete, and Iceberg applies a delete only to rows of older snapshots.
+     * A deletion (a tombstone) supersedes the id's earlier rows of this batch, which are then not
+     * even embedded: they would share the deletion's processing time, so no training set as of any
+     * time could see them. Rows after it in the batch supersede it in turn.
      */
-    void tombstone(String docId) {
-      tombstones.add(docId);
+    void delete(String docId, ConsumerRecord<byte[], byte[]> record) {
+      dropEarlier(docId);
+      deletions.put(docId, record);
+    }
+
+    /**
+     * An erasure removes the id's history; earlier rows of this batch are dropped here, as the
+     * equality delete committed with them applies only to rows of older snapshots. Rows after it in
+     * the batch survive.
+     */
+    void erase(String docId) {
+      dropEarlier(docId);
+      deletions.remove(docId);
+      erasures.add(docId);
+    }
+
+    private void dropEarlier(String docId) {
       for (Pending put : puts) {
         if (put.document.docId().equals(docId)) {
           put.erased = true;
@@ -164,7 +197,14 @@ final class BatchPreparer {
       }
     }
 
-    PreparedBatch.Slice build() {
+    PreparedBatch.Slice build(ModelId model, Instant processedAt) {
+      deletions.forEach(
+          (docId, record) ->
+              rows.add(
+                  new PreparedBatch.SourcedRow(
+                      FeatureRow.deletion(
+                          docId, model, Instant.ofEpochMilli(record.timestamp()), processedAt),
+                      KafkaSource.of(record.topic(), record.partition(), record.offset()))));
       rows.sort((a, b) -> Long.compare(a.source().offset(), b.source().offset()));
       return new PreparedBatch.Slice(
           slice.partition(),
@@ -172,7 +212,7 @@ final class BatchPreparer {
           slice.startOffset(),
           slice.endOffset(),
           List.copyOf(rows),
-          Set.copyOf(tombstones),
+          Set.copyOf(erasures),
           List.copyOf(deadLetters),
           alreadyDeadLettered);
     }

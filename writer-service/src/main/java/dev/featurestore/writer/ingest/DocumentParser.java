@@ -17,8 +17,9 @@ import tools.jackson.core.json.JsonFactory;
 
 /**
  * Turns a Kafka record (key and value as bytes; the value {@code {"doc_id": "...", "text": "..."}},
- * UTF-8 JSON) into a {@link Document}, a tombstone (a null value erases the doc id named by the
- * key) or a {@link Rejection}. Pure: no I/O, so every rule is unit-tested. Unknown fields are
+ * UTF-8 JSON) into a {@link Document}, a tombstone (a null value deletes the doc id named by the
+ * key, or erases its history when the record carries the header {@value #ERASURE_HEADER}: {@code
+ * true}) or a {@link Rejection}. Pure: no I/O, so every rule is unit-tested. Unknown fields are
  * ignored, so producers may add metadata without breaking ingestion.
  *
  * <p>The rules, in the order they are checked (the README's Kafka contract table says the same):
@@ -48,6 +49,12 @@ import tools.jackson.core.json.JsonFactory;
  * record.
  */
 public final class DocumentParser {
+
+  /**
+   * A tombstone with this header, valued {@code true}, is an erasure: every row of the doc id
+   * leaves the table (its history too), instead of a deletion kept as history.
+   */
+  public static final String ERASURE_HEADER = "featurestore.erase";
 
   /**
    * Room in a record value for everything but the doc id's and the text's characters: the braces,

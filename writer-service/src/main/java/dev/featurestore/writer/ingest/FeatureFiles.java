@@ -22,9 +22,10 @@ import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
 
 /**
- * Writes the Parquet files of one batch: a data file of its rows (all rows of a batch share one
- * processing time, hence one day partition) and an equality-delete file of its tombstoned doc ids,
- * written under the table's unpartitioned spec so that it erases the ids in every day partition.
+ * Writes the Parquet files of one batch: a data file of its rows, deletions among them (all rows of
+ * a batch share one processing time, hence one day partition), and an equality-delete file of the
+ * doc ids it erases, written under the table's unpartitioned spec so that it erases the ids in
+ * every day partition.
  */
 final class FeatureFiles {
 
@@ -70,7 +71,7 @@ final class FeatureFiles {
     return writer.toDataFile();
   }
 
-  DeleteFile writeTombstones(Collection<String> docIds) {
+  DeleteFile writeErasures(Collection<String> docIds) {
     PartitionSpec unpartitioned = unpartitionedSpec();
     EncryptedOutputFile output = files.newOutputFile(unpartitioned, null);
     EqualityDeleteWriter<Record> writer =
@@ -103,6 +104,6 @@ final class FeatureFiles {
         .orElseThrow(
             () ->
                 new IllegalStateException(
-                    "Table " + table.name() + " has no unpartitioned spec for tombstones"));
+                    "Table " + table.name() + " has no unpartitioned spec for erasures"));
   }
 }

@@ -2,10 +2,12 @@ package dev.featurestore.writer.ingest;
 
 import dev.featurestore.api.FeatureRow;
 import dev.featurestore.api.KafkaSource;
+import dev.featurestore.api.Timestamps;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -73,6 +75,7 @@ public final class IngestLoop implements SmartLifecycle {
   private final IngestMetrics metrics;
   private final ConsumerLag lag;
   private final CommitPacing pacing;
+  private Instant lastStamp;
 
   // consumer thread only
   private final Map<TopicPartition, Long> positions = new HashMap<>();
@@ -346,10 +349,21 @@ public final class IngestLoop implements SmartLifecycle {
         return;
       }
     }
-    PreparedBatch batch = pending;
+    PreparedBatch batch = pending.restamped(nextStamp());
     pending = null;
     lastHandOffNanos = System.nanoTime();
     inFlight = CompletableFuture.supplyAsync(() -> commit(batch), commitExecutor);
+  }
+
+  /**
+   * The processing time of the next commit: now, and always after the previous one, so that the
+   * versions of a doc id are ordered by it even if the wall clock steps back.
+   */
+  private Instant nextStamp() {
+    Instant now = Timestamps.truncate(Instant.now());
+    lastStamp =
+        lastStamp != null && !now.isAfter(lastStamp) ? lastStamp.plus(1, ChronoUnit.MICROS) : now;
+    return lastStamp;
   }
 
   /**

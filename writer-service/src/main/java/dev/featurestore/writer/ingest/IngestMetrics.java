@@ -67,8 +67,9 @@ final class IngestMetrics {
 
   /** One partition's slice is in the table as of {@code committedAt}. */
   void committed(PreparedBatch.Slice slice, Instant committedAt) {
-    rowsCommitted.increment(slice.rows().size());
-    tombstonesCommitted.increment(slice.tombstones().size());
+    int deletions = (int) slice.rows().stream().filter(row -> row.row().deleted()).count();
+    rowsCommitted.increment(slice.rows().size() - deletions);
+    tombstonesCommitted.increment(deletions + slice.erasures().size());
     slice
         .deadLetters()
         .forEach(

@@ -25,8 +25,9 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
 
   /**
    * This batch followed by {@code next}, as one (group commit while the committer is busy). Per
-   * partition the slices are joined when contiguous; a tombstone in {@code next} drops the earlier
-   * rows of its id, as it would have erased them. If {@code next} does not continue a partition
+   * partition the slices are joined when contiguous; a deletion or erasure in {@code next} drops
+   * the earlier rows of its id (an erasure would not reach rows of its own commit, and a deletion
+   * supersedes rows that share its processing time). If {@code next} does not continue a partition
    * where this batch ends (the partition was sought back in between), this batch's slice is stale
    * and only {@code next}'s is kept. All rows take {@code next}'s processing time, so the merged
    * rows share one day partition.
@@ -39,6 +40,17 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
     return new PreparedBatch(next.processedAt(), merged);
   }
 
+  /**
+   * This batch with every row processed at {@code time}: the writer stamps a batch when it hands it
+   * to the committer, so that a version's time in training sets is as close to its commit as a time
+   * written into the data file can be.
+   */
+  PreparedBatch restamped(Instant time) {
+    Map<TopicPartition, Slice> restamped = new java.util.LinkedHashMap<>();
+    slices.forEach((partition, slice) -> restamped.put(partition, slice.restamped(time)));
+    return new PreparedBatch(time, restamped);
+  }
+
   /** A row and the record it came from. */
   record SourcedRow(FeatureRow row, KafkaSource source) {}
 
@@ -49,9 +61,9 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
    *     saw the partition
    * @param startOffset where this writer's consumer stood before the batch: the table must end here
    * @param endOffset the consumer position after the batch: the table's next offset once committed
-   * @param rows rows to append, in offset order
-   * @param tombstones doc ids to erase (rows of the same id that follow the tombstone in this slice
-   *     are kept)
+   * @param rows rows to append, deletions among them, in offset order
+   * @param erasures doc ids whose history to erase (rows of the same id that follow the erasure in
+   *     this slice are kept)
    * @param deadLetters records to dead-letter now
    * @param alreadyDeadLettered records that a previous attempt already dead-lettered
    */
@@ -61,18 +73,14 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
       long startOffset,
       long endOffset,
       List<SourcedRow> rows,
-      Set<String> tombstones,
+      Set<String> erasures,
       List<DeadLetterChannel.DeadLetter> deadLetters,
       int alreadyDeadLettered) {
 
     Slice restamped(Instant processedAt) {
       List<SourcedRow> restamped = new java.util.ArrayList<>(rows.size());
       for (SourcedRow row : rows) {
-        FeatureRow r = row.row();
-        restamped.add(
-            new SourcedRow(
-                new FeatureRow(r.docId(), r.embedding(), r.model(), r.eventTime(), processedAt),
-                row.source()));
+        restamped.add(new SourcedRow(row.row().processedAt(processedAt), row.source()));
       }
       return new Slice(
           partition,
@@ -80,7 +88,7 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
           startOffset,
           endOffset,
           restamped,
-          tombstones,
+          erasures,
           deadLetters,
           alreadyDeadLettered);
     }
@@ -90,14 +98,20 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
         return next;
       }
       List<SourcedRow> joinedRows = new java.util.ArrayList<>(rows.size() + next.rows().size());
+      Set<String> superseded = new java.util.HashSet<>(next.erasures());
+      for (SourcedRow row : next.rows()) {
+        if (row.row().deleted()) {
+          superseded.add(row.row().docId());
+        }
+      }
       for (SourcedRow row : rows) {
-        if (!next.tombstones().contains(row.row().docId())) {
+        if (!superseded.contains(row.row().docId())) {
           joinedRows.add(row);
         }
       }
       joinedRows.addAll(next.rows());
-      Set<String> joinedTombstones = new java.util.HashSet<>(tombstones);
-      joinedTombstones.addAll(next.tombstones());
+      Set<String> joinedErasures = new java.util.HashSet<>(erasures);
+      joinedErasures.addAll(next.erasures());
       List<DeadLetterChannel.DeadLetter> joinedLetters = new java.util.ArrayList<>(deadLetters);
       joinedLetters.addAll(next.deadLetters());
       return new Slice(
@@ -106,7 +120,7 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
           startOffset,
           next.endOffset(),
           joinedRows,
-          Set.copyOf(joinedTombstones),
+          Set.copyOf(joinedErasures),
           joinedLetters,
           alreadyDeadLettered + next.alreadyDeadLettered());
     }

@@ -90,7 +90,7 @@ class BatchPreparerTest {
   }
 
   @Test
-  void tombstoneDropsEarlierRowsOfItsIdButKeepsLaterOnes() {
+  void aDeletionIsARowThatSupersedesEarlierRowsOfItsIdAndLaterRowsSupersedeIt() {
     PreparedBatch batch =
         preparer.prepare(
             List.of(
@@ -105,9 +105,47 @@ class BatchPreparerTest {
             Map.of());
 
     PreparedBatch.Slice slice = batch.slices().get(P0);
-    assertThat(slice.tombstones()).containsExactlyInAnyOrder("x", "z");
-    assertThat(slice.rows()).extracting(r -> r.source().offset()).containsExactly(1L, 3L);
-    assertThat(embedded).as("an erased row is not even embedded").doesNotContain("old x");
+    assertThat(slice.erasures()).isEmpty();
+    assertThat(slice.rows())
+        .extracting(r -> r.source().offset(), r -> r.row().docId(), r -> r.row().deleted())
+        .containsExactly(
+            tuple(1L, "y", false),
+            tuple(2L, "x", true),
+            tuple(3L, "x", false),
+            tuple(4L, "z", true));
+    assertThat(slice.rows())
+        .allSatisfy(r -> assertThat(r.row().processedAt()).isEqualTo(batch.processedAt()));
+    assertThat(embedded).as("a superseded row is not even embedded").doesNotContain("old x");
+  }
+
+  @Test
+  void aTombstoneWithTheErasureHeaderErasesAndDropsEarlierRowsOfItsIdIncludingDeletions() {
+    ConsumerRecord<byte[], byte[]> erasure = tombstone(3, "x");
+    erasure.headers().add(DocumentParser.ERASURE_HEADER, "true".getBytes(StandardCharsets.UTF_8));
+    ConsumerRecord<byte[], byte[]> notAnErasure = tombstone(5, "w");
+    notAnErasure
+        .headers()
+        .add(DocumentParser.ERASURE_HEADER, "no".getBytes(StandardCharsets.UTF_8));
+    PreparedBatch batch =
+        preparer.prepare(
+            List.of(
+                slice(
+                    0,
+                    6,
+                    doc(0, "x", "old x"),
+                    tombstone(1, "x"),
+                    doc(2, "y", "y"),
+                    erasure,
+                    doc(4, "x", "new x"),
+                    notAnErasure)),
+            Map.of());
+
+    PreparedBatch.Slice slice = batch.slices().get(P0);
+    assertThat(slice.erasures()).containsExactly("x");
+    assertThat(slice.rows())
+        .extracting(r -> r.source().offset(), r -> r.row().deleted())
+        .containsExactly(tuple(2L, false), tuple(4L, false), tuple(5L, true));
+    assertThat(embedded).doesNotContain("old x");
   }
 
   @Test
@@ -143,7 +181,7 @@ class BatchPreparerTest {
 
     PreparedBatch.Slice slice = batch.slices().get(P0);
     assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("e");
-    assertThat(slice.tombstones()).isEmpty();
+    assertThat(slice.erasures()).isEmpty();
     assertThat(slice.deadLetters())
         .extracting(d -> d.source().offset(), d -> d.rejection().code())
         .containsExactly(

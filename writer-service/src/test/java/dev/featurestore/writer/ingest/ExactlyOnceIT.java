@@ -41,10 +41,12 @@ import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /**
  * Fault injection: two writer processes in one consumer group share a 3-partition topic of good
- * documents, bad records and tombstones; writers are killed with SIGKILL at random moments and
- * restarted. Afterwards every good record is in the table exactly once per Kafka offset (unless a
- * later tombstone erased its id), every bad record is in the dead-letter topic exactly once with
- * its exact key bytes (some keys are not UTF-8), and every tombstoned id is absent.
+ * documents, bad records, deletions and erasures (tombstones without and with the erasure header);
+ * writers are killed with SIGKILL at random moments and restarted. Afterwards every good record is
+ * in the table exactly once per Kafka offset (unless a later erasure removed its id's history; at
+ * most once if a later deletion superseded it in the same commit), every deletion is a row exactly
+ * once and its id's newest row, every bad record is in the dead-letter topic exactly once with its
+ * exact key bytes (some keys are not UTF-8), and every erased id is absent.
  *
  * <p>Size with {@code -Dsoak.records=N -Dsoak.kills=K} ({@code scripts/soak-writer.sh}).
  */
@@ -72,7 +74,8 @@ class ExactlyOnceIT {
   private enum Kind {
     GOOD,
     BAD,
-    TOMBSTONE
+    DELETION,
+    ERASURE
   }
 
   @AfterEach
@@ -165,9 +168,12 @@ class ExactlyOnceIT {
         } else if (dice < 13 && !live.isEmpty()) {
           id = live.remove(random.nextInt(live.size()));
           erased.add(id);
-          kind = Kind.TOMBSTONE;
+          kind = random.nextBoolean() ? Kind.DELETION : Kind.ERASURE;
           key = utf8(id);
           record = new ProducerRecord<>(TOPIC, key, null);
+          if (kind == Kind.ERASURE) {
+            record.headers().add(DocumentParser.ERASURE_HEADER, utf8("true"));
+          }
         } else {
           // a quarter of the good records update an id seen before
           id = dice < 30 && !live.isEmpty() ? live.get(random.nextInt(live.size())) : "doc-" + i;
@@ -292,7 +298,7 @@ class ExactlyOnceIT {
 
   private void verifyTable() throws IOException {
     Map<TopicPartition, Map<Long, Integer>> rowsPerOffset = new HashMap<>();
-    Set<String> docIds = new HashSet<>();
+    Map<String, Record> newest = new HashMap<>();
     try (CloseableIterable<Record> rows = IcebergGenerics.read(table()).build()) {
       for (Record row : rows) {
         TopicPartition partition =
@@ -302,40 +308,69 @@ class ExactlyOnceIT {
         rowsPerOffset
             .computeIfAbsent(partition, p -> new HashMap<>())
             .merge((Long) row.getField(FeatureTable.KAFKA_OFFSET), 1, Integer::sum);
-        docIds.add((String) row.getField(FeatureTable.DOC_ID));
+        newest.merge(
+            (String) row.getField(FeatureTable.DOC_ID),
+            row,
+            (a, b) ->
+                (Long) a.getField(FeatureTable.KAFKA_OFFSET)
+                        > (Long) b.getField(FeatureTable.KAFKA_OFFSET)
+                    ? a
+                    : b);
       }
     }
-    Set<String> tombstoned = new HashSet<>();
+    Set<String> erased = new HashSet<>();
+    Set<String> deleted = new HashSet<>();
     long expectedRows = 0;
     for (Map.Entry<TopicPartition, Map<Long, Produced>> partition : produced.entrySet()) {
       Map<Long, Integer> counts = rowsPerOffset.getOrDefault(partition.getKey(), Map.of());
-      Map<String, Long> lastTombstone = new HashMap<>();
+      Map<String, Produced> lastEvent = new HashMap<>();
       partition
           .getValue()
           .forEach(
               (offset, record) -> {
-                if (record.kind() == Kind.TOMBSTONE) {
-                  lastTombstone.merge(record.docId(), offset, Math::max);
-                  tombstoned.add(record.docId());
+                if (record.kind() == Kind.ERASURE) {
+                  erased.add(record.docId());
+                } else if (record.kind() == Kind.DELETION) {
+                  deleted.add(record.docId());
+                }
+                if (record.kind() != Kind.BAD) {
+                  lastEvent.merge(record.docId(), record, (a, b) -> b);
                 }
               });
       for (Map.Entry<Long, Produced> record : partition.getValue().entrySet()) {
         long offset = record.getKey();
         Produced p = record.getValue();
-        boolean erased =
-            lastTombstone.containsKey(p.docId()) && lastTombstone.get(p.docId()) > offset;
-        int expected = p.kind() == Kind.GOOD && !erased ? 1 : 0;
-        expectedRows += expected;
-        assertThat(counts.getOrDefault(offset, 0))
-            .as("rows of %s offset %d (%s %s)", partition.getKey(), offset, p.kind(), p.docId())
-            .isEqualTo(expected);
+        int rows = counts.getOrDefault(offset, 0);
+        String what =
+            String.format(
+                "rows of %s offset %d (%s %s)", partition.getKey(), offset, p.kind(), p.docId());
+        // an id gets no records after its tombstone, so its last event is the tombstone
+        Kind fate = lastEvent.containsKey(p.docId()) ? lastEvent.get(p.docId()).kind() : null;
+        if (p.kind() == Kind.BAD || p.kind() == Kind.ERASURE || fate == Kind.ERASURE) {
+          assertThat(rows).as(what).isZero();
+        } else if (p.kind() == Kind.GOOD && fate == Kind.DELETION) {
+          assertThat(rows).as(what + ": superseded in its commit, or history").isBetween(0, 1);
+          expectedRows += rows;
+        } else {
+          assertThat(rows).as(what).isEqualTo(1);
+          expectedRows++;
+        }
       }
       assertThat(counts.keySet())
           .as("rows from offsets never produced in %s", partition.getKey())
           .isSubsetOf(partition.getValue().keySet());
     }
-    assertThat(docIds).as("tombstoned ids are absent").doesNotContainAnyElementsOf(tombstoned);
-    LOG.info("Table verified: {} rows, {} tombstoned ids absent", expectedRows, tombstoned.size());
+    assertThat(newest.keySet()).as("erased ids are absent").doesNotContainAnyElementsOf(erased);
+    for (String id : deleted) {
+      assertThat(newest.get(id).getField(FeatureTable.DELETED))
+          .as("the newest row of deleted %s", id)
+          .isEqualTo(true);
+    }
+    LOG.info(
+        "Table verified: {} rows, {} deleted ids kept as history, {} erased ids absent",
+        expectedRows,
+        deleted.size(),
+        erased.size());
   }
 
   private void verifyDeadLetters() {

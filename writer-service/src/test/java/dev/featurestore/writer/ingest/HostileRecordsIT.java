@@ -76,7 +76,7 @@ class HostileRecordsIT {
           DeadLetterChannel.HEADER_SOURCE_OFFSET);
 
   /** What must become of a record. */
-  sealed interface Fate permits Row, Erased, Tombstone, Dead {}
+  sealed interface Fate permits Row, Erased, Tombstone, Deletion, Dead {}
 
   /**
    * A row with this id and the vector of this text; a random record's row may fail the quality gate
@@ -89,6 +89,9 @@ class HostileRecordsIT {
 
   /** A tombstone: its id is not in the table afterwards. */
   record Tombstone(String docId) implements Fate {}
+
+  /** A tombstone without the erasure header: a deletion row, kept as the id's history. */
+  record Deletion(String docId) implements Fate {}
 
   /** One dead letter with this code. */
   record Dead(Rejection.Code code) implements Fate {}
@@ -264,17 +267,23 @@ class HostileRecordsIT {
         List.of(),
         new Erased("doc-erase-me"));
     add(
-        "tombstone of an earlier document",
+        "erasure of an earlier document",
         2,
         utf8("doc-erase-me"),
         null,
-        List.of(),
+        List.of(header(DocumentParser.ERASURE_HEADER, "true")),
         new Tombstone("doc-erase-me"));
     add(
-        "tombstone of an id never written",
+        "erasure of an id never written",
         utf8("doc-never-written"),
         null,
+        List.of(header(DocumentParser.ERASURE_HEADER, "true")),
         new Tombstone("doc-never-written"));
+    add(
+        "deletion of an id never written",
+        utf8("doc-deleted-unseen"),
+        null,
+        new Deletion("doc-deleted-unseen"));
     add("tombstone without a key", null, null, new Dead(Rejection.Code.MISSING_FIELD));
     add("tombstone with an empty key", new byte[0], null, new Dead(Rejection.Code.MISSING_FIELD));
     add(
@@ -527,7 +536,7 @@ class HostileRecordsIT {
         fate = new Row(result.document().docId(), result.document().text(), true);
         rowIds.add(result.document().docId());
       } else if (result.isTombstone()) {
-        fate = new Tombstone(result.tombstoneDocId());
+        fate = new Deletion(result.tombstoneDocId());
       } else {
         fate = new Dead(result.rejection().code());
       }
@@ -538,7 +547,7 @@ class HostileRecordsIT {
     for (Case c : generated) {
       // a random tombstone must not erase another case's row (the order across partitions is not
       // defined)
-      if (c.fate() instanceof Tombstone t && rowIds.contains(t.docId())) {
+      if (c.fate() instanceof Deletion t && rowIds.contains(t.docId())) {
         cases.add(
             new Case(
                 c.name(),
@@ -778,7 +787,12 @@ class HostileRecordsIT {
       Path modelCache)
       throws Exception {
     Set<String> liveIds = new HashSet<>();
-    rows.values().forEach(list -> list.forEach(row -> liveIds.add(row.docId())));
+    rows.values()
+        .forEach(
+            list ->
+                list.stream()
+                    .filter(row -> !row.deleted())
+                    .forEach(row -> liveIds.add(row.docId())));
     Set<String> sources = new HashSet<>();
     List<Sent> rowCases = new ArrayList<>();
     List<FeatureRow> rowFound = new ArrayList<>();
@@ -842,6 +856,17 @@ class HostileRecordsIT {
         soft.assertThat(liveIds)
             .as("%s: the tombstoned id is gone", what)
             .doesNotContain(tombstone.docId());
+      } else if (fate instanceof Deletion deletion) {
+        fates.merge("deletion", 1, Integer::sum);
+        soft.assertThat(at).as("%s: rows", what).hasSize(1);
+        if (at.size() == 1) {
+          soft.assertThat(at.get(0).deleted()).as("%s: a deletion row", what).isTrue();
+          soft.assertThat(at.get(0).docId()).as("%s: doc id", what).isEqualTo(deletion.docId());
+        }
+        soft.assertThat(dead).as("%s: dead letters", what).isEmpty();
+        soft.assertThat(liveIds)
+            .as("%s: the deleted id is not live", what)
+            .doesNotContain(deletion.docId());
       } else if (fate instanceof Dead expected) {
         fates.merge("dead letter", 1, Integer::sum);
         codes.merge(expected.code(), 1, Integer::sum);
@@ -864,7 +889,7 @@ class HostileRecordsIT {
         .as("records neither in the table nor in the dead-letter topic")
         .isEqualTo(gone);
     soft.assertThat(rowCount + letterCount + vanished)
-        .as("rows + dead letters + erased and tombstones")
+        .as("rows (deletions among them) + dead letters + erased and erasures")
         .isEqualTo(sent.size());
     LOG.info(
         "{} records: {}; dead letters by code {}; {} rows, {} dead letters",

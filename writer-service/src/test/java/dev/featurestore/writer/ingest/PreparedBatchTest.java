@@ -1,7 +1,9 @@
 package dev.featurestore.writer.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import dev.featurestore.api.FeatureRow;
 import dev.featurestore.api.KafkaSource;
 import dev.featurestore.testing.FeatureRows;
 import java.time.Instant;
@@ -36,14 +38,34 @@ class PreparedBatchTest {
   }
 
   @Test
-  void laterTombstoneDropsEarlierRowsOfItsId() {
+  void aLaterErasureDropsEarlierRowsOfItsId() {
     PreparedBatch joined =
         batch(FIRST, slice(P0, 0, 2, Set.of(), "a", "b"))
             .followedBy(batch(SECOND, slice(P0, 2, 4, Set.of("a"), "e")));
 
     PreparedBatch.Slice slice = joined.slices().get(P0);
     assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("b", "e");
-    assertThat(slice.tombstones()).containsExactly("a");
+    assertThat(slice.erasures()).containsExactly("a");
+  }
+
+  @Test
+  void aLaterDeletionDropsEarlierRowsOfItsIdAndStaysADeletionWhenRestamped() {
+    PreparedBatch.SourcedRow deletion =
+        new PreparedBatch.SourcedRow(
+            FeatureRow.deletion("a", FeatureRows.row("a", 0, FIRST).model(), FIRST, FIRST),
+            KafkaSource.of(P0.topic(), P0.partition(), 2));
+    PreparedBatch.Slice deletes =
+        new PreparedBatch.Slice(P0, 0, 2, 3, List.of(deletion), Set.of(), List.of(), 0);
+    PreparedBatch joined =
+        batch(FIRST, slice(P0, 0, 2, Set.of(), "a", "b"))
+            .followedBy(batch(FIRST, deletes))
+            .followedBy(batch(SECOND, slice(P0, 3, 4, Set.of(), "c")));
+
+    PreparedBatch.Slice slice = joined.slices().get(P0);
+    assertThat(slice.rows())
+        .extracting(r -> r.row().docId(), r -> r.row().deleted(), r -> r.row().processedAt())
+        .containsExactly(
+            tuple("b", false, SECOND), tuple("a", true, SECOND), tuple("c", false, SECOND));
   }
 
   @Test
