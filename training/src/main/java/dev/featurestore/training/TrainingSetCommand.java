@@ -1,7 +1,5 @@
 package dev.featurestore.training;
 
-import dev.featurestore.iceberg.CatalogSettings;
-import dev.featurestore.iceberg.FeatureTable;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,82 +9,49 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 
 /**
- * {@code ./featurestore training-set --entities FILE --out FILE.parquet [--dataset NAME]}: the
- * training set of an entity file, from the store's catalog. Exit codes: 0 written, 1 bad input or a
- * failure (one line on stderr, nothing written), 2 bad usage.
+ * {@code training-set --entities FILE --out FILE.parquet [--dataset NAME]}: the training set of an
+ * entity file, from the store's catalog. Exit codes: 0 written, 1 bad input or a failure (one line
+ * on stderr, nothing written), 2 bad usage.
  */
-public final class TrainingSetCommand {
+final class TrainingSetCommand {
 
   static final String USAGE =
-      "usage: training-set --entities FILE.csv --out FILE.parquet [--dataset NAME]"
-          + " [--state-dir DIR] [--catalog-property KEY=VALUE]... [--table NAMESPACE.TABLE]";
+      "usage: training-set --entities FILE.csv --out FILE.parquet [--dataset NAME] "
+          + StoreOptions.USAGE;
 
   private TrainingSetCommand() {}
 
-  public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
-  }
-
-  static int run(String[] args, PrintStream out, PrintStream err) {
+  static int run(List<String> args, PrintStream out, PrintStream err) {
     Map<String, String> options = new LinkedHashMap<>();
-    Map<String, String> catalogProperties = new LinkedHashMap<>();
-    Deque<String> rest = new ArrayDeque<>(List.of(args));
-    while (!rest.isEmpty()) {
-      String flag = rest.poll();
-      if (rest.isEmpty()) {
-        err.println("training-set: " + flag + " needs a value\n" + USAGE);
-        return 2;
-      }
-      String value = rest.poll();
-      switch (flag) {
-        case "--entities", "--out", "--dataset", "--state-dir", "--table" ->
-            options.put(flag, value);
-        case "--catalog-property" -> {
-          int eq = value.indexOf('=');
-          if (eq <= 0) {
-            err.println("training-set: --catalog-property takes KEY=VALUE, not " + value);
-            return 2;
-          }
-          catalogProperties.put(value.substring(0, eq), value.substring(eq + 1));
+    try (StoreOptions store = new StoreOptions()) {
+      Deque<String> rest = new ArrayDeque<>(args);
+      while (!rest.isEmpty()) {
+        String flag = rest.poll();
+        if (rest.isEmpty()) {
+          return Commands.usage(err, "training-set", flag + " needs a value", USAGE);
         }
-        default -> {
-          err.println("training-set: unknown option " + flag + "\n" + USAGE);
-          return 2;
+        String value = rest.poll();
+        if (List.of("--entities", "--out", "--dataset").contains(flag)) {
+          options.put(flag, value);
+        } else if (!store.accept(flag, value)) {
+          return Commands.usage(err, "training-set", "unknown option " + flag, USAGE);
         }
       }
-    }
-    if (!options.containsKey("--entities") || !options.containsKey("--out")) {
-      err.println("training-set: --entities and --out are required\n" + USAGE);
-      return 2;
-    }
-    Path entities = Path.of(options.get("--entities"));
-    Path output = Path.of(options.get("--out"));
-    if (!Files.isRegularFile(entities)) {
-      err.println("training-set: " + entities + ": no such file");
-      return 1;
-    }
-    if (output.toAbsolutePath().getParent() == null
-        || !Files.isDirectory(output.toAbsolutePath().getParent())) {
-      err.println("training-set: " + output + ": its directory does not exist");
-      return 1;
-    }
-    CatalogSettings defaults = CatalogSettings.defaults();
-    Map<String, String> properties = new LinkedHashMap<>(defaults.properties());
-    properties.putAll(catalogProperties);
-    CatalogSettings settings =
-        new CatalogSettings(
-            defaults.name(), options.getOrDefault("--table", defaults.table()), properties);
-    Path stateDir = Path.of(options.getOrDefault("--state-dir", ".featurestore"));
-    Catalog catalog = null;
-    try {
-      catalog = settings.load(stateDir);
-      Table table = catalog.loadTable(FeatureTable.identifier(settings.table()));
-      TrainingSet trainingSet = TrainingSet.of(table);
+      if (!options.containsKey("--entities") || !options.containsKey("--out")) {
+        return Commands.usage(err, "training-set", "--entities and --out are required", USAGE);
+      }
+      Path entities = Path.of(options.get("--entities"));
+      Path output = Path.of(options.get("--out"));
+      if (!Files.isRegularFile(entities)) {
+        return Commands.fail(err, "training-set", entities + ": no such file");
+      }
+      if (!Files.isDirectory(output.toAbsolutePath().getParent())) {
+        return Commands.fail(err, "training-set", output + ": its directory does not exist");
+      }
+      TrainingSet trainingSet = TrainingSet.of(store.loadTable());
       if (options.containsKey("--dataset")) {
         trainingSet = trainingSet.dataset(options.get("--dataset"));
       }
@@ -104,24 +69,10 @@ public final class TrainingSetCommand {
           summary.snapshotId(),
           summary.tableVersions());
       return 0;
-    } catch (EntityFileException | IllegalArgumentException e) {
-      err.println("training-set: " + e.getMessage());
-      return 1;
-    } catch (NoSuchTableException e) {
-      err.println(
-          "training-set: no table " + settings.table() + " in the catalog: " + e.getMessage());
-      return 1;
+    } catch (EntityFileException | IllegalArgumentException | NoSuchTableException e) {
+      return Commands.fail(err, "training-set", e.getMessage());
     } catch (RuntimeException e) {
-      err.println("training-set: failed: " + e);
-      return 1;
-    } finally {
-      if (catalog instanceof AutoCloseable closeable) {
-        try {
-          closeable.close();
-        } catch (Exception e) {
-          // the run's outcome is already decided
-        }
-      }
+      return Commands.fail(err, "training-set", "failed: " + e);
     }
   }
 

@@ -156,6 +156,54 @@ class TrainingSetTest {
   }
 
   @Test
+  void datasetsAreCreatedListedUsedAndDroppedFromTheCommandLine() throws IOException {
+    long pinned = table.currentSnapshot().snapshotId();
+    assertThat(command("dataset", "create", "q4", "--retain", "90d"))
+        .startsWith("dataset q4 pins snapshot " + pinned)
+        .contains("kept PT2160H");
+    assertThat(command("dataset", "create", "q4"))
+        .isEqualTo("exit 1: dataset: Dataset q4 exists already: drop it first");
+    assertThat(command("dataset", "create", "old", "--as-of", "2000-01-01T00:00:00Z"))
+        .startsWith("exit 1: dataset: No snapshot as of 2000-01-01T00:00:00Z is kept");
+    FeatureTables.append(table, List.of(FeatureRows.row("a", 9, T4.plusSeconds(60))));
+    Path entities = csv("doc_id,timestamp", "a,2030-01-01T00:00:00Z");
+
+    assertThat(command("dataset", "list")).startsWith("q4\tsnapshot " + pinned);
+    assertThat(
+            command(
+                "training-set",
+                "--entities",
+                entities.toString(),
+                "--out",
+                dir.resolve("q4.parquet").toString(),
+                "--dataset",
+                "q4"))
+        .startsWith("wrote 1 rows (1 found, 0 not)");
+    assertEmbedding(read(dir.resolve("q4.parquet")).get(0), FeatureRows.row("a", 4, T4), T4);
+    assertThat(command("dataset", "drop", "q4")).isEqualTo("dataset q4 dropped");
+    assertThat(command("dataset", "list")).isEmpty();
+    assertThat(command("dataset", "drop", "q4")).isEqualTo("exit 1: dataset: Unknown dataset: q4");
+    assertThat(command("dataset", "frobnicate"))
+        .startsWith("exit 2: dataset: create, list or drop?");
+  }
+
+  /** Runs a command on the test's table: its stdout, or its exit code and stderr. */
+  private String command(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--state-dir", dir.resolve("state").toString()));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Commands.run(
+            all.toArray(String[]::new),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return code == 0
+        ? out.toString(StandardCharsets.UTF_8).strip()
+        : "exit " + code + ": " + err.toString(StandardCharsets.UTF_8).strip();
+  }
+
+  @Test
   void badInputIsOneLineNamingWhereAndLeavesNoOutput() throws IOException {
     assertFails(csv("doc_id,label", "a,x"), "entities.csv:1: missing column timestamp");
     assertFails(
@@ -190,6 +238,7 @@ class TrainingSetTest {
     List<String> args =
         new ArrayList<>(
             List.of(
+                "training-set",
                 "--entities",
                 entities.toString(),
                 "--out",
@@ -198,7 +247,7 @@ class TrainingSetTest {
                 dir.resolve("state").toString()));
     args.addAll(List.of(extra));
     int code =
-        TrainingSetCommand.run(
+        Commands.run(
             args.toArray(String[]::new),
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8));
