@@ -38,6 +38,9 @@ final class CsvEntities implements Iterator<Entity>, Closeable {
   static final String DOC_ID = "doc_id";
   static final String TIMESTAMP = "timestamp";
 
+  /** The longest field read: a guard, so that a file without separators is not one huge field. */
+  static final int MAX_FIELD_CHARS = 1 << 20;
+
   private final String name;
   private final Reader in;
   private final List<String> columns;
@@ -229,7 +232,7 @@ final class CsvEntities implements Iterator<Entity>, Closeable {
           if (c == '\n') {
             line++;
           }
-          field.append((char) c);
+          append(field, c, fields.size());
           c = in.read();
           continue;
         }
@@ -260,12 +263,26 @@ final class CsvEntities implements Iterator<Entity>, Closeable {
           c = in.read();
           continue;
         }
-        field.append((char) c);
+        append(field, c, fields.size());
         c = in.read();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + name, e);
     }
+  }
+
+  private void append(StringBuilder field, int c, int index) {
+    if (field.length() >= MAX_FIELD_CHARS) {
+      throw new EntityFileException(
+          name,
+          recordLine,
+          "field "
+              + (index + 1)
+              + " is longer than "
+              + MAX_FIELD_CHARS
+              + " characters: is this CSV?");
+    }
+    field.append((char) c);
   }
 
   private EntityFileException close(EntityFileException e) {

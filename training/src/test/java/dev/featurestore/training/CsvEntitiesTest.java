@@ -61,6 +61,8 @@ class CsvEntitiesTest {
         .hasMessageContaining("e.csv:1: column 2 of the header has no name");
     assertThatThrownBy(() -> read("doc_id,timestamp\n,2026-12-01T10:00:00Z\n"))
         .hasMessageContaining("e.csv:2: column 1 (doc_id): invalid doc id: empty");
+    assertThatThrownBy(() -> read(new byte[CsvEntities.MAX_FIELD_CHARS + 1]))
+        .hasMessageContaining("e.csv:1: field 1 is longer than 1048576 characters");
     byte[] latin1 =
         "doc_id,timestamp\ncaf\u00e9,2026-12-01T10:00:00Z\n".getBytes(StandardCharsets.ISO_8859_1);
     assertThatThrownBy(() -> read(latin1))
