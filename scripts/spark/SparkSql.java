@@ -13,24 +13,31 @@ import org.apache.spark.sql.SparkSession;
  * Spark SQL (local) on the store's Iceberg catalog, as {@code ./featurestore spark-sql} runs it:
  * {@code -e "SQL; SQL"}, {@code -f FILE}, or statements from standard input (ended by {@code ;}).
  * Results print as tab-separated rows; the first failing statement prints its error and exits 1.
- * The catalog comes from system properties {@code spark.sql.catalog.*} set by the launcher.
+ * The catalog comes from system properties {@code spark.sql.catalog.*} set by the launcher; {@code
+ * --conf KEY=VALUE} overrides any setting (a PostgreSQL catalog, say).
  */
 public class SparkSql {
 
   public static void main(String[] args) throws Exception {
     String script = null;
+    java.util.Map<String, String> conf = new java.util.LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("-e") && i + 1 < args.length) {
+      if (args[i].equals("--conf") && i + 1 < args.length && args[i + 1].indexOf('=') > 0) {
+        String setting = args[++i];
+        conf.put(setting.substring(0, setting.indexOf('=')), setting.substring(setting.indexOf('=') + 1));
+      } else if (args[i].equals("-e") && i + 1 < args.length) {
         script = args[++i];
       } else if (args[i].equals("-f") && i + 1 < args.length) {
         script = Files.readString(Path.of(args[++i]), StandardCharsets.UTF_8);
       } else {
-        System.err.println("spark-sql: usage: spark-sql [-e SQL | -f FILE]");
+        System.err.println("spark-sql: usage: spark-sql [--conf KEY=VALUE]... [-e SQL | -f FILE]");
         System.exit(2);
       }
     }
+    SparkSession.Builder builder = SparkSession.builder();
+    conf.forEach(builder::config);
     SparkSession spark =
-        SparkSession.builder()
+        builder
             .master(System.getProperty("spark.master", "local[2]"))
             .appName("featurestore-spark-sql")
             .config("spark.ui.enabled", "false")

@@ -193,6 +193,21 @@ final class LocalSuite implements AutoCloseable {
     return new LocalSuite(true);
   }
 
+  private static LocalSuite shared;
+
+  /**
+   * One compose-like suite for every integration test class of this module that asks for it,
+   * started by the first and stopped when the test JVM exits: the services start once.
+   */
+  static synchronized LocalSuite sharedLikeCompose() throws IOException {
+    if (shared == null) {
+      LocalSuite suite = likeCompose();
+      Runtime.getRuntime().addShutdownHook(new Thread(suite::close, "e2e-suite-stop"));
+      shared = suite;
+    }
+    return shared;
+  }
+
   static byte[] document(String id, String text) {
     return JSON.writeValueAsBytes(Map.of("doc_id", id, "text", text));
   }

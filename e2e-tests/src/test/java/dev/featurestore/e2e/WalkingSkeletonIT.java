@@ -34,7 +34,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -56,14 +55,7 @@ class WalkingSkeletonIT {
 
   @BeforeAll
   static void startEverything() throws IOException {
-    suite = LocalSuite.likeCompose();
-  }
-
-  @AfterAll
-  static void stopEverything() {
-    if (suite != null) {
-      suite.close();
-    }
+    suite = LocalSuite.sharedLikeCompose();
   }
 
   @Test
