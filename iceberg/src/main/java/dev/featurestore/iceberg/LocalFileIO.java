@@ -8,15 +8,17 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
 import org.apache.iceberg.exceptions.NotFoundException;
 import org.apache.iceberg.io.FileInfo;
@@ -95,22 +97,32 @@ public final class LocalFileIO implements SupportsPrefixOperations {
       return List.of();
     }
     List<FileInfo> files = new ArrayList<>();
-    try (Stream<Path> walk = Files.walk(root)) {
-      walk.filter(Files::isRegularFile)
-          .forEach(
-              path -> {
-                try {
-                  files.add(
-                      new FileInfo(
-                          path.toString(),
-                          Files.size(path),
-                          Files.getLastModifiedTime(path).toMillis()));
-                } catch (NoSuchFileException gone) {
-                  // deleted while listing
-                } catch (IOException e) {
-                  throw new UncheckedIOException("Cannot stat " + path, e);
-                }
-              });
+    try {
+      // a walk, not Files.walk: commits delete old metadata files while maintenance lists the
+      // table, and Files.walk fails on an entry that vanished between its listing and its stat
+      Files.walkFileTree(
+          root,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path path, BasicFileAttributes attributes) {
+              if (attributes.isRegularFile()) {
+                files.add(
+                    new FileInfo(
+                        path.toString(),
+                        attributes.size(),
+                        attributes.lastModifiedTime().toMillis()));
+              }
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path path, IOException e) throws IOException {
+              if (e instanceof NoSuchFileException) {
+                return FileVisitResult.CONTINUE; // deleted while listing
+              }
+              throw e;
+            }
+          });
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list " + prefix, e);
     }

@@ -3,7 +3,6 @@ package dev.featurestore.training;
 import dev.featurestore.api.DocIds;
 import dev.featurestore.api.Timestamps;
 import java.io.BufferedReader;
-import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -21,7 +20,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
@@ -33,7 +31,7 @@ import java.util.NoSuchElementException;
  * position; every other column is passed through. One record is in memory at a time, whatever the
  * file's size.
  */
-final class CsvEntities implements Iterator<Entity>, Closeable {
+final class CsvEntities implements EntityReader {
 
   static final String DOC_ID = "doc_id";
   static final String TIMESTAMP = "timestamp";
@@ -105,6 +103,18 @@ final class CsvEntities implements Iterator<Entity>, Closeable {
   /** The columns other than doc_id and timestamp, in the file's order. */
   List<String> passThroughColumns() {
     return passThroughColumns;
+  }
+
+  /** CSV has no types: every other column is an optional string. */
+  @Override
+  public List<org.apache.iceberg.types.Types.NestedField> passThroughFields() {
+    List<org.apache.iceberg.types.Types.NestedField> fields = new ArrayList<>();
+    for (String column : passThroughColumns) {
+      fields.add(
+          org.apache.iceberg.types.Types.NestedField.optional(
+              fields.size() + 1, column, org.apache.iceberg.types.Types.StringType.get()));
+    }
+    return fields;
   }
 
   @Override

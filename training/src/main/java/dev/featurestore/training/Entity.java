@@ -11,9 +11,10 @@ import java.util.List;
  *
  * @param docId the document id
  * @param asOf the time the training example is about (microsecond precision)
- * @param passThrough the other columns' values, in the file's order; null for an empty CSV field
+ * @param passThrough the other columns' values, in the file's order (CSV: strings, null for an
+ *     empty field; Parquet: the values as Iceberg's generic records hold them)
  */
-public record Entity(String docId, Instant asOf, List<String> passThrough) {
+public record Entity(String docId, Instant asOf, List<?> passThrough) {
 
   public Entity {
     DocIds.checkValid(docId);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.SnapshotRef;
@@ -22,6 +23,8 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.FileAppender;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 
 /**
@@ -120,17 +123,17 @@ public final class TrainingSet {
   }
 
   /**
-   * Writes the training set of the entities in {@code entities} (CSV) to {@code out} (Parquet),
-   * replacing it. On any failure nothing is left at {@code out} and the exception says why; an
-   * {@link EntityFileException} names the line and column of a bad entity file.
+   * Writes the training set of the entities in {@code entities} (CSV or Parquet) to {@code out}
+   * (Parquet), replacing it. On any failure nothing is left at {@code out} and the exception says
+   * why; an {@link EntityFileException} names the line and column of a bad entity file.
    */
   public Summary write(Path entities, Path out) {
     long started = System.nanoTime();
     Long snapshotId = snapshotId();
     Path dir = out.toAbsolutePath().getParent();
     Path partial = dir.resolve("." + out.getFileName() + ".partial-" + UUID.randomUUID());
-    try (CsvEntities rows = new CsvEntities(entities)) {
-      checkColumns(entities, rows.passThroughColumns());
+    try (EntityReader rows = EntityReader.open(entities)) {
+      checkColumns(entities, rows.passThroughFields());
       try (FeatureHistory history =
           FeatureHistory.read(table, snapshotId, scratchDir == null ? dir : scratchDir)) {
         long[] counts = writeParquet(rows, history, partial);
@@ -154,55 +157,63 @@ public final class TrainingSet {
     }
   }
 
-  private static void checkColumns(Path entities, List<String> passThrough) {
-    for (String column : passThrough) {
-      if (RESERVED.contains(column)) {
+  private static void checkColumns(Path entities, List<Types.NestedField> passThrough) {
+    for (Types.NestedField column : passThrough) {
+      if (RESERVED.contains(column.name())) {
         throw new EntityFileException(
             entities.getFileName().toString(),
             1,
-            "column '" + column + "' is one the training set adds: rename it");
+            "column '" + column.name() + "' is one the training set adds: rename it");
       }
     }
   }
 
-  /** The output schema for an entity file with these other columns. */
-  static Schema outputSchema(List<String> passThrough) {
+  /** The output schema for an entity file with these other columns (fresh field ids). */
+  static Schema outputSchema(List<Types.NestedField> passThrough) {
     List<Types.NestedField> fields = new ArrayList<>();
-    int id = 1;
-    fields.add(Types.NestedField.required(id++, CsvEntities.DOC_ID, Types.StringType.get()));
+    fields.add(Types.NestedField.required(1, CsvEntities.DOC_ID, Types.StringType.get()));
     fields.add(
-        Types.NestedField.required(id++, CsvEntities.TIMESTAMP, Types.TimestampType.withZone()));
-    for (String column : passThrough) {
-      fields.add(Types.NestedField.optional(id++, column, Types.StringType.get()));
-    }
+        Types.NestedField.required(2, CsvEntities.TIMESTAMP, Types.TimestampType.withZone()));
+    fields.addAll(passThrough);
     fields.add(
         Types.NestedField.required(
-            id++, FOUND, Types.BooleanType.get(), "Whether the doc id had an embedding then"));
-    int element = id++;
+            3, FOUND, Types.BooleanType.get(), "Whether the doc id had an embedding then"));
     fields.add(
         Types.NestedField.optional(
-            id++,
+            4,
             FeatureTable.EMBEDDING,
-            Types.ListType.ofRequired(element, Types.FloatType.get()),
+            Types.ListType.ofRequired(5, Types.FloatType.get()),
             "The embedding served at the entity's time; null when not found"));
-    fields.add(Types.NestedField.optional(id++, FeatureTable.MODEL_NAME, Types.StringType.get()));
-    fields.add(Types.NestedField.optional(id++, FeatureTable.MODEL_DIGEST, Types.StringType.get()));
+    fields.add(Types.NestedField.optional(6, FeatureTable.MODEL_NAME, Types.StringType.get()));
+    fields.add(Types.NestedField.optional(7, FeatureTable.MODEL_DIGEST, Types.StringType.get()));
     fields.add(
         Types.NestedField.optional(
-            id,
+            8,
             FEATURE_TIME,
             Types.TimestampType.withZone(),
             "When the version was processed (the version's time)"));
-    return new Schema(fields);
+    // the entity file's own field ids may clash with ours: renumber every field
+    AtomicInteger ids = new AtomicInteger();
+    List<Types.NestedField> renumbered = new ArrayList<>(fields.size());
+    for (Types.NestedField field : fields) {
+      int id = ids.incrementAndGet();
+      Type type =
+          field.type().isPrimitiveType()
+              ? field.type()
+              : TypeUtil.assignFreshIds(field.type(), ids::incrementAndGet);
+      renumbered.add(Types.NestedField.of(id, field.isOptional(), field.name(), type, field.doc()));
+    }
+    return new Schema(renumbered);
   }
 
-  private long[] writeParquet(CsvEntities rows, FeatureHistory history, Path partial)
+  private long[] writeParquet(EntityReader rows, FeatureHistory history, Path partial)
       throws IOException {
-    Schema schema = outputSchema(rows.passThroughColumns());
+    List<String> passThrough =
+        rows.passThroughFields().stream().map(Types.NestedField::name).toList();
+    Schema schema = outputSchema(rows.passThroughFields());
     long written = 0;
     long found = 0;
     GenericRecord template = GenericRecord.create(schema);
-    List<String> passThrough = rows.passThroughColumns();
     try (FileAppender<Record> appender =
         Parquet.write(org.apache.iceberg.Files.localOutput(partial.toFile()))
             .schema(schema)

@@ -119,6 +119,60 @@ class TrainingSetTest {
   }
 
   @Test
+  void aParquetEntityFileGivesTheSameAnswersAndKeepsItsColumnTypes() throws IOException {
+    Schema schema =
+        new Schema(
+            org.apache.iceberg.types.Types.NestedField.required(
+                1, "doc_id", org.apache.iceberg.types.Types.StringType.get()),
+            org.apache.iceberg.types.Types.NestedField.optional(
+                2, "weight", org.apache.iceberg.types.Types.DoubleType.get()),
+            org.apache.iceberg.types.Types.NestedField.required(
+                3, "timestamp", org.apache.iceberg.types.Types.TimestampType.withoutZone()));
+    Path entities = dir.resolve("entities.parquet");
+    try (org.apache.iceberg.io.FileAppender<Record> out =
+        Parquet.write(org.apache.iceberg.Files.localOutput(entities.toFile()))
+            .schema(schema)
+            .createWriterFunc(org.apache.iceberg.data.parquet.GenericParquetWriter::create)
+            .build()) {
+      org.apache.iceberg.data.GenericRecord row =
+          org.apache.iceberg.data.GenericRecord.create(schema);
+      out.add(
+          row.copy(
+              "doc_id",
+              "a",
+              "weight",
+              0.5,
+              "timestamp",
+              java.time.LocalDateTime.parse("2026-12-01T10:01:30")));
+      out.add(
+          row.copy(
+              "doc_id",
+              "a",
+              "weight",
+              null,
+              "timestamp",
+              java.time.LocalDateTime.parse("2026-12-01T10:02:30")));
+      out.add(
+          row.copy(
+              "doc_id",
+              "b",
+              "weight",
+              2.0,
+              "timestamp",
+              java.time.LocalDateTime.parse("2026-12-01T09:00:00")));
+    }
+
+    List<Record> rows = read(write(TrainingSet.of(table), entities, "from-parquet.parquet"));
+
+    assertThat(rows).extracting(r -> r.getField("weight")).containsExactly(0.5, null, 2.0);
+    assertThat(rows)
+        .extracting(r -> r.getField(TrainingSet.FOUND))
+        .containsExactly(true, false, false);
+    assertEmbedding(rows.get(0), FeatureRows.row("a", 2, T2), T2);
+    Files.delete(entities);
+  }
+
+  @Test
   void anErasureRemovesTheHistoryAndADatasetKeepsItsAnswersAfterLaterWrites() throws IOException {
     table
         .manageSnapshots()

@@ -162,6 +162,49 @@ class TableMaintenanceIT {
   }
 
   @Test
+  void compactionAndExpiryKeepEveryVersionDeletionsIncludedAndExpiredDatasetsGo() {
+    FeatureTables.append(table, List.of(FeatureRows.row("kept", 1, t0)));
+    FeatureTables.append(table, List.of(FeatureRows.row("kept", 2, t0.plusSeconds(1))));
+    long pinned =
+        FeatureTables.append(
+            table,
+            List.of(
+                FeatureRow.deletion(
+                    "kept", FeatureRows.TEST_MODEL, t0.plusSeconds(2), t0.plusSeconds(2))));
+    table
+        .manageSnapshots()
+        .createTag("short-lived", pinned)
+        .setMaxRefAgeMs("short-lived", 1)
+        .commit();
+    table.manageSnapshots().createTag("kept-dataset", pinned).commit();
+    sleep(5);
+    FeatureTables.append(table, List.of(FeatureRows.row("other", 3, t0.plusSeconds(3))));
+
+    maintenance.run(KEEP_NOTHING_OLD);
+
+    table.refresh();
+    List<FeatureRow> history = new ArrayList<>();
+    try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+      rows.forEach(row -> history.add(FeatureTable.fromRecord(row)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    assertThat(table.currentSnapshot().dataManifests(table.io())).as("compacted").isNotEmpty();
+    assertThat(history)
+        .as("every version of kept, its deletion too, after compaction and expiry")
+        .filteredOn(row -> row.docId().equals("kept"))
+        .extracting(FeatureRow::processedAt, FeatureRow::deleted)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(t0, false),
+            org.assertj.core.groups.Tuple.tuple(t0.plusSeconds(1), false),
+            org.assertj.core.groups.Tuple.tuple(t0.plusSeconds(2), true));
+    assertThat(table.refs())
+        .as("a dataset past its retention is dropped")
+        .doesNotContainKey("short-lived");
+    assertThat(table.refs()).containsKey("kept-dataset");
+  }
+
+  @Test
   void expiryKeepsAtMostMaxSnapshotsHoweverYoungButStillTheTaggedOnes() {
     long tagged = FeatureTables.append(table, List.of(FeatureRows.row("tagged", 1, t0)));
     table.manageSnapshots().createTag("pinned", tagged).commit();
