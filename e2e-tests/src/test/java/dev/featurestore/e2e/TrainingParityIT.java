@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.training.Datasets;
 import dev.featurestore.training.TrainingSet;
+import dev.featurestore.training.testing.SparkRecipe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
@@ -19,10 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -47,7 +45,6 @@ import tools.jackson.databind.JsonNode;
 class TrainingParityIT {
 
   private static final Duration SERVED_WITHIN = Duration.ofSeconds(60);
-  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
   private static LocalSuite suite;
 
@@ -108,8 +105,12 @@ class TrainingParityIT {
     }
     Path sparkOut = work.resolve("spark");
     Path sparkDatasetOut = work.resolve("spark-dataset");
-    runSpark(
-        work, recipe(entities, sparkOut, null) + "\n" + recipe(entities, sparkDatasetOut, dataset));
+    SparkRecipe.run(
+        work,
+        SparkRecipe.recipe(entities, sparkOut, null)
+            + "\n"
+            + SparkRecipe.recipe(entities, sparkDatasetOut, dataset),
+        suite.catalog.resolvedProperties(suite.stateDir));
     Map<String, Record> spark = byLabel(read(sparkOut));
     Map<String, Record> sparkDataset = byLabel(read(sparkDatasetOut));
 
@@ -188,63 +189,6 @@ class TrainingParityIT {
   private static void send(String docId, String text) throws Exception {
     byte[] value = text == null ? null : LocalSuite.document(docId, text);
     suite.producer.send(new ProducerRecord<>("documents", docId, value)).get(30, TimeUnit.SECONDS);
-  }
-
-  /** The recipe of docs/TRAINING.md, with this test's files and, for a dataset, its tag. */
-  private static String recipe(Path entities, Path out, String dataset) throws IOException {
-    String doc = Files.readString(ROOT.resolve("docs").resolve("TRAINING.md"));
-    Matcher block =
-        Pattern.compile(
-                "<!-- spark-recipe:start -->\\s*```sql\\n(.*?)```\\s*<!-- spark-recipe:end -->",
-                Pattern.DOTALL)
-            .matcher(doc);
-    assertThat(block.find()).as("the Spark recipe in docs/TRAINING.md").isTrue();
-    String sql =
-        block
-            .group(1)
-            .replace("'labels.csv'", "'" + entities.toAbsolutePath() + "'")
-            .replace("DIRECTORY 'train'", "DIRECTORY '" + out.toAbsolutePath() + "'");
-    if (dataset != null) {
-      sql =
-          sql.replace(
-              "featurestore.featurestore.document_embeddings f",
-              "featurestore.featurestore.document_embeddings VERSION AS OF '" + dataset + "' f");
-    }
-    return sql;
-  }
-
-  /** {@code ./featurestore spark-sql -f}, on the suite's catalog. */
-  private static void runSpark(Path work, String sql) throws Exception {
-    Path script = work.resolve("recipe.sql");
-    Files.writeString(script, sql);
-    List<String> command =
-        new ArrayList<>(List.of(ROOT.resolve("featurestore").toString(), "spark-sql"));
-    suite
-        .catalog
-        .resolvedProperties(suite.stateDir)
-        .forEach(
-            (key, value) -> {
-              // Spark names the catalog type and brings its own file IO
-              if (!key.equals(CatalogProperties.CATALOG_IMPL)
-                  && !key.equals(CatalogProperties.FILE_IO_IMPL)) {
-                command.add("--conf");
-                command.add("spark.sql.catalog.featurestore." + key + "=" + value);
-              }
-            });
-    command.addAll(List.of("-f", script.toString()));
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(work.resolve("spark.log").toFile());
-    // Spark's jars once per checkout, outside any one test's directory
-    builder
-        .environment()
-        .put("FEATURESTORE_HOME", ROOT.resolve("e2e-tests/target/spark-home").toString());
-    Process spark = builder.start();
-    assertThat(spark.waitFor(10, TimeUnit.MINUTES)).as("Spark finishes").isTrue();
-    assertThat(spark.exitValue())
-        .as("spark-sql: %s", Files.readString(work.resolve("spark.log")))
-        .isZero();
   }
 
   private static Path write(TrainingSet trainingSet, Path entities, Path out) {

@@ -7,7 +7,9 @@ import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.iceberg.testing.FeatureTables;
 import dev.featurestore.testing.BenchmarkReport;
 import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.training.testing.SparkRecipe;
 import java.io.BufferedWriter;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code ./featurestore bench training-set}: a point-in-time training set of 1M entity rows (random
  * ids, random times) against a 1M-row table with rewrites and deletions, by the command line tool
- * in a JVM of its own ({@code -Xmx2g}), with its wall time and peak RSS. Figures go to
- * docs/BENCHMARKS.md. No timing is asserted.
+ * in a JVM of its own ({@code -Xmx2g}), with its wall time and peak RSS, next to the Spark recipe
+ * of docs/TRAINING.md on the same data. Figures go to docs/BENCHMARKS.md. No timing is asserted.
  */
 class TrainingSetBenchmark {
 
@@ -123,6 +125,15 @@ class TrainingSetBenchmark {
         Long.parseLong(Files.readAllLines(rss).get(Files.readAllLines(rss).size() - 1).strip());
     String summary = log.lines().filter(l -> l.startsWith("wrote ")).findFirst().orElse(log);
 
+    // the same join by the Spark recipe of docs/TRAINING.md, on the same table and entities
+    Path sparkOut = work.resolve("spark");
+    double sparkSeconds =
+        SparkRecipe.run(
+            work,
+            SparkRecipe.recipe(entities, sparkOut, null),
+            settings.resolvedProperties(stateDir));
+    long sparkFound = countFound(sparkOut);
+
     BenchmarkReport.record(
         "training-set",
         String.format(
@@ -140,7 +151,8 @@ class TrainingSetBenchmark {
             | JVM training set | %,d entity rows in %.1f s = **%,.0f rows/s** (target: <= 60 s) |
             | peak RSS of that process | %,d MiB (heap limit 2 GiB) |
             | tool's summary | %s |
-            | Spark local, same recipe and data | not measured yet: Spark is not part of the build |
+            | Spark 4.1 local[2], the recipe of docs/TRAINING.md (`./featurestore spark-sql -f`, `-Xmx2g`, JVM start included) | %.1f s = %,.0f rows/s, %,d found |
+            | **JVM / Spark** | **%.1fx faster** |
             """,
             TABLE_ROWS,
             ids,
@@ -155,6 +167,42 @@ class TrainingSetBenchmark {
             seconds,
             ENTITIES / seconds,
             peakKib / 1024,
-            summary.strip()));
+            summary.strip(),
+            sparkSeconds,
+            ENTITIES / sparkSeconds,
+            sparkFound,
+            sparkSeconds / seconds));
+  }
+
+  /** Rows with found = true in Spark's part files, read with Iceberg's generic Parquet reader. */
+  private static long countFound(Path dir) throws IOException {
+    long found = 0;
+    List<Path> parts;
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      parts = files.filter(p -> p.toString().endsWith(".parquet")).toList();
+    }
+    for (Path part : parts) {
+      org.apache.iceberg.Schema schema =
+          new org.apache.iceberg.Schema(
+              org.apache.iceberg.types.Types.NestedField.required(
+                  1, TrainingSet.FOUND, org.apache.iceberg.types.Types.BooleanType.get()));
+      try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
+          org.apache.iceberg.parquet.Parquet.read(
+                  org.apache.iceberg.Files.localInput(part.toFile()))
+              .project(schema)
+              .withNameMapping(org.apache.iceberg.mapping.MappingUtil.create(schema))
+              .createReaderFunc(
+                  fileSchema ->
+                      org.apache.iceberg.data.parquet.GenericParquetReaders.buildReader(
+                          schema, fileSchema))
+              .build()) {
+        for (org.apache.iceberg.data.Record row : rows) {
+          if (Boolean.TRUE.equals(row.getField(TrainingSet.FOUND))) {
+            found++;
+          }
+        }
+      }
+    }
+    return found;
   }
 }
