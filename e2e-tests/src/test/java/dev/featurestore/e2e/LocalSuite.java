@@ -219,6 +219,24 @@ final class LocalSuite implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** {@code POST /actuator/maintenance} on the replicator: table maintenance now. */
+  HttpResponse<String> maintain(String body) {
+    try {
+      return http.send(
+          HttpRequest.newBuilder(
+                  URI.create("http://" + actuatorTargets().get(1) + "/actuator/maintenance"))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static String[] with(String[] shared, String... more) {
     String[] all = new String[shared.length + more.length];
     System.arraycopy(shared, 0, all, 0, shared.length);

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.training.Datasets;
 import dev.featurestore.training.TrainingSet;
+import dev.featurestore.training.testing.ParquetFiles;
 import dev.featurestore.training.testing.SparkRecipe;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,18 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
-import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.parquet.ParquetSchemaUtil;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -94,10 +86,11 @@ class TrainingParityIT {
     try (Tables tables = new Tables()) {
       jvm =
           byLabel(
-              read(write(TrainingSet.of(tables.table()), entities, work.resolve("jvm.parquet"))));
+              ParquetFiles.read(
+                  write(TrainingSet.of(tables.table()), entities, work.resolve("jvm.parquet"))));
       jvmDataset =
           byLabel(
-              read(
+              ParquetFiles.read(
                   write(
                       TrainingSet.of(tables.table()).dataset(dataset),
                       entities,
@@ -111,8 +104,8 @@ class TrainingParityIT {
             + "\n"
             + SparkRecipe.recipe(entities, sparkDatasetOut, dataset),
         suite.catalog.resolvedProperties(suite.stateDir));
-    Map<String, Record> spark = byLabel(read(sparkOut));
-    Map<String, Record> sparkDataset = byLabel(read(sparkDatasetOut));
+    Map<String, Record> spark = byLabel(ParquetFiles.read(sparkOut));
+    Map<String, Record> sparkDataset = byLabel(ParquetFiles.read(sparkDatasetOut));
 
     for (Sample s : samples) {
       assertThat(found(jvm.get(s.label()))).as("JVM, %s", s.label()).isEqualTo(s.served() != null);
@@ -129,6 +122,20 @@ class TrainingParityIT {
           .as("the dataset, Spark and the JVM, %s", s.label())
           .isEqualTo(embedding(jvmDataset.get(s.label())));
       assertThat(found(sparkDataset.get(s.label()))).isEqualTo(found(jvmDataset.get(s.label())));
+    }
+    // the dataset reads the same after compaction, snapshot expiry and more writes
+    send(id, "Written after the dataset was read once.");
+    awaitServedOtherThan(id, samples.get(4).served());
+    assertThat(suite.maintain("{\"expireOlderThan\":\"0s\"}").statusCode()).isEqualTo(200);
+    try (Tables tables = new Tables()) {
+      assertThat(
+              ParquetFiles.read(
+                  write(
+                      TrainingSet.of(tables.table()).dataset(dataset),
+                      entities,
+                      work.resolve("jvm-dataset-again.parquet"))))
+          .as("the dataset's rows after maintenance, bit for bit")
+          .isEqualTo(List.copyOf(jvmDataset.values()));
     }
     assertThat(found(jvmDataset.get("re-created")))
         .as("the dataset was pinned before the deletion: it still has the rewrite")
@@ -216,42 +223,6 @@ class TrainingParityIT {
       embedding[i] = (Float) values.get(i);
     }
     return embedding;
-  }
-
-  /** The rows of a Parquet file, or of every part file of a directory, read as any reader would. */
-  private static List<Record> read(Path path) throws IOException {
-    List<Path> files = new ArrayList<>();
-    if (Files.isDirectory(path)) {
-      try (Stream<Path> parts = Files.list(path)) {
-        parts
-            .filter(p -> p.getFileName().toString().endsWith(".parquet"))
-            .sorted()
-            .forEach(files::add);
-      }
-    } else {
-      files.add(path);
-    }
-    List<Record> rows = new ArrayList<>();
-    for (Path file : files) {
-      try (ParquetFileReader reader =
-          ParquetFileReader.open(
-              HadoopInputFile.fromPath(
-                  new org.apache.hadoop.fs.Path(file.toUri()),
-                  new org.apache.hadoop.conf.Configuration()))) {
-        Schema schema = ParquetSchemaUtil.convert(reader.getFooter().getFileMetaData().getSchema());
-        try (CloseableIterable<Record> records =
-            Parquet.read(org.apache.iceberg.Files.localInput(file.toFile()))
-                .project(schema)
-                .withNameMapping(org.apache.iceberg.mapping.MappingUtil.create(schema))
-                .createReaderFunc(fs -> GenericParquetReaders.buildReader(schema, fs))
-                .build()) {
-          records.forEach(rows::add);
-        }
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
-      }
-    }
-    return rows;
   }
 
   /** The suite's catalog and table, closed after use. */

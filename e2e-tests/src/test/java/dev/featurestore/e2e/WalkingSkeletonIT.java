@@ -402,7 +402,6 @@ class WalkingSkeletonIT {
   void maintenanceRacingTheWriterKeepsEveryKafkaOffsetOnceAndTheApiStillEqualsTheTable()
       throws Exception {
     String prefix = "maint-" + System.nanoTime() + "-";
-    String replicator = suite.actuatorTargets().get(1);
     Map<String, String> offsets = new HashMap<>();
     List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent =
         new java.util.ArrayList<>();
@@ -414,8 +413,7 @@ class WalkingSkeletonIT {
             () -> {
               List<Integer> statuses = new java.util.ArrayList<>();
               for (int run = 0; run < 3; run++) {
-                statuses.add(
-                    postMaintenance(replicator, "{\"expireOlderThan\":\"0s\"}").statusCode());
+                statuses.add(suite.maintain("{\"expireOlderThan\":\"0s\"}").statusCode());
               }
               return statuses;
             });
@@ -457,7 +455,7 @@ class WalkingSkeletonIT {
             "writer commits for %d records in %d ms at one per %d ms",
             sent.size(), elapsedMillis, interval)
         .isLessThanOrEqualTo(elapsedMillis / interval + 3);
-    HttpResponse<String> last = postMaintenance(replicator, "{\"expireOlderThan\":\"0s\"}");
+    HttpResponse<String> last = suite.maintain("{\"expireOlderThan\":\"0s\"}");
     assertThat(last.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(last.body()).get("table").get("snapshots").asInt())
         .as("expired down to the checkpoint")
@@ -512,23 +510,6 @@ class WalkingSkeletonIT {
             .as("served %s equals the table", id)
             .containsExactly(row.embedding());
       }
-    }
-  }
-
-  private static HttpResponse<String> postMaintenance(String target, String body) {
-    try {
-      return suite.http.send(
-          java.net.http.HttpRequest.newBuilder(
-                  java.net.URI.create("http://" + target + "/actuator/maintenance"))
-              .header("Content-Type", "application/json")
-              .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
-              .build(),
-          HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 

@@ -137,6 +137,18 @@ public final class FeatureTable {
           // fifth of a small one
           Map.entry(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "3"));
 
+  /**
+   * The names of {@code columns} and, if {@code schema} has it (tables written before deletions
+   * were kept as history do not), {@link #DELETED}: what a reader of versions projects.
+   */
+  public static List<String> versionColumns(Schema schema, String... columns) {
+    List<String> names = new ArrayList<>(List.of(columns));
+    if (schema.findField(DELETED) != null) {
+      names.add(DELETED);
+    }
+    return names;
+  }
+
   /** False positives of the doc id bloom filter that {@link #dataWriters} sizes. */
   static final double BLOOM_FILTER_FPP = 0.01;
 

@@ -75,21 +75,17 @@ final class FeatureHistory implements Closeable {
     if (snapshotId == null) {
       return history;
     }
-    List<String> columns =
-        new ArrayList<>(
-            List.of(
-                FeatureTable.DOC_ID,
-                FeatureTable.EMBEDDING,
-                FeatureTable.MODEL_NAME,
-                FeatureTable.MODEL_DIGEST,
-                FeatureTable.PROCESSED_AT,
-                FeatureTable.KAFKA_OFFSET));
     Schema schema = table.schemas().get(table.snapshot(snapshotId).schemaId());
-    boolean hasDeleted =
-        (schema == null ? table.schema() : schema).findField(FeatureTable.DELETED) != null;
-    if (hasDeleted) {
-      columns.add(FeatureTable.DELETED);
-    }
+    List<String> columns =
+        FeatureTable.versionColumns(
+            schema == null ? table.schema() : schema,
+            FeatureTable.DOC_ID,
+            FeatureTable.EMBEDDING,
+            FeatureTable.MODEL_NAME,
+            FeatureTable.MODEL_DIGEST,
+            FeatureTable.PROCESSED_AT,
+            FeatureTable.KAFKA_OFFSET);
+    boolean hasDeleted = columns.contains(FeatureTable.DELETED);
     try (CloseableIterable<Record> rows =
         IcebergGenerics.read(table).useSnapshot(snapshotId).select(columns).build()) {
       for (Record row : rows) {

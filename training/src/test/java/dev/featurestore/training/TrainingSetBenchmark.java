@@ -7,9 +7,9 @@ import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.iceberg.testing.FeatureTables;
 import dev.featurestore.testing.BenchmarkReport;
 import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.training.testing.ParquetFiles;
 import dev.featurestore.training.testing.SparkRecipe;
 import java.io.BufferedWriter;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -174,35 +174,10 @@ class TrainingSetBenchmark {
             sparkSeconds / seconds));
   }
 
-  /** Rows with found = true in Spark's part files, read with Iceberg's generic Parquet reader. */
-  private static long countFound(Path dir) throws IOException {
-    long found = 0;
-    List<Path> parts;
-    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
-      parts = files.filter(p -> p.toString().endsWith(".parquet")).toList();
-    }
-    for (Path part : parts) {
-      org.apache.iceberg.Schema schema =
-          new org.apache.iceberg.Schema(
-              org.apache.iceberg.types.Types.NestedField.required(
-                  1, TrainingSet.FOUND, org.apache.iceberg.types.Types.BooleanType.get()));
-      try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows =
-          org.apache.iceberg.parquet.Parquet.read(
-                  org.apache.iceberg.Files.localInput(part.toFile()))
-              .project(schema)
-              .withNameMapping(org.apache.iceberg.mapping.MappingUtil.create(schema))
-              .createReaderFunc(
-                  fileSchema ->
-                      org.apache.iceberg.data.parquet.GenericParquetReaders.buildReader(
-                          schema, fileSchema))
-              .build()) {
-        for (org.apache.iceberg.data.Record row : rows) {
-          if (Boolean.TRUE.equals(row.getField(TrainingSet.FOUND))) {
-            found++;
-          }
-        }
-      }
-    }
-    return found;
+  /** Rows with found = true in Spark's part files. */
+  private static long countFound(Path dir) {
+    return ParquetFiles.read(dir).stream()
+        .filter(row -> Boolean.TRUE.equals(row.getField(TrainingSet.FOUND)))
+        .count();
   }
 }

@@ -7,10 +7,10 @@ import dev.featurestore.iceberg.CatalogSettings;
 import dev.featurestore.iceberg.FeatureTable;
 import dev.featurestore.iceberg.testing.FeatureTables;
 import dev.featurestore.testing.FeatureRows;
+import dev.featurestore.training.testing.ParquetFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,12 +23,7 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.parquet.ParquetSchemaUtil;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -346,25 +341,7 @@ class TrainingSetTest {
         .isEqualTo(version);
   }
 
-  /** The output as any Parquet reader sees it: its schema comes from the file. */
   private static List<Record> read(Path file) {
-    try (ParquetFileReader reader =
-        ParquetFileReader.open(
-            HadoopInputFile.fromPath(
-                new org.apache.hadoop.fs.Path(file.toUri()),
-                new org.apache.hadoop.conf.Configuration()))) {
-      Schema schema = ParquetSchemaUtil.convert(reader.getFooter().getFileMetaData().getSchema());
-      List<Record> rows = new ArrayList<>();
-      try (CloseableIterable<Record> records =
-          Parquet.read(org.apache.iceberg.Files.localInput(file.toFile()))
-              .project(schema)
-              .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(schema, fileSchema))
-              .build()) {
-        records.forEach(rows::add);
-      }
-      return rows;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return ParquetFiles.read(file);
   }
 }

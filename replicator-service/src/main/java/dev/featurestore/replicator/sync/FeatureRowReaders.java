@@ -83,19 +83,15 @@ final class FeatureRowReaders {
 
   /** The columns of {@code tableSchema} a {@link FeatureRow} is made of. */
   static Schema projection(Schema tableSchema) {
-    List<String> columns =
-        new ArrayList<>(
-            List.of(
-                FeatureTable.DOC_ID,
-                FeatureTable.EMBEDDING,
-                FeatureTable.MODEL_NAME,
-                FeatureTable.MODEL_DIGEST,
-                FeatureTable.EVENT_TIME,
-                FeatureTable.PROCESSED_AT));
-    if (tableSchema.findField(FeatureTable.DELETED) != null) {
-      columns.add(FeatureTable.DELETED);
-    }
-    return tableSchema.select(columns);
+    return tableSchema.select(
+        FeatureTable.versionColumns(
+            tableSchema,
+            FeatureTable.DOC_ID,
+            FeatureTable.EMBEDDING,
+            FeatureTable.MODEL_NAME,
+            FeatureTable.MODEL_DIGEST,
+            FeatureTable.EVENT_TIME,
+            FeatureTable.PROCESSED_AT));
   }
 
   /** The rows of a split of a data file without deletes. */
