@@ -53,11 +53,17 @@ public record ServingProperties(
 
   /**
    * @param maxBatchSize most doc ids in one batch lookup
-   * @param maxInFlight lookups waiting for memcached at once; more are refused with a 503 at once,
-   *     so that a slow memcached cannot pile up request threads
+   * @param maxInFlight lookups waiting for memcached at once; more are refused with a 503 at once
+   *     (overloaded), so that a slow memcached cannot pile up request threads
+   * @param deadline how long a lookup waits for memcached unless the request sends its own deadline
+   *     ({@code X-Request-Deadline-Ms}); a late answer inside it is still served
+   * @param maxDeadline the longest deadline a request may ask for
    */
   public record Lookups(
-      @DefaultValue("100") int maxBatchSize, @DefaultValue("64") int maxInFlight) {
+      @DefaultValue("100") int maxBatchSize,
+      @DefaultValue("64") int maxInFlight,
+      @DefaultValue("1s") Duration deadline,
+      @DefaultValue("10s") Duration maxDeadline) {
     public Lookups {
       Preconditions.checkArgument(
           maxBatchSize >= 1 && maxBatchSize <= 10_000,
@@ -65,6 +71,15 @@ public record ServingProperties(
           maxBatchSize);
       Preconditions.checkArgument(
           maxInFlight >= 1, "Invalid max in-flight lookups: %s", maxInFlight);
+      Preconditions.checkArgument(
+          maxDeadline != null && maxDeadline.toMillis() >= 1,
+          "Invalid max lookup deadline: %s",
+          maxDeadline);
+      Preconditions.checkArgument(
+          deadline != null && deadline.toMillis() >= 1 && deadline.compareTo(maxDeadline) <= 0,
+          "Invalid lookup deadline: %s (1ms to the max deadline, %s)",
+          deadline,
+          maxDeadline);
     }
   }
 

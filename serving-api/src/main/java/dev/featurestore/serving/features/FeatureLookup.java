@@ -6,7 +6,6 @@ import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
 import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.serving.ServingProperties;
-import dev.featurestore.spring.online.OnlineStoreProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,9 +27,10 @@ import org.springframework.stereotype.Service;
 
 /**
  * Reads features from memcached: one get for one id, one multi-get for a batch, popular ids from
- * the {@link HotFeatureCache}. Every wait for memcached is bounded by the operation timeout, and at
- * most {@code max-in-flight} lookups wait at once: beyond that a lookup fails at once (503) rather
- * than parking another request thread.
+ * the {@link HotFeatureCache}. A lookup waits for memcached until its request's {@link Deadline},
+ * so an answer that comes late (a busy core, a GC pause) is still served; it fails at once when the
+ * id's server is known to be down, and at most {@code max-in-flight} lookups wait at once: beyond
+ * that a lookup is refused at once (overloaded) rather than parking another request thread.
  */
 @Service
 public class FeatureLookup {
@@ -39,7 +39,6 @@ public class FeatureLookup {
   private final NodeLocator nodes;
   private final ServedGeneration generation;
   private final HotFeatureCache hotCache;
-  private final long timeoutMillis;
   private final int maxBatchSize;
   private final Semaphore inFlight;
   private final Counter found;
@@ -51,7 +50,6 @@ public class FeatureLookup {
       ServedGeneration generation,
       HotFeatureCache hotCache,
       ServingProperties properties,
-      OnlineStoreProperties onlineStore,
       MeterRegistry meters) {
     this.memcached = memcached;
     // getNodeLocator() copies the whole ketama ring on every call (~10 KB): take the copy once. Its
@@ -60,7 +58,6 @@ public class FeatureLookup {
     this.nodes = memcached.getNodeLocator();
     this.generation = generation;
     this.hotCache = hotCache;
-    this.timeoutMillis = onlineStore.memcached().operationTimeout().toMillis();
     this.maxBatchSize = properties.lookups().maxBatchSize();
     this.inFlight = new Semaphore(properties.lookups().maxInFlight());
     this.found = meters.counter("featurestore.serving.lookups", "result", "found");
@@ -80,16 +77,17 @@ public class FeatureLookup {
    * The feature of a valid doc id, or empty if the online store has none.
    *
    * @throws DocIds.InvalidDocIdException if the id breaks the doc id rules
-   * @throws OnlineStoreUnavailableException if memcached cannot answer in time
+   * @throws OnlineStoreUnavailableException if memcached cannot answer by the deadline
    */
-  public Optional<OnlineFeature> find(String docId) {
+  public Optional<OnlineFeature> find(String docId, Deadline deadline) {
     // keyFor applies the doc id rules (and throws InvalidDocIdException)
     String key = generation.keys().keyFor(docId);
     Optional<OnlineFeature> cached = hotCache.get(key);
     if (cached != null) {
       return count(cached);
     }
-    byte[] value = await(() -> memcached.asyncGet(key, MemcachedClients.RAW_BYTES));
+    checkReachable(key, docId);
+    byte[] value = await(() -> memcached.asyncGet(key, MemcachedClients.RAW_BYTES), deadline);
     Optional<OnlineFeature> answer = decode(docId, value);
     hotCache.put(key, answer);
     return count(answer);
@@ -101,9 +99,9 @@ public class FeatureLookup {
    *
    * @throws InvalidBatchException if the batch is empty, too large or holds invalid ids (all of
    *     them are named)
-   * @throws OnlineStoreUnavailableException if memcached cannot answer in time
+   * @throws OnlineStoreUnavailableException if memcached cannot answer by the deadline
    */
-  public Map<String, Optional<OnlineFeature>> findAll(List<String> docIds) {
+  public Map<String, Optional<OnlineFeature>> findAll(List<String> docIds, Deadline deadline) {
     if (docIds == null || docIds.isEmpty()) {
       throw new InvalidBatchException("doc_ids must hold at least one doc id", List.of());
     }
@@ -144,14 +142,10 @@ public class FeatureLookup {
       // spymemcached's multi-get reads the keys of a server it lost from the next one in the ring:
       // they would come
       // back as misses, so a batch that needs a lost server fails like a single lookup does
-      for (String key : idByKey.keySet()) {
-        if (!nodes.getPrimary(key).isActive()) {
-          throw new OnlineStoreUnavailableException(
-              "the memcached server of doc id " + idByKey.get(key) + " is unreachable");
-        }
-      }
+      idByKey.forEach(this::checkReachable);
       Map<String, byte[]> values =
-          await(() -> memcached.asyncGetBulk(idByKey.keySet(), MemcachedClients.RAW_BYTES));
+          await(
+              () -> memcached.asyncGetBulk(idByKey.keySet(), MemcachedClients.RAW_BYTES), deadline);
       idByKey.forEach(
           (key, docId) -> {
             Optional<OnlineFeature> answer = decode(docId, values.get(key));
@@ -163,21 +157,33 @@ public class FeatureLookup {
     return answers;
   }
 
-  private <T> T await(Supplier<? extends Future<T>> request) {
+  /** A server known to be down fails its lookups at once, whatever their deadline. */
+  private void checkReachable(String key, String docId) {
+    if (!nodes.getPrimary(key).isActive()) {
+      throw new OnlineStoreUnavailableException(
+          Kind.UNAVAILABLE, "the memcached server of doc id " + docId + " is unreachable");
+    }
+  }
+
+  private <T> T await(Supplier<? extends Future<T>> request, Deadline deadline) {
     if (!inFlight.tryAcquire()) {
-      throw new OnlineStoreUnavailableException("too many lookups are waiting for memcached");
+      throw new OnlineStoreUnavailableException(
+          Kind.OVERLOADED, "too many lookups are waiting for memcached; retry");
     }
     Future<T> future = null;
     try {
       future = request.get();
-      return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+      return future.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new OnlineStoreUnavailableException(e);
     } catch (TimeoutException e) {
       future.cancel(false);
       throw new OnlineStoreUnavailableException(
-          "memcached did not answer within " + timeoutMillis + " ms");
+          Kind.DEADLINE_EXCEEDED,
+          "memcached did not answer within the request's deadline of "
+              + deadline.budget().toMillis()
+              + " ms");
     } catch (ExecutionException | RuntimeException e) {
       // spymemcached signals cancelled operations (server down) and full queues with exceptions
       throw new OnlineStoreUnavailableException(e);
@@ -200,14 +206,36 @@ public class FeatureLookup {
     return answer;
   }
 
+  /** Why a lookup got no answer: the {@code kind} of its error metric and problem. */
+  public enum Kind {
+    /** memcached is down or failed the request */
+    UNAVAILABLE,
+    /** memcached did not answer by the request's deadline */
+    DEADLINE_EXCEEDED,
+    /** too many lookups were waiting already: refused without waiting */
+    OVERLOADED;
+
+    public String tag() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
   /** memcached did not answer; the caller gets a 503 and may retry. */
   public static final class OnlineStoreUnavailableException extends RuntimeException {
+    private final Kind kind;
+
     OnlineStoreUnavailableException(Throwable cause) {
       super("online store unavailable: " + reasonOf(rootOf(cause)), cause);
+      this.kind = Kind.UNAVAILABLE;
     }
 
-    OnlineStoreUnavailableException(String reason) {
+    OnlineStoreUnavailableException(Kind kind, String reason) {
       super("online store unavailable: " + reason);
+      this.kind = kind;
+    }
+
+    public Kind kind() {
+      return kind;
     }
 
     /** What went wrong, in words a client can act on: the exception's class stays in the logs. */

@@ -52,14 +52,24 @@ class FeatureProblems extends ResponseEntityExceptionHandler {
 
   @ExceptionHandler(FeatureLookup.OnlineStoreUnavailableException.class)
   ResponseEntity<ProblemDetail> unavailable(FeatureLookup.OnlineStoreUnavailableException e) {
-    count("unavailable");
+    String kind = e.kind().tag();
+    count(kind);
     ProblemDetail problem =
         problem(
             HttpStatus.SERVICE_UNAVAILABLE,
             "Online store unavailable",
-            "unavailable",
+            kind.replace('_', '-'),
             e.getMessage());
+    problem.setProperty("reason", kind);
     return respond(problem).header(HttpHeaders.RETRY_AFTER, "1").body(problem);
+  }
+
+  @ExceptionHandler(Deadline.InvalidDeadlineException.class)
+  ResponseEntity<ProblemDetail> invalidDeadline(Deadline.InvalidDeadlineException e) {
+    count("invalid_deadline");
+    ProblemDetail problem =
+        problem(HttpStatus.BAD_REQUEST, "Invalid deadline", "invalid-deadline", e.getMessage());
+    return respond(problem).body(problem);
   }
 
   @Override

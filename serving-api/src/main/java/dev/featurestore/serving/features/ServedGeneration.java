@@ -61,6 +61,7 @@ public class ServedGeneration implements DisposableBean {
     MemcachedKeyScheme current = keys;
     if (current == null) {
       throw new FeatureLookup.OnlineStoreUnavailableException(
+          FeatureLookup.Kind.UNAVAILABLE,
           "no key generation published yet (replicator not synced)");
     }
     return current;

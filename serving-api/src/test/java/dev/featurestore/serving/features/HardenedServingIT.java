@@ -199,6 +199,76 @@ class HardenedServingIT {
     assertThat(sequenceNumberOf(back)).isEqualTo(2);
   }
 
+  @Test
+  void aLateAnswerIsServedUpToTheDeadlineAndAStalledServerIsA503AtIt() throws Exception {
+    List<String> onFirst = new ArrayList<>();
+    for (int i = 0; onFirst.size() < 4; i++) {
+      String id = "late-" + i;
+      if (memcached
+          .getNodeLocator()
+          .getPrimary(keys.keyFor(id))
+          .getSocketAddress()
+          .toString()
+          .endsWith(":" + FIRST.port())) {
+        store(id, 1);
+        onFirst.add(id);
+      }
+    }
+    double deadlinesBefore = errors("deadline_exceeded");
+
+    // a stall shorter than the default deadline (1 s) is waited out: the answer comes late, not as
+    // a 503 (the operation timeout here is 200 ms: it no longer decides)
+    FIRST.pause();
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> late =
+        http.sendAsync(
+            HttpRequest.newBuilder(uri("/v1/features/" + onFirst.get(0)))
+                .header("X-API-Key", KEY)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    Thread.sleep(400);
+    FIRST.resume();
+    assertThat(late.get().statusCode()).as(late.get().body()).isEqualTo(200);
+
+    // a client's own deadline: a stalled server is a 503 at it, not later and not at once
+    FIRST.pause();
+    HttpResponse<String> expired;
+    long start = System.nanoTime();
+    try {
+      expired =
+          send(
+              HttpRequest.newBuilder(uri("/v1/features/" + onFirst.get(1)))
+                  .header("X-API-Key", KEY)
+                  .header(Deadline.HEADER, "150")
+                  .GET());
+    } finally {
+      FIRST.resume();
+    }
+    long tookMillis = (System.nanoTime() - start) / 1_000_000;
+    assertThat(expired.statusCode()).isEqualTo(503);
+    assertThat(JSON.readTree(expired.body()).get("reason").asString())
+        .isEqualTo("deadline_exceeded");
+    assertThat(expired.body()).contains("deadline of 150 ms");
+    assertThat(tookMillis).as("answered at the deadline").isBetween(150L, 1_000L);
+    assertThat(errors("deadline_exceeded")).isEqualTo(deadlinesBefore + 1);
+
+    // the server answers again by itself, and a bad deadline is the client's error
+    assertThat(get("/v1/features/" + onFirst.get(2)).statusCode()).isEqualTo(200);
+    HttpResponse<String> bad =
+        send(
+            HttpRequest.newBuilder(uri("/v1/features/" + onFirst.get(3)))
+                .header("X-API-Key", KEY)
+                .header(Deadline.HEADER, "soon")
+                .GET());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("X-Request-Deadline-Ms must be a whole number of milliseconds");
+  }
+
+  private double errors(String kind) {
+    var counter = meters.find("featurestore.serving.errors").tag("kind", kind).counter();
+    return counter == null ? 0 : counter.count();
+  }
+
   private void store(String docId, long sequenceNumber) throws Exception {
     OnlineFeature feature =
         OnlineFeature.of(
