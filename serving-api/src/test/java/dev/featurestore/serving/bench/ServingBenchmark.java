@@ -292,12 +292,21 @@ class ServingBenchmark {
   /** 10k documents in generation 1 of {@code memcached}; returns their keys. */
   private static List<String> storeDocuments(MemcachedServer memcached, MemcachedClient client)
       throws Exception {
+    return storeDocuments(memcached, client, DOCS);
+  }
+
+  /**
+   * Stores {@code docs} documents {@code doc-0 ...} in generation 1 (published); returns their
+   * keys.
+   */
+  static List<String> storeDocuments(MemcachedServer memcached, MemcachedClient client, int docs)
+      throws Exception {
     MemcachedServer.publishGeneration(1, memcached);
     MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
     Instant t0 = Instant.parse("2026-11-25T10:00:00Z");
-    List<String> allKeys = new ArrayList<>(DOCS);
-    List<Future<Boolean>> stored = new ArrayList<>(DOCS);
-    for (int i = 0; i < DOCS; i++) {
+    List<String> allKeys = new ArrayList<>(docs);
+    List<Future<Boolean>> stored = new ArrayList<>(docs);
+    for (int i = 0; i < docs; i++) {
       OnlineFeature feature =
           OnlineFeature.of(FeatureRows.row(id(i), i, t0), FeatureVersion.of(1, 1));
       stored.add(

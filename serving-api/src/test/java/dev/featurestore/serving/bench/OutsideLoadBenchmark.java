@@ -1,0 +1,282 @@
+package dev.featurestore.serving.bench;
+
+import dev.featurestore.api.MemcachedKeyScheme;
+import dev.featurestore.memcached.MemcachedClients;
+import dev.featurestore.memcached.MemcachedSettings;
+import dev.featurestore.memcached.testing.MemcachedServer;
+import dev.featurestore.serving.ServingApplication;
+import dev.featurestore.serving.features.FeatureBinaryConverter;
+import dev.featurestore.testing.BenchmarkReport;
+import dev.featurestore.testing.Ports;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.spy.memcached.MemcachedClient;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The serving API under a load generator that is not ours: wrk (Debian), closed loop, against the
+ * API and against nginx's stock memcached module reading the same memcached, in one run. Part of
+ * {@code ./featurestore bench serving}; figures go to docs/BENCHMARKS.md. Needs {@code wrk} and
+ * {@code nginx} (apt-get install -y wrk nginx-light).
+ */
+class OutsideLoadBenchmark {
+
+  private static final int DOCS = 2_000;
+  private static final int BATCH = 50;
+  private static final int CONNECTIONS = Integer.getInteger("bench.connections", 4);
+  private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
+
+  /** One wrk run's figures. */
+  private record Run(String lane, double requestsPerSecond, String p50, String p99, long errors) {
+    Run named(String name) {
+      return new Run(name, requestsPerSecond, p50, p99, errors);
+    }
+  }
+
+  @Test
+  void wrkAgainstTheApiAndNginxOnTheSameMemcached() throws Exception {
+    Path work = Files.createTempDirectory(Path.of("target"), "bench-wrk-");
+    try (MemcachedServer memcached = MemcachedServer.start(256)) {
+      MemcachedClient client =
+          MemcachedClients.connect(
+              new MemcachedSettings(List.of(memcached.address()), Duration.ofSeconds(1), null));
+      ServingBenchmark.storeDocuments(memcached, client, DOCS);
+      MemcachedKeyScheme keys = MemcachedKeyScheme.defaultScheme().inGeneration(1);
+      client.shutdown();
+      int nginxPort = Ports.free();
+      Process nginx = startNginx(work, nginxPort, memcached.address());
+      ConfigurableApplicationContext app =
+          ServingApplication.builder()
+              .run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+      try {
+        String api = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
+        String floor = "http://127.0.0.1:" + nginxPort;
+        Path nginxScript = script(work, "nginx", ids -> get("/m/" + keys.keyFor(ids[0]), null));
+        Path json = script(work, "json", ids -> get("/v1/features/" + ids[0], "application/json"));
+        Path binary =
+            script(
+                work,
+                "binary",
+                ids -> get("/v1/features/" + ids[0], FeatureBinaryConverter.MEDIA_TYPE_VALUE));
+        Path batchJson = script(work, "batch-json", ids -> batch(ids, "application/json"));
+        Path batchBinary =
+            script(
+                work, "batch-binary", ids -> batch(ids, FeatureBinaryConverter.MEDIA_TYPE_VALUE));
+        wrk(work, floor, nginxScript, 5); // warm-up, not reported
+        wrk(work, api, json, 5);
+        wrk(work, api, binary, 5);
+        List<Run> runs = new ArrayList<>();
+        runs.add(wrk(work, floor, nginxScript, SECONDS).named("nginx memcached module, one id"));
+        runs.add(wrk(work, api, json, SECONDS).named("`GET /v1/features/{id}` JSON"));
+        runs.add(wrk(work, api, binary, SECONDS).named("`GET /v1/features/{id}` binary"));
+        runs.add(
+            wrk(work, api, batchJson, SECONDS).named("`POST /v1/features:batchGet` 50 ids JSON"));
+        runs.add(
+            wrk(work, api, batchBinary, SECONDS)
+                .named("`POST /v1/features:batchGet` 50 ids binary"));
+        report(runs);
+      } finally {
+        app.close();
+        nginx.destroy();
+        nginx.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static Process startNginx(Path work, int port, String memcached)
+      throws IOException, InterruptedException {
+    Path conf = work.resolve("nginx.conf");
+    Files.writeString(
+        conf,
+        String.format(
+            Locale.ROOT,
+            """
+            worker_processes 2;
+            daemon off;
+            pid %1$s/nginx.pid;
+            error_log %1$s/nginx-error.log warn;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              client_body_temp_path %1$s;
+              upstream memcached { server %2$s; keepalive 32; }
+              server {
+                listen 127.0.0.1:%3$d;
+                location ~ ^/m/(.*)$ {
+                  set $memcached_key $1;
+                  memcached_pass memcached;
+                  default_type application/octet-stream;
+                }
+              }
+            }
+            """,
+            work.toAbsolutePath(),
+            memcached,
+            port));
+    Process nginx =
+        new ProcessBuilder(
+                "nginx",
+                "-c",
+                conf.toAbsolutePath().toString(),
+                "-p",
+                work.toAbsolutePath().toString())
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("nginx.log").toFile())
+            .start();
+    for (int i = 0; i < 100 && !isOpen(port); i++) {
+      Thread.sleep(50);
+    }
+    if (!isOpen(port)) {
+      throw new IllegalStateException(
+          "nginx did not start: " + Files.readString(work.resolve("nginx.log")));
+    }
+    return nginx;
+  }
+
+  private static boolean isOpen(int port) {
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** A request of wrk's Lua: method, path, headers, body. */
+  private interface Request {
+    String lua(String[] ids);
+  }
+
+  private static String get(String path, String accept) {
+    return accept == null
+        ? "wrk.format(\"GET\", \"" + path + "\")"
+        : "wrk.format(\"GET\", \"" + path + "\", {[\"Accept\"] = \"" + accept + "\"})";
+  }
+
+  private static String batch(String[] ids, String accept) {
+    StringBuilder body = new StringBuilder("{\\\"doc_ids\\\":[");
+    for (int k = 0; k < ids.length; k++) {
+      body.append(k == 0 ? "\\\"" : ",\\\"").append(ids[k]).append("\\\"");
+    }
+    body.append("]}");
+    return "wrk.format(\"POST\", \"/v1/features:batchGet\", {[\"Accept\"] = \""
+        + accept
+        + "\", [\"Content-Type\"] = \"application/json\"}, \""
+        + body
+        + "\")";
+  }
+
+  /** A Lua script cycling through 1,000 pre-built requests of random ids. */
+  private static Path script(Path work, String name, Request request) throws IOException {
+    Random random = new Random(7);
+    StringBuilder lua = new StringBuilder("local requests = {}\n");
+    for (int r = 0; r < 1000; r++) {
+      String[] ids = new String[name.startsWith("batch") ? BATCH : 1];
+      for (int k = 0; k < ids.length; k++) {
+        ids[k] = "doc-" + random.nextInt(DOCS);
+      }
+      lua.append("requests[").append(r + 1).append("] = ").append(request.lua(ids)).append('\n');
+    }
+    lua.append(
+        """
+        local n = 0
+        request = function()
+          n = n % #requests + 1
+          return requests[n]
+        end
+        """);
+    Path file = work.resolve(name + ".lua");
+    Files.writeString(file, lua);
+    return file;
+  }
+
+  private static Run wrk(Path work, String url, Path script, int seconds)
+      throws IOException, InterruptedException {
+    Process wrk =
+        new ProcessBuilder(
+                "wrk",
+                "-t2",
+                "-c" + CONNECTIONS,
+                "-d" + seconds + "s",
+                "--latency",
+                "-s",
+                script.toAbsolutePath().toString(),
+                url)
+            .redirectErrorStream(true)
+            .start();
+    String out =
+        new String(wrk.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (wrk.waitFor() != 0) {
+      throw new IllegalStateException("wrk failed: " + out);
+    }
+    return new Run(
+        script.getFileName().toString(),
+        Double.parseDouble(find(out, "Requests/sec:\\s+([0-9.]+)")),
+        find(out, "\\s50%\\s+(\\S+)"),
+        find(out, "\\s99%\\s+(\\S+)"),
+        Long.parseLong(orZero(out, "Non-2xx or 3xx responses:\\s+(\\d+)"))
+            + Long.parseLong(orZero(out, "Socket errors:.*timeout (\\d+)")));
+  }
+
+  private static String find(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    if (!m.find()) {
+      throw new IllegalStateException("no " + regex + " in wrk's output: " + text);
+    }
+    return m.group(1);
+  }
+
+  private static String orZero(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    return m.find() ? m.group(1) : "0";
+  }
+
+  private static void report(List<Run> runs) {
+    Run floor = runs.get(0);
+    StringBuilder table =
+        new StringBuilder(
+            "| server, same run | req/s | vs nginx | p50 | p99 | non-2xx or timeouts |\n"
+                + "|---|---|---|---|---|---|\n");
+    for (Run run : runs) {
+      table.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %,.0f | %.2fx | %s | %s | %d |%n",
+              run.lane(),
+              run.requestsPerSecond(),
+              run.requestsPerSecond() / floor.requestsPerSecond(),
+              run.p50(),
+              run.p99(),
+              run.errors()));
+    }
+    BenchmarkReport.record(
+        "serving-wrk",
+        String.format(
+            Locale.ROOT,
+            """
+            ## Serving under an outside load generator (`./featurestore bench serving`, second part)
+
+            wrk (Debian) with %d connections, 2 threads, closed loop, %d s per row, ids drawn from %,d documents
+            (1.7 KB values) in one local memcached; nginx's stock memcached module reads the same values from the
+            same memcached (the floor on this box). The API runs with its shipped configuration, in the benchmark's
+            JVM; everything shares the machine's 2 cores.
+
+            %s
+            Targets (issue 17): one-id JSON >= 0.6x nginx's throughput, binary >= 0.7x, p99 <= 1.5x nginx's.
+            """,
+            CONNECTIONS,
+            SECONDS,
+            DOCS,
+            table));
+  }
+}
