@@ -35,6 +35,8 @@ class OutsideLoadBenchmark {
   private static final int BATCH = 50;
   private static final int CONNECTIONS = Integer.getInteger("bench.connections", 4);
   private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
+  // the JIT needs this long at full load on 2 cores before a lane's figures settle
+  private static final int WARMUP = Integer.getInteger("bench.warmup", 15);
 
   /** One wrk run's figures. */
   private record Run(String lane, double requestsPerSecond, String p50, String p99, long errors) {
@@ -72,9 +74,11 @@ class OutsideLoadBenchmark {
         Path batchBinary =
             script(
                 work, "batch-binary", ids -> batch(ids, FeatureBinaryConverter.MEDIA_TYPE_VALUE));
-        wrk(work, floor, nginxScript, 5); // warm-up, not reported
-        wrk(work, api, json, 5);
-        wrk(work, api, binary, 5);
+        wrk(work, floor, nginxScript, WARMUP); // warm-up, not reported
+        wrk(work, api, json, WARMUP);
+        wrk(work, api, binary, WARMUP);
+        wrk(work, api, batchJson, WARMUP);
+        wrk(work, api, batchBinary, WARMUP);
         List<Run> runs = new ArrayList<>();
         runs.add(wrk(work, floor, nginxScript, SECONDS).named("nginx memcached module, one id"));
         runs.add(wrk(work, api, json, SECONDS).named("`GET /v1/features/{id}` JSON"));
@@ -179,7 +183,8 @@ class OutsideLoadBenchmark {
   /** A Lua script cycling through 1,000 pre-built requests of random ids. */
   private static Path script(Path work, String name, Request request) throws IOException {
     Random random = new Random(7);
-    StringBuilder lua = new StringBuilder("local requests = {}\n");
+    // built in init(): wrk.format takes the Host header from wrk.headers, set only by then
+    StringBuilder lua = new StringBuilder("local requests = {}\ninit = function(args)\n");
     for (int r = 0; r < 1000; r++) {
       String[] ids = new String[name.startsWith("batch") ? BATCH : 1];
       for (int k = 0; k < ids.length; k++) {
@@ -189,6 +194,7 @@ class OutsideLoadBenchmark {
     }
     lua.append(
         """
+        end
         local n = 0
         request = function()
           n = n % #requests + 1
@@ -266,7 +272,8 @@ class OutsideLoadBenchmark {
             """
             ## Serving under an outside load generator (`./featurestore bench serving`, second part)
 
-            wrk (Debian) with %d connections, 2 threads, closed loop, %d s per row, ids drawn from %,d documents
+            wrk (Debian) with %d connections, 2 threads, closed loop, %d s per row after %d s of warm-up per lane,
+            ids drawn from %,d documents
             (1.7 KB values) in one local memcached; nginx's stock memcached module reads the same values from the
             same memcached (the floor on this box). The API runs with its shipped configuration, in the benchmark's
             JVM; everything shares the machine's 2 cores.
@@ -276,6 +283,7 @@ class OutsideLoadBenchmark {
             """,
             CONNECTIONS,
             SECONDS,
+            WARMUP,
             DOCS,
             table));
   }
