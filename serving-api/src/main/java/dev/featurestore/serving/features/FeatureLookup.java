@@ -86,7 +86,8 @@ public class FeatureLookup {
     if (cached != null) {
       return count(cached);
     }
-    checkReachable(key, docId);
+    // no reachability check here: a get to a server that is down is cancelled at once (FailureMode
+    // Cancel), and the check would hash the key a second time (ketama MD5) on every lookup
     byte[] value = await(() -> memcached.asyncGet(key, MemcachedClients.RAW_BYTES), deadline);
     Optional<OnlineFeature> answer = decode(docId, value);
     hotCache.put(key, answer);
@@ -157,7 +158,10 @@ public class FeatureLookup {
     return answers;
   }
 
-  /** A server known to be down fails its lookups at once, whatever their deadline. */
+  /**
+   * A server known to be down fails a batch at once, whatever its deadline: spymemcached's
+   * multi-get would read its keys from the next server in the ring and report them as misses.
+   */
   private void checkReachable(String key, String docId) {
     if (!nodes.getPrimary(key).isActive()) {
       throw new OnlineStoreUnavailableException(
