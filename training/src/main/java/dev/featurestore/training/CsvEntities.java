@@ -136,11 +136,6 @@ final class CsvEntities implements EntityReader {
     return entity;
   }
 
-  /** The line the last record returned started on (1 is the header). */
-  long line() {
-    return recordLine;
-  }
-
   private Entity parseNext() {
     List<String> fields = readRecord();
     while (fields != null && fields.size() == 1 && fields.get(0) == null) {

@@ -28,9 +28,9 @@ import org.apache.iceberg.io.CloseableIterable;
 
 /**
  * Every version of every doc id in one snapshot of the table, ready for point-in-time lookups: per
- * doc id its versions sorted by processing time, in memory (about 100 bytes a version), and their
- * embeddings in a scratch file (1,536 bytes each, read back by position), so a training set needs
- * one pass over the table however many entities ask for it.
+ * doc id its versions sorted by processing time, in memory (an entry, the id and three longs per
+ * version), and their embeddings in a scratch file (1,536 bytes each, read back by position), so a
+ * training set needs one pass over the table however many entities ask for it.
  *
  * <p>Of the versions of one id processed at the same microsecond (records of one commit), the one
  * with the highest Kafka offset is kept: it is the one the replicator applied last.
@@ -231,10 +231,6 @@ final class FeatureHistory implements Closeable {
 
   long versions() {
     return versions;
-  }
-
-  int docIds() {
-    return versionsById.size();
   }
 
   @Override

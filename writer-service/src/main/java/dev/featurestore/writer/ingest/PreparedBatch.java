@@ -29,13 +29,12 @@ record PreparedBatch(Instant processedAt, Map<TopicPartition, Slice> slices) {
    * the earlier rows of its id (an erasure would not reach rows of its own commit, and a deletion
    * supersedes rows that share its processing time). If {@code next} does not continue a partition
    * where this batch ends (the partition was sought back in between), this batch's slice is stale
-   * and only {@code next}'s is kept. All rows take {@code next}'s processing time, so the merged
-   * rows share one day partition.
+   * and only {@code next}'s is kept. The rows keep their times: the hand-off to the committer
+   * stamps the whole batch once ({@link #restamped}), so the rows of a commit share one time and
+   * one day partition.
    */
   PreparedBatch followedBy(PreparedBatch next) {
-    Map<TopicPartition, Slice> merged = new java.util.LinkedHashMap<>();
-    slices.forEach(
-        (partition, slice) -> merged.put(partition, slice.restamped(next.processedAt())));
+    Map<TopicPartition, Slice> merged = new java.util.LinkedHashMap<>(slices);
     next.slices().forEach((partition, slice) -> merged.merge(partition, slice, Slice::followedBy));
     return new PreparedBatch(next.processedAt(), merged);
   }

@@ -22,7 +22,7 @@ class PreparedBatchTest {
   private static final Instant SECOND = Instant.parse("2026-11-26T00:00:00.100Z");
 
   @Test
-  void contiguousSlicesJoinAndTakeTheLaterProcessingTime() {
+  void contiguousSlicesJoinAndShareOneProcessingTimeOnceHandedOff() {
     PreparedBatch joined =
         batch(FIRST, slice(P0, 0, 2, Set.of(), "a", "b"))
             .followedBy(batch(SECOND, slice(P0, 2, 4, Set.of(), "c", "d")));
@@ -31,7 +31,7 @@ class PreparedBatchTest {
     assertThat(slice.startOffset()).isZero();
     assertThat(slice.endOffset()).isEqualTo(4);
     assertThat(slice.rows()).extracting(r -> r.row().docId()).containsExactly("a", "b", "c", "d");
-    assertThat(slice.rows())
+    assertThat(joined.restamped(SECOND).slices().get(P0).rows())
         .allSatisfy(
             r -> assertThat(r.row().processedAt()).as("one day partition").isEqualTo(SECOND));
     assertThat(joined.records()).isEqualTo(4);
@@ -61,7 +61,7 @@ class PreparedBatchTest {
             .followedBy(batch(FIRST, deletes))
             .followedBy(batch(SECOND, slice(P0, 3, 4, Set.of(), "c")));
 
-    PreparedBatch.Slice slice = joined.slices().get(P0);
+    PreparedBatch.Slice slice = joined.restamped(SECOND).slices().get(P0);
     assertThat(slice.rows())
         .extracting(r -> r.row().docId(), r -> r.row().deleted(), r -> r.row().processedAt())
         .containsExactly(
