@@ -2,7 +2,7 @@
 # Freshness right after a cold start, as a new user sees it: a fresh `./featurestore up` in a scratch state
 # directory, then at once N documents (default 100) at R per second (default 10) with kcat, each polled with curl
 # until GET /v1/features/{id} answers 200. Prints p50/p99/max, records them in docs/BENCHMARKS.md, then stops the
-# scratch stack and deletes its state. Needs the stack's ports free (9092, 11211, 8080-8082).
+# scratch stack and deletes its state. Needs the stack's ports free (9092, 11211, 8080-8083).
 #   scripts/cold-start-freshness.sh [N] [RATE]        (also: ./featurestore bench cold-start)
 # COLD_START_KEEP=DIR keeps the services' metrics and logs of the run there.
 set -euo pipefail
@@ -49,7 +49,7 @@ wait "$producer"
 echo "freshness in send order (ms): $(tr '\n' ' ' <"$latencies")"
 if [[ -n ${COLD_START_KEEP:-} ]]; then
   mkdir -p "$COLD_START_KEEP"
-  for port in 8080 8081 8082; do curl -s "http://127.0.0.1:$port/actuator/prometheus" >"$COLD_START_KEEP/metrics-$port.txt" || true; done
+  for port in 8081 8082 8083; do curl -s "http://127.0.0.1:$port/actuator/prometheus" >"$COLD_START_KEEP/metrics-$port.txt" || true; done
   cp -r "$FEATURESTORE_HOME/logs" "$COLD_START_KEEP/" 2>/dev/null || true
 fi
 

@@ -111,9 +111,10 @@ final class LocalSuite implements AutoCloseable {
                 with(
                     with(shared, "--featurestore.replicator.poll-interval=100ms"),
                     replicatorSettings));
-    serving = ServingApplication.builder().run(shared);
+    serving = ServingApplication.builder().run(with(shared, "--featurestore.http.port=0"));
+    // the API's own port; health and metrics stay on the web server's (actuatorTargets)
     servingUrl =
-        "http://127.0.0.1:" + ((WebServerApplicationContext) serving).getWebServer().getPort();
+        "http://127.0.0.1:" + serving.getEnvironment().getProperty("local.featurestore.http.port");
     Properties producerConfig = new Properties();
     producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBrokersAsString());
     producerConfig.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);

@@ -4,10 +4,7 @@ import dev.featurestore.spring.online.OnlineStoreConfiguration;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
-import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
-import tools.jackson.core.StreamWriteFeature;
 
 /**
  * Serves embeddings from memcached over HTTP. Its health: {@code memcached} (from {@code
@@ -29,15 +26,5 @@ public class ServingApplication {
 
   public static void main(String[] args) {
     builder().run(args);
-  }
-
-  /**
-   * An embedding is 384 floats: with Java 17's {@code Float.toString} writing them was most of a
-   * JSON answer's CPU (a 50-id batch could not keep up with 500 requests/s on two cores); Jackson's
-   * Schubfach writer gives the same shortest round-tripping digits several times faster.
-   */
-  @Bean
-  JsonMapperBuilderCustomizer fastFloats() {
-    return builder -> builder.enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER);
   }
 }

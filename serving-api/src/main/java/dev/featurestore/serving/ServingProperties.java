@@ -17,8 +17,9 @@ import org.springframework.util.unit.DataSize;
  * @param apiKeys keys accepted in {@code X-API-Key} on {@code /v1}; empty: no authentication
  * @param maxRequestSize largest request body accepted (a batch of ids)
  * @param requestBodyTimeout longest a request body may take to arrive, from the end of its headers;
- *     a slower one gets a 408 (the body is read without holding a request thread, so slow clients
+ *     a slower one gets a 408 (bodies are read by the event loops without blocking, so slow clients
  *     cannot starve fast ones)
+ * @param http the API's port
  */
 @ConfigurationProperties("featurestore")
 public record ServingProperties(
@@ -27,7 +28,8 @@ public record ServingProperties(
     @DefaultValue HotCache hotCache,
     @DefaultValue List<String> apiKeys,
     @DefaultValue("64KB") DataSize maxRequestSize,
-    @DefaultValue("10s") Duration requestBodyTimeout) {
+    @DefaultValue("10s") Duration requestBodyTimeout,
+    @DefaultValue Http http) {
 
   public ServingProperties {
     Preconditions.checkArgument(
@@ -54,14 +56,14 @@ public record ServingProperties(
   /**
    * @param maxBatchSize most doc ids in one batch lookup
    * @param maxInFlight lookups waiting for memcached at once; more are refused with a 503 at once
-   *     (overloaded), so that a slow memcached cannot pile up request threads
+   *     (overloaded): a stalled memcached cannot pile up unanswered gets (no thread waits for one)
    * @param deadline how long a lookup waits for memcached unless the request sends its own deadline
    *     ({@code X-Request-Deadline-Ms}); a late answer inside it is still served
    * @param maxDeadline the longest deadline a request may ask for
    */
   public record Lookups(
       @DefaultValue("100") int maxBatchSize,
-      @DefaultValue("64") int maxInFlight,
+      @DefaultValue("1024") int maxInFlight,
       @DefaultValue("1s") Duration deadline,
       @DefaultValue("10s") Duration maxDeadline) {
     public Lookups {
@@ -80,6 +82,38 @@ public record ServingProperties(
           "Invalid lookup deadline: %s (1ms to the max deadline, %s)",
           deadline,
           maxDeadline);
+    }
+  }
+
+  /**
+   * @param port the API's port ({@code /v1}, {@code /openapi.yaml}); 0 picks a free one. Health and
+   *     metrics are on {@code server.port}
+   * @param address the address it listens on
+   * @param threads event loops, each serving its share of the connections and their memcached
+   *     reads; 0: one per core
+   * @param maxHeaderSize the longest request line and header block accepted; longer is a 431
+   * @param idleTimeout how long an idle keep-alive connection is kept
+   */
+  public record Http(
+      @DefaultValue("8080") int port,
+      @DefaultValue("127.0.0.1") String address,
+      @DefaultValue("0") int threads,
+      @DefaultValue("8KB") DataSize maxHeaderSize,
+      @DefaultValue("60s") Duration idleTimeout) {
+    public Http {
+      Preconditions.checkArgument(port >= 0 && port <= 65535, "Invalid API port: %s", port);
+      Preconditions.checkArgument(
+          threads >= 0 && threads <= 256, "Invalid API threads: %s (0 to 256)", threads);
+      Preconditions.checkArgument(
+          maxHeaderSize.toBytes() >= 1024 && maxHeaderSize.toBytes() <= 1024 * 1024,
+          "Invalid max header size: %s (1KB to 1MB)",
+          maxHeaderSize);
+      Preconditions.checkArgument(
+          idleTimeout.toMillis() >= 1000, "Invalid idle timeout: %s (at least 1s)", idleTimeout);
+    }
+
+    public int threadsOrCores() {
+      return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
     }
   }
 

@@ -78,6 +78,7 @@ class JsonLogsIT {
                 classpath,
                 ServingApplication.class.getName(),
                 "--server.port=0",
+                "--featurestore.http.port=0",
                 "--featurestore.memcached.servers=" + MEMCACHED.address())
             .redirectErrorStream(true);
     builder.environment().put("LOGGING_STRUCTURED_FORMAT_CONSOLE", format);

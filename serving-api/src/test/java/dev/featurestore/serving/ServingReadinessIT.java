@@ -18,7 +18,7 @@ import tools.jackson.databind.JsonNode;
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = "spring.config.name=serving-api")
+    properties = {"spring.config.name=serving-api", "featurestore.http.port=0"})
 class ServingReadinessIT {
 
   private static final MemcachedServer FIRST = MemcachedServer.start();

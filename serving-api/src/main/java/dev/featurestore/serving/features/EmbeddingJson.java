@@ -1,10 +1,5 @@
 package dev.featurestore.serving.features;
 
-import tools.jackson.core.JsonGenerator;
-import tools.jackson.core.io.SerializedString;
-import tools.jackson.databind.SerializationContext;
-import tools.jackson.databind.ValueSerializer;
-
 /**
  * Writes an embedding as a JSON array of numbers that parse back to exactly the same float32
  * values, about 3 times faster than one {@code writeNumber(float)} per element, which builds a
@@ -15,7 +10,10 @@ import tools.jackson.databind.ValueSerializer;
  * by at most 5e-9 of it). Anything else (0, 1, very small values, non-finite) goes through {@link
  * Float#toString}.
  */
-public final class EmbeddingJson extends ValueSerializer<float[]> {
+public final class EmbeddingJson {
+
+  /** The most bytes one value takes. */
+  static final int MAX_VALUE_BYTES = 16;
 
   private static final double[] POWERS = new double[20];
 
@@ -25,22 +23,13 @@ public final class EmbeddingJson extends ValueSerializer<float[]> {
     }
   }
 
-  @Override
-  public void serialize(float[] embedding, JsonGenerator generator, SerializationContext context) {
-    char[] text = new char[2 + embedding.length * 16];
-    int length = write(embedding, text);
-    // as one pre-encoded value: the generator copies it in one piece, where writeRawValue(char[])
-    // longer than its
-    // buffer is flushed segment by segment (measured: p50 of a one-id JSON lookup 0.6 -> 2.2 ms)
-    generator.writeRawValue(new SerializedString(new String(text, 0, length)));
-  }
+  private EmbeddingJson() {}
 
   /**
-   * Writes {@code [v0,v1,...]} into {@code out} (16 chars per value suffice) and returns the
-   * length.
+   * Writes {@code [v0,v1,...]} into {@code out} from {@code at} ({@link #MAX_VALUE_BYTES} per value
+   * suffice) and returns the position after it.
    */
-  static int write(float[] values, char[] out) {
-    int at = 0;
+  static int write(float[] values, byte[] out, int at) {
     out[at++] = '[';
     for (int i = 0; i < values.length; i++) {
       if (i > 0) {
@@ -52,7 +41,7 @@ public final class EmbeddingJson extends ValueSerializer<float[]> {
     return at;
   }
 
-  static int write(float value, char[] out, int at) {
+  static int write(float value, byte[] out, int at) {
     double magnitude = Math.abs((double) value);
     if (!(magnitude >= 1e-5 && magnitude < 1)) {
       return writeFallback(value, out, at);
@@ -85,15 +74,17 @@ public final class EmbeddingJson extends ValueSerializer<float[]> {
       significant--;
     }
     for (int i = at + significant - 1; i >= at; i--) {
-      out[i] = (char) ('0' + digits % 10);
+      out[i] = (byte) ('0' + digits % 10);
       digits /= 10;
     }
     return at + significant;
   }
 
-  private static int writeFallback(float value, char[] out, int at) {
+  private static int writeFallback(float value, byte[] out, int at) {
     String text = Float.toString(value);
-    text.getChars(0, text.length(), out, at);
-    return at + text.length();
+    for (int i = 0; i < text.length(); i++) {
+      out[at++] = (byte) text.charAt(i);
+    }
+    return at;
   }
 }

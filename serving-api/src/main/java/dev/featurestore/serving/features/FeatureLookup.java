@@ -4,7 +4,6 @@ import dev.featurestore.api.DocIds;
 import dev.featurestore.api.MemcachedKeyScheme;
 import dev.featurestore.api.OnlineFeature;
 import dev.featurestore.api.OnlineFeatureCodec;
-import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.serving.ServingProperties;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -15,51 +14,39 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
-import net.spy.memcached.MemcachedClient;
-import net.spy.memcached.NodeLocator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.springframework.stereotype.Service;
 
 /**
  * Reads features from memcached: one get for one id, one multi-get for a batch, popular ids from
- * the {@link HotFeatureCache}. A lookup waits for memcached until its request's {@link Deadline},
- * so an answer that comes late (a busy core, a GC pause) is still served; it fails at once when the
- * id's server is known to be down, and at most {@code max-in-flight} lookups wait at once: beyond
- * that a lookup is refused at once (overloaded) rather than parking another request thread.
+ * the {@link HotFeatureCache}. Lookups never block: they complete on the thread that answers them
+ * (the serving event loop, see {@link EventLoopMemcached}). A lookup waits for memcached until its
+ * request's {@link Deadline}, so an answer that comes late (a busy core, a GC pause) is still
+ * served; it fails at once when the id's server is known to be down, or when too many lookups are
+ * waiting already (overloaded).
  */
 @Service
 public class FeatureLookup {
 
-  private final MemcachedClient memcached;
-  private final NodeLocator nodes;
+  private final OnlineStoreReads memcached;
   private final ServedGeneration generation;
   private final HotFeatureCache hotCache;
   private final int maxBatchSize;
-  private final Semaphore inFlight;
   private final Counter found;
   private final Counter missing;
   private final DistributionSummary batchSizes;
 
   public FeatureLookup(
-      MemcachedClient memcached,
+      OnlineStoreReads memcached,
       ServedGeneration generation,
       HotFeatureCache hotCache,
       ServingProperties properties,
       MeterRegistry meters) {
     this.memcached = memcached;
-    // getNodeLocator() copies the whole ketama ring on every call (~10 KB): take the copy once. Its
-    // nodes report the
-    // live connection state, and the server list never changes while the app runs.
-    this.nodes = memcached.getNodeLocator();
     this.generation = generation;
     this.hotCache = hotCache;
     this.maxBatchSize = properties.lookups().maxBatchSize();
-    this.inFlight = new Semaphore(properties.lookups().maxInFlight());
     this.found = meters.counter("featurestore.serving.lookups", "result", "found");
     this.missing = meters.counter("featurestore.serving.lookups", "result", "missing");
     this.batchSizes =
@@ -74,35 +61,40 @@ public class FeatureLookup {
   }
 
   /**
-   * The feature of a valid doc id, or empty if the online store has none.
+   * The feature of a valid doc id, or empty if the online store has none; fails with {@link
+   * OnlineStoreUnavailableException} if memcached cannot answer by the deadline.
    *
    * @throws DocIds.InvalidDocIdException if the id breaks the doc id rules
-   * @throws OnlineStoreUnavailableException if memcached cannot answer by the deadline
+   * @throws OnlineStoreUnavailableException if no key generation is known yet
    */
-  public Optional<OnlineFeature> find(String docId, Deadline deadline) {
+  public CompletableFuture<Optional<OnlineFeature>> find(String docId, Deadline deadline) {
     // keyFor applies the doc id rules (and throws InvalidDocIdException)
     String key = generation.keys().keyFor(docId);
     Optional<OnlineFeature> cached = hotCache.get(key);
     if (cached != null) {
-      return count(cached);
+      return CompletableFuture.completedFuture(count(cached));
     }
-    // no reachability check here: a get to a server that is down is cancelled at once (FailureMode
-    // Cancel), and the check would hash the key a second time (ketama MD5) on every lookup
-    byte[] value = await(() -> memcached.asyncGet(key, MemcachedClients.RAW_BYTES), deadline);
-    Optional<OnlineFeature> answer = decode(docId, value);
-    hotCache.put(key, answer);
-    return count(answer);
+    return memcached
+        .get(key, deadline)
+        .thenApply(
+            value -> {
+              Optional<OnlineFeature> answer = decode(docId, value);
+              hotCache.put(key, answer);
+              return count(answer);
+            });
   }
 
   /**
-   * The features of up to {@code max-batch-size} valid doc ids, in one memcached multi-get; the map
-   * has an entry for every distinct id, empty when the online store has none.
+   * The features of up to {@code max-batch-size} valid doc ids, in one memcached multi-get per
+   * server; the map has an entry for every distinct id, empty when the online store has none. It
+   * fails with {@link OnlineStoreUnavailableException} if memcached cannot answer for every id by
+   * the deadline: a batch is answered whole or not at all.
    *
    * @throws InvalidBatchException if the batch is empty, too large or holds invalid ids (all of
    *     them are named)
-   * @throws OnlineStoreUnavailableException if memcached cannot answer by the deadline
    */
-  public Map<String, Optional<OnlineFeature>> findAll(List<String> docIds, Deadline deadline) {
+  public CompletableFuture<Map<String, Optional<OnlineFeature>>> findAll(
+      List<String> docIds, Deadline deadline) {
     if (docIds == null || docIds.isEmpty()) {
       throw new InvalidBatchException("doc_ids must hold at least one doc id", List.of());
     }
@@ -139,61 +131,41 @@ public class FeatureLookup {
         idByKey.put(key, docId);
       }
     }
-    if (!idByKey.isEmpty()) {
-      // spymemcached's multi-get reads the keys of a server it lost from the next one in the ring:
-      // they would come
-      // back as misses, so a batch that needs a lost server fails like a single lookup does
-      idByKey.forEach(this::checkReachable);
-      Map<String, byte[]> values =
-          await(
-              () -> memcached.asyncGetBulk(idByKey.keySet(), MemcachedClients.RAW_BYTES), deadline);
-      idByKey.forEach(
-          (key, docId) -> {
-            Optional<OnlineFeature> answer = decode(docId, values.get(key));
-            hotCache.put(key, answer);
-            answers.put(docId, answer);
-          });
+    if (idByKey.isEmpty()) {
+      answers.values().forEach(this::count);
+      return CompletableFuture.completedFuture(answers);
     }
-    answers.values().forEach(this::count);
-    return answers;
+    return memcached
+        .getAll(idByKey.keySet(), deadline)
+        .exceptionally(
+            failure -> {
+              throw namingTheId(failure, idByKey);
+            })
+        .thenApply(
+            values -> {
+              idByKey.forEach(
+                  (key, docId) -> {
+                    Optional<OnlineFeature> answer = decode(docId, values.get(key));
+                    hotCache.put(key, answer);
+                    answers.put(docId, answer);
+                  });
+              answers.values().forEach(this::count);
+              return answers;
+            });
   }
 
-  /**
-   * A server known to be down fails a batch at once, whatever its deadline: spymemcached's
-   * multi-get would read its keys from the next server in the ring and report them as misses.
-   */
-  private void checkReachable(String key, String docId) {
-    if (!nodes.getPrimary(key).isActive()) {
-      throw new OnlineStoreUnavailableException(
-          Kind.UNAVAILABLE, "the memcached server of doc id " + docId + " is unreachable");
+  /** A lost server's failure names one of its doc ids, which a client knows (unlike keys). */
+  private static RuntimeException namingTheId(Throwable failure, Map<String, String> idByKey) {
+    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (cause instanceof OnlineStoreUnavailableException unavailable
+        && unavailable.key() != null
+        && idByKey.containsKey(unavailable.key())) {
+      return new OnlineStoreUnavailableException(
+          unavailable.kind(),
+          unavailable.reason() + " (it holds doc id " + idByKey.get(unavailable.key()) + ")",
+          null);
     }
-  }
-
-  private <T> T await(Supplier<? extends Future<T>> request, Deadline deadline) {
-    if (!inFlight.tryAcquire()) {
-      throw new OnlineStoreUnavailableException(
-          Kind.OVERLOADED, "too many lookups are waiting for memcached; retry");
-    }
-    Future<T> future = null;
-    try {
-      future = request.get();
-      return future.get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new OnlineStoreUnavailableException(e);
-    } catch (TimeoutException e) {
-      future.cancel(false);
-      throw new OnlineStoreUnavailableException(
-          Kind.DEADLINE_EXCEEDED,
-          "memcached did not answer within the request's deadline of "
-              + deadline.budget().toMillis()
-              + " ms");
-    } catch (ExecutionException | RuntimeException e) {
-      // spymemcached signals cancelled operations (server down) and full queues with exceptions
-      throw new OnlineStoreUnavailableException(e);
-    } finally {
-      inFlight.release();
-    }
+    return cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
   }
 
   private static Optional<OnlineFeature> decode(String docId, byte[] value) {
@@ -228,40 +200,33 @@ public class FeatureLookup {
   public static final class OnlineStoreUnavailableException extends RuntimeException {
     private final Kind kind;
 
-    OnlineStoreUnavailableException(Throwable cause) {
-      super("online store unavailable: " + reasonOf(rootOf(cause)), cause);
-      this.kind = Kind.UNAVAILABLE;
-    }
+    private final String reason;
+    private final String key;
 
     OnlineStoreUnavailableException(Kind kind, String reason) {
-      super("online store unavailable: " + reason);
+      this(kind, reason, null);
+    }
+
+    /** {@code key}: a memcached key of the server that failed, if one server did. */
+    OnlineStoreUnavailableException(Kind kind, String reason, String key) {
+      // no stack trace: these are answers (503s), counted by kind, and come by the thousand in an
+      // outage
+      super("online store unavailable: " + reason, null, false, false);
       this.kind = kind;
+      this.reason = reason;
+      this.key = key;
     }
 
     public Kind kind() {
       return kind;
     }
 
-    /** What went wrong, in words a client can act on: the exception's class stays in the logs. */
-    private static String reasonOf(Throwable root) {
-      String name = root.getClass().getSimpleName();
-      if (root instanceof InterruptedException) {
-        return "the lookup was interrupted (the server is shutting down)";
-      }
-      if (name.contains("Timeout")) {
-        return "memcached did not answer in time";
-      }
-      if (root instanceof java.util.concurrent.CancellationException || name.contains("Cancel")) {
-        return "the memcached server is unreachable";
-      }
-      if (root instanceof IllegalStateException) {
-        return "too many lookups are queued for memcached";
-      }
-      return "memcached could not answer";
+    String reason() {
+      return reason;
     }
 
-    private static Throwable rootOf(Throwable e) {
-      return e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    String key() {
+      return key;
     }
   }
 

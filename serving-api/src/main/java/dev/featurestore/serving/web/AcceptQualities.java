@@ -1,63 +1,70 @@
 package dev.featurestore.serving.web;
 
-import dev.featurestore.spring.web.ErrorMetric;
-import dev.featurestore.spring.web.ProblemJson;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.util.Enumeration;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
-import org.springframework.stereotype.Component;
-import org.springframework.web.servlet.HandlerInterceptor;
-import org.springframework.web.servlet.HandlerMapping;
 
 /**
- * Applies {@code Accept} qualities as RFC 9110 (section 12.5.1) defines them before Spring MVC
- * picks a representation: a type's quality is that of the most specific range matching it, and
- * quality 0 means "not acceptable". Spring alone would still answer {@code application/json;q=0}
- * with JSON, and {@code application/json;q=0, *}{@code /*} too. The handler's producible types are
- * narrowed to the acceptable ones; when none is left, or the header cannot be parsed, the answer is
- * a 406 problem.
+ * Picks the representation of an answer from {@code Accept} as RFC 9110 (section 12.5.1) defines
+ * qualities: a type's quality is that of the most specific range matching it, and quality 0 means
+ * "not acceptable" (so {@code application/json;q=0, *}{@code /*} excludes JSON). The few distinct
+ * headers clients send are remembered, so a lookup does not parse its header again.
  */
-@Component
-public class AcceptQualities implements HandlerInterceptor {
+public final class AcceptQualities {
 
-  private final ErrorMetric errors;
+  private static final int REMEMBERED = 256;
 
-  public AcceptQualities(ErrorMetric errors) {
-    this.errors = errors;
+  private final List<MediaType> producible;
+  private final Map<String, Choice> choices = new ConcurrentHashMap<>();
+
+  /** A representation to answer with, or why there is none. */
+  public record Choice(MediaType type, String refusal) {}
+
+  /** {@code producible}: the types an answer can have, the preferred first. */
+  public AcceptQualities(List<MediaType> producible) {
+    this.producible = List.copyOf(producible);
   }
 
-  @Override
-  public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler)
-      throws IOException {
-    if (!(request.getAttribute(HandlerMapping.PRODUCIBLE_MEDIA_TYPES_ATTRIBUTE)
-            instanceof Set<?> producible)
-        || request.getHeader("Accept") == null) {
-      return true;
+  /**
+   * The acceptable type of highest quality (the preferred one among equals); a choice with a
+   * refusal (the detail of a 406) when none is acceptable or the header cannot be parsed.
+   */
+  public Choice choose(String accept) {
+    if (accept == null) {
+      return new Choice(producible.get(0), null);
     }
+    Choice known = choices.get(accept);
+    if (known != null) {
+      return known;
+    }
+    Choice choice = parseAndChoose(accept);
+    if (choices.size() < REMEMBERED) {
+      choices.put(accept, choice);
+    }
+    return choice;
+  }
+
+  private Choice parseAndChoose(String accept) {
     List<MediaType> ranges;
     try {
-      ranges = MediaType.parseMediaTypes(accept(request));
+      ranges = MediaType.parseMediaTypes(accept);
     } catch (InvalidMediaTypeException e) {
-      return notAcceptable(response, "The Accept header cannot be parsed: " + e.getMessage());
+      return new Choice(null, "The Accept header cannot be parsed: " + e.getMessage());
     }
-    Set<MediaType> acceptable = new LinkedHashSet<>();
-    for (Object type : producible) {
-      if (type instanceof MediaType mediaType && quality(ranges, mediaType) > 0) {
-        acceptable.add(mediaType);
+    MediaType best = null;
+    double bestQuality = 0;
+    for (MediaType type : producible) {
+      double quality = quality(ranges, type);
+      if (quality > bestQuality) {
+        best = type;
+        bestQuality = quality;
       }
     }
-    if (acceptable.isEmpty()) {
-      return notAcceptable(
-          response, "None of the types this resource has is acceptable: " + producible);
-    }
-    request.setAttribute(HandlerMapping.PRODUCIBLE_MEDIA_TYPES_ATTRIBUTE, acceptable);
-    return true;
+    return best != null
+        ? new Choice(best, null)
+        : new Choice(null, "None of the types this resource has is acceptable: " + producible);
   }
 
   /** The quality of {@code type} under {@code ranges}; 0 when no range matches it. */
@@ -77,19 +84,5 @@ public class AcceptQualities implements HandlerInterceptor {
     }
     int parameters = range.getParameters().size() - (range.getParameter("q") == null ? 0 : 1);
     return range.isWildcardSubtype() ? 1 : 2 + parameters;
-  }
-
-  private static String accept(HttpServletRequest request) {
-    StringBuilder header = new StringBuilder();
-    for (Enumeration<String> values = request.getHeaders("Accept"); values.hasMoreElements(); ) {
-      header.append(header.isEmpty() ? "" : ",").append(values.nextElement());
-    }
-    return header.toString();
-  }
-
-  private boolean notAcceptable(HttpServletResponse response, String detail) throws IOException {
-    errors.count("not_acceptable");
-    ProblemJson.write(response, 406, "Not Acceptable", "not-acceptable", detail);
-    return false;
   }
 }

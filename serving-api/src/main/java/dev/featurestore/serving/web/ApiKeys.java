@@ -64,25 +64,34 @@ public class ApiKeys extends OncePerRequestFilter {
   protected void doFilterInternal(
       HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
-    String presented = request.getHeader(HEADER);
-    String authorization = request.getHeader("Authorization");
-    if (presented == null && authorization != null && authorization.startsWith(BEARER)) {
-      presented = authorization.substring(BEARER.length());
-    }
-    if (presented == null || !accepted(presented.getBytes(StandardCharsets.UTF_8))) {
+    String refusal = refusal(request.getHeader(HEADER), request.getHeader("Authorization"));
+    if (refusal != null) {
       errors.count("unauthorized");
       response.setHeader("WWW-Authenticate", "Bearer");
-      ProblemJson.write(
-          response,
-          401,
-          "Unauthorized",
-          "unauthorized",
-          presented == null
-              ? "Send an API key in the " + HEADER + " header"
-              : "The API key is not valid");
+      ProblemJson.write(response, 401, "Unauthorized", "unauthorized", refusal);
       return;
     }
     chain.doFilter(request, response);
+  }
+
+  /** Whether requests need a key at all. */
+  public boolean required() {
+    return !keys.isEmpty();
+  }
+
+  /**
+   * Why a request with these headers is refused (the detail of its 401), or null when it carries an
+   * accepted key.
+   */
+  public String refusal(String apiKeyHeader, String authorization) {
+    String presented = apiKeyHeader;
+    if (presented == null && authorization != null && authorization.startsWith(BEARER)) {
+      presented = authorization.substring(BEARER.length());
+    }
+    if (presented == null) {
+      return "Send an API key in the " + HEADER + " header";
+    }
+    return accepted(presented.getBytes(StandardCharsets.UTF_8)) ? null : "The API key is not valid";
   }
 
   private boolean accepted(byte[] presented) {

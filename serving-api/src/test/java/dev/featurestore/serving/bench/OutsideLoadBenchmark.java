@@ -5,7 +5,7 @@ import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.memcached.MemcachedSettings;
 import dev.featurestore.memcached.testing.MemcachedServer;
 import dev.featurestore.serving.ServingApplication;
-import dev.featurestore.serving.features.FeatureBinaryConverter;
+import dev.featurestore.serving.features.FeatureBodies;
 import dev.featurestore.testing.BenchmarkReport;
 import dev.featurestore.testing.Ports;
 import java.io.IOException;
@@ -59,21 +59,20 @@ class OutsideLoadBenchmark {
       Process nginx = startNginx(work, nginxPort, memcached.address());
       ConfigurableApplicationContext app =
           ServingApplication.builder()
-              .run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+              .run(
+                  "--server.port=0",
+                  "--featurestore.http.port=0",
+                  "--featurestore.memcached.servers=" + memcached.address());
       try {
-        String api = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
+        String api =
+            "http://127.0.0.1:" + app.getEnvironment().getProperty("local.featurestore.http.port");
         String floor = "http://127.0.0.1:" + nginxPort;
         Path nginxScript = script(work, "nginx", ids -> get("/m/" + keys.keyFor(ids[0]), null));
         Path json = script(work, "json", ids -> get("/v1/features/" + ids[0], "application/json"));
         Path binary =
-            script(
-                work,
-                "binary",
-                ids -> get("/v1/features/" + ids[0], FeatureBinaryConverter.MEDIA_TYPE_VALUE));
+            script(work, "binary", ids -> get("/v1/features/" + ids[0], FeatureBodies.BINARY));
         Path batchJson = script(work, "batch-json", ids -> batch(ids, "application/json"));
-        Path batchBinary =
-            script(
-                work, "batch-binary", ids -> batch(ids, FeatureBinaryConverter.MEDIA_TYPE_VALUE));
+        Path batchBinary = script(work, "batch-binary", ids -> batch(ids, FeatureBodies.BINARY));
         wrk(work, floor, nginxScript, WARMUP); // warm-up, not reported
         wrk(work, api, json, WARMUP);
         wrk(work, api, binary, WARMUP);

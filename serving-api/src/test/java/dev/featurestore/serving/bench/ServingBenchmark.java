@@ -8,7 +8,7 @@ import dev.featurestore.memcached.MemcachedClients;
 import dev.featurestore.memcached.MemcachedSettings;
 import dev.featurestore.memcached.testing.MemcachedServer;
 import dev.featurestore.serving.ServingApplication;
-import dev.featurestore.serving.features.FeatureBinaryConverter;
+import dev.featurestore.serving.features.FeatureBodies;
 import dev.featurestore.serving.web.SlowBodyClients;
 import dev.featurestore.testing.BenchmarkReport;
 import dev.featurestore.testing.FeatureRows;
@@ -80,15 +80,18 @@ class ServingBenchmark {
 
       ConfigurableApplicationContext app =
           ServingApplication.builder()
-              .run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+              .run(
+                  "--server.port=0",
+                  "--featurestore.http.port=0",
+                  "--featurestore.memcached.servers=" + memcached.address());
       try {
-        int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+        int port =
+            Integer.parseInt(app.getEnvironment().getProperty("local.featurestore.http.port"));
         byte[][] singleJson = new byte[DOCS][];
         byte[][] singleBinary = new byte[DOCS][];
         for (int i = 0; i < DOCS; i++) {
           singleJson[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
-          singleBinary[i] =
-              HttpLane.get("/v1/features/" + id(i), FeatureBinaryConverter.MEDIA_TYPE_VALUE);
+          singleBinary[i] = HttpLane.get("/v1/features/" + id(i), FeatureBodies.BINARY);
         }
         OpenLoopLoad.Result httpSingle =
             JSON && SINGLE
@@ -119,9 +122,7 @@ class ServingBenchmark {
                 : SKIPPED;
         OpenLoopLoad.Result httpBatchBinary =
             OpenLoopLoad.run(
-                () ->
-                    new HttpLane(
-                        port, i -> batchRequest(i, FeatureBinaryConverter.MEDIA_TYPE_VALUE)),
+                () -> new HttpLane(port, i -> batchRequest(i, FeatureBodies.BINARY)),
                 LANES,
                 BATCH_RATE,
                 WARMUP,
@@ -153,9 +154,13 @@ class ServingBenchmark {
       List<String> allKeys = storeDocuments(memcached, client);
       ConfigurableApplicationContext app =
           ServingApplication.builder()
-              .run("--server.port=0", "--featurestore.memcached.servers=" + memcached.address());
+              .run(
+                  "--server.port=0",
+                  "--featurestore.http.port=0",
+                  "--featurestore.memcached.servers=" + memcached.address());
       try {
-        int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+        int port =
+            Integer.parseInt(app.getEnvironment().getProperty("local.featurestore.http.port"));
         Callable<OpenLoopLoad.Result> rawGets =
             () ->
                 OpenLoopLoad.run(

@@ -15,7 +15,7 @@ class EmbeddingJsonTest {
   @SuppressWarnings("FloatingPointLiteralPrecision")
   void everyFloatOfTheFastRangeAndItsEdgesRoundTrips() {
     SplittableRandom random = new SplittableRandom(5);
-    char[] out = new char[32];
+    byte[] out = new byte[32];
     int checked = 0;
     // uniformly random bit patterns of [1e-6, 2): every exponent of the fast range and both edges
     int low = Float.floatToIntBits(1e-6f);
@@ -59,14 +59,14 @@ class EmbeddingJsonTest {
 
   @Test
   void writesACompactJsonArray() {
-    char[] out = new char[2 + 4 * 16];
-    int length = EmbeddingJson.write(new float[] {0.5f, -0.03324153f, 0f, 1e-7f}, out);
+    byte[] out = new byte[2 + 4 * 16];
+    int length = EmbeddingJson.write(new float[] {0.5f, -0.03324153f, 0f, 1e-7f}, out, 0);
     // 9 significant digits, not the shortest form: -0.03324153f is written -0.033241529 (which
     // parses back to it)
     assertThat(new String(out, 0, length)).isEqualTo("[0.5,-0.033241529,0.0,1.0E-7]");
   }
 
-  private static void roundTrips(float value, char[] out) {
+  private static void roundTrips(float value, byte[] out) {
     int length = EmbeddingJson.write(value, out, 0);
     String text = new String(out, 0, length);
     assertThat(length).as(text).isLessThanOrEqualTo(16);

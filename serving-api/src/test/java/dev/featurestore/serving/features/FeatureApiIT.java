@@ -31,14 +31,17 @@ import tools.jackson.databind.json.JsonMapper;
 /** The serving API against a real memcached, including one that goes away and comes back. */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = "spring.config.name=serving-api")
+    properties = {"spring.config.name=serving-api", "featurestore.http.port=0"})
 class FeatureApiIT {
 
   private static final MemcachedServer MEMCACHED = startWithGeneration(1);
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private final HttpClient http = HttpClient.newHttpClient();
 
-  @LocalServerPort int port;
+  @org.springframework.beans.factory.annotation.Value("${local.featurestore.http.port}")
+  int port;
+
+  @LocalServerPort int managementPort;
   @Autowired MemcachedClient memcached;
   @Autowired ServedGeneration served;
   @Autowired io.micrometer.core.instrument.MeterRegistry meters;
@@ -174,7 +177,18 @@ class FeatureApiIT {
       Thread.sleep(100);
     }
     assertThat(status).isEqualTo(404);
-    store("survivor");
+    // the API reconnects in at most 1 s, the test's own spymemcached client may take longer
+    for (int attempt = 0; ; attempt++) {
+      try {
+        store("survivor");
+        break;
+      } catch (RuntimeException | java.util.concurrent.ExecutionException e) {
+        if (attempt == 100) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
     assertThat(get("/v1/features/survivor").statusCode()).isEqualTo(200);
   }
 
@@ -212,13 +226,12 @@ class FeatureApiIT {
     HttpResponse<byte[]> single =
         http.send(
             HttpRequest.newBuilder(uri("/v1/features/bin-a"))
-                .header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE)
+                .header("Accept", FeatureBodies.BINARY)
                 .GET()
                 .build(),
             HttpResponse.BodyHandlers.ofByteArray());
     assertThat(single.statusCode()).isEqualTo(200);
-    assertThat(single.headers().firstValue("Content-Type"))
-        .hasValue(FeatureBinaryConverter.MEDIA_TYPE_VALUE);
+    assertThat(single.headers().firstValue("Content-Type")).hasValue(FeatureBodies.BINARY);
     List<BinaryEmbeddings.Result> one = BinaryEmbeddings.decode(single.body());
     assertThat(one)
         .singleElement()
@@ -232,7 +245,7 @@ class FeatureApiIT {
         http.send(
             HttpRequest.newBuilder(uri("/v1/features:batchGet"))
                 .header("Content-Type", "application/json")
-                .header("Accept", FeatureBinaryConverter.MEDIA_TYPE_VALUE)
+                .header("Accept", FeatureBodies.BINARY)
                 .POST(
                     HttpRequest.BodyPublishers.ofString(
                         "{\"doc_ids\": [\"missing-bin\", \"bin-a\"]}"))
@@ -346,6 +359,9 @@ class FeatureApiIT {
     assertThat(prometheus)
         .contains("featurestore_serving_lookups_total{result=\"found\"")
         .contains("http_server_requests_seconds_bucket")
+        // the API's own port reports under the same name and tags as the management port's
+        .contains("uri=\"/v1/features/{docId}\"")
+        .contains("uri=\"/actuator/health\"")
         .contains("le=\"0.001\"");
     for (String hidden :
         List.of(
@@ -433,8 +449,10 @@ class FeatureApiIT {
     return MemcachedKeyScheme.defaultScheme().inGeneration(generation.published().getAsLong());
   }
 
+  /** Health and metrics are on the management port, the API on its own. */
   private URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + port + path);
+    return URI.create(
+        "http://127.0.0.1:" + (path.startsWith("/actuator") ? managementPort : port) + path);
   }
 
   private HttpResponse<String> post(String path, String json) throws Exception {
@@ -448,7 +466,6 @@ class FeatureApiIT {
 
   private HttpResponse<String> get(String path) throws Exception {
     return http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+        HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 }

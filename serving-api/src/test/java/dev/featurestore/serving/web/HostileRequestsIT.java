@@ -11,6 +11,7 @@ import dev.featurestore.memcached.testing.MemcachedServer;
 import dev.featurestore.testing.FeatureRows;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @SpringBootTest(
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = "spring.config.name=serving-api")
+    properties = {"spring.config.name=serving-api", "featurestore.http.port=0"})
 class HostileRequestsIT {
 
   private static final long BODY_TIMEOUT_MILLIS = 1500;
@@ -45,7 +46,10 @@ class HostileRequestsIT {
   private static final List<String> STORED =
       List.of("doc-1", "../../etc", "a\\b", "https://example.com/a/b?c=d", "..", "%2F");
 
-  @LocalServerPort int port;
+  @org.springframework.beans.factory.annotation.Value("${local.featurestore.http.port}")
+  int port;
+
+  @LocalServerPort int managementPort;
   @Autowired MemcachedClient memcached;
   @Autowired MeterRegistry meters;
 
@@ -275,10 +279,9 @@ class HostileRequestsIT {
   }
 
   /**
-   * 1,000 connections sending a body one byte per 100 ms, more than Tomcat's 200 request threads:
-   * while they are held (each cut with a 408 at the body timeout and opened again), every lookup of
-   * other clients is answered. Before bodies were read without a thread, 200 such connections
-   * stopped every lookup.
+   * 1,000 connections sending a body one byte per 100 ms: while they are held (each cut with a 408
+   * at the body timeout and opened again), every lookup of other clients is answered. When bodies
+   * were read by Tomcat's 200 request threads, 200 such connections stopped every lookup.
    */
   @Test
   void aThousandSlowBodyConnectionsDoNotStarveLookups() throws Exception {
@@ -308,6 +311,75 @@ class HostileRequestsIT {
           .isGreaterThanOrEqualTo(1_000);
       assertThat(slow.answered408()).as("and told why").isGreaterThan(0);
     }
+  }
+
+  /**
+   * Requests pipelined in one write on one connection are answered in their order, whatever each
+   * one's answer takes (a lookup, an error, a HEAD without a body, OPTIONS), and the connection
+   * stays usable.
+   */
+  @Test
+  void pipelinedRequestsAreAnsweredInOrderOnOneConnection() throws Exception {
+    String[] requests = {
+      "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /v1/features/never-stored HTTP/1.1\r\nHost: t\r\n\r\n",
+      "HEAD /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "POST /v1/features:batchGet HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 28\r\n\r\n{\"doc_ids\":[\"doc-1\",\"nope\"]}",
+      "OPTIONS /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /v1/features/a%00b HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    };
+    int[] statuses = {200, 404, 200, 200, 200, 400, 200};
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(String.join("", requests).getBytes(StandardCharsets.UTF_8));
+      socket.getOutputStream().flush();
+      java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+      for (int i = 0; i < requests.length; i++) {
+        String head = readHead(in);
+        assertThat(head).as("answer %s", i).startsWith("HTTP/1.1 " + statuses[i] + " ");
+        int length = contentLength(head);
+        boolean isHead = requests[i].startsWith("HEAD");
+        byte[] body = new byte[isHead ? 0 : length];
+        in.readFully(body);
+        String text = new String(body, StandardCharsets.UTF_8);
+        if (i == 0 || i == 6) {
+          assertThat(JSON.readTree(text).path("doc_id").asString()).isEqualTo("doc-1");
+        }
+        if (i == 2) {
+          assertThat(length).as("HEAD names the length of the GET's body").isGreaterThan(1000);
+        }
+        if (i == 3) {
+          assertThat(JSON.readTree(text).path("found").asInt()).isEqualTo(1);
+        }
+        if (i == 4) {
+          assertThat(head).containsIgnoringCase("allow: GET, HEAD");
+        }
+      }
+      assertThat(in.read()).as("closed after the request that asked for it").isEqualTo(-1);
+    }
+  }
+
+  private static String readHead(java.io.DataInputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new java.io.EOFException("connection closed after: " + head);
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
+  private static int contentLength(String head) {
+    for (String line : head.split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        return Integer.parseInt(line.substring("content-length:".length()).trim());
+      }
+    }
+    return 0;
   }
 
   private double errorCount() {

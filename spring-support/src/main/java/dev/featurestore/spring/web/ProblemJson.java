@@ -25,14 +25,30 @@ public final class ProblemJson {
 
   /** {@code type} is a slug under {@link #TYPES}. */
   public static String render(int status, String title, String type, String detail) {
-    StringBuilder json = new StringBuilder(160);
+    return render(status, title, type, detail, "");
+  }
+
+  /**
+   * {@code members}: more members, already JSON, each after a comma ({@code ,"reason":"x"}); build
+   * their strings with {@link #quoted}.
+   */
+  public static String render(
+      int status, String title, String type, String detail, String members) {
+    StringBuilder json = new StringBuilder(160 + members.length());
     json.append("{\"type\":");
     quote(json, TYPES + type);
     json.append(",\"title\":");
     quote(json, title);
     json.append(",\"status\":").append(status).append(",\"detail\":");
     quote(json, detail);
-    return json.append('}').toString();
+    return json.append(members).append('}').toString();
+  }
+
+  /** {@code s} as a JSON string, quoted and escaped. */
+  public static String quoted(String s) {
+    StringBuilder json = new StringBuilder(s.length() + 2);
+    quote(json, s);
+    return json.toString();
   }
 
   public static void write(
