@@ -3,7 +3,6 @@ package dev.featurestore.api;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 
 /**
  * The Memcached value format of an {@link OnlineFeature}: compact, little-endian, versioned by a
@@ -29,7 +28,7 @@ public final class OnlineFeatureCodec {
   public static final byte FORMAT_V1 = 1;
   public static final byte FORMAT_ERASED = 2;
   private static final int VERSION_OFFSET = 1;
-  private static final int FIXED_BYTES = 1 + 4 * Long.BYTES + 3 * Short.BYTES + Short.BYTES;
+  static final int FIXED_BYTES = 1 + 4 * Long.BYTES + 3 * Short.BYTES + Short.BYTES;
 
   private OnlineFeatureCodec() {}
 
@@ -91,57 +90,12 @@ public final class OnlineFeatureCodec {
   }
 
   public static OnlineFeature decode(byte[] bytes) {
-    Preconditions.checkArgument(
-        bytes != null && bytes.length >= FIXED_BYTES, "Invalid feature value: too short");
-    try {
-      return decodeChecked(bytes);
-    } catch (java.nio.BufferUnderflowException e) {
-      throw new IllegalArgumentException(
-          "Invalid feature value: truncated (" + bytes.length + " bytes)", e);
-    }
-  }
-
-  private static OnlineFeature decodeChecked(byte[] bytes) {
-    ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    byte format = buffer.get();
-    Preconditions.checkArgument(format == FORMAT_V1, "Invalid feature value format: %s", format);
-    long snapshotId = buffer.getLong();
-    long sequenceNumber = buffer.getLong();
-    Instant eventTime = Timestamps.fromMicros(buffer.getLong());
-    Instant processedAt = Timestamps.fromMicros(buffer.getLong());
-    String docId = getString(buffer);
-    String modelName = getString(buffer);
-    String modelDigest = getString(buffer);
-    int dimension = Short.toUnsignedInt(buffer.getShort());
-    Preconditions.checkArgument(
-        buffer.remaining() == dimension * Float.BYTES,
-        "Invalid feature value: %s bytes left for %s floats",
-        buffer.remaining(),
-        dimension);
-    float[] embedding = new float[dimension];
-    buffer.asFloatBuffer().get(embedding);
-    return OnlineFeature.of(
-        new FeatureRow(
-            docId, embedding, ModelId.of(modelName, modelDigest), eventTime, processedAt),
-        FeatureVersion.of(snapshotId, sequenceNumber));
+    return StoredFeature.parse(bytes).toFeature();
   }
 
   private static void putString(ByteBuffer buffer, byte[] utf8) {
     Preconditions.checkArgument(utf8.length <= 0xFFFF, "Invalid string: %s bytes", utf8.length);
     buffer.putShort((short) utf8.length);
     buffer.put(utf8);
-  }
-
-  private static String getString(ByteBuffer buffer) {
-    int length = Short.toUnsignedInt(buffer.getShort());
-    Preconditions.checkArgument(
-        length <= buffer.remaining(), "Invalid feature value: string of %s bytes", length);
-    return new String(bytes(buffer, length), StandardCharsets.UTF_8);
-  }
-
-  private static byte[] bytes(ByteBuffer buffer, int length) {
-    byte[] out = new byte[length];
-    buffer.get(out);
-    return out;
   }
 }

@@ -1,8 +1,7 @@
 package dev.featurestore.serving.features;
 
 import dev.featurestore.api.Embeddings;
-import dev.featurestore.api.FeatureRow;
-import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.StoredFeature;
 import dev.featurestore.api.Timestamps;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -56,27 +55,28 @@ public final class FeatureBodies {
 
   private FeatureBodies() {}
 
-  static ByteBuf json(OnlineFeature feature, ByteBufAllocator allocator) {
+  /** {@code docId}: the id asked for, which the stored value was checked to hold. */
+  static ByteBuf json(String docId, StoredFeature feature, ByteBufAllocator allocator) {
     JsonBytes json = SCRATCH.get().reset();
-    feature(json, feature);
+    feature(json, docId, feature);
     return json.copyTo(allocator);
   }
 
   static ByteBuf jsonBatch(
       List<String> requested,
-      Map<String, Optional<OnlineFeature>> answers,
+      Map<String, Optional<StoredFeature>> answers,
       ByteBufAllocator alloc) {
     JsonBytes json = SCRATCH.get().reset();
     json.raw("{\"results\":[");
     int found = 0;
     for (int i = 0; i < requested.size(); i++) {
       String docId = requested.get(i);
-      Optional<OnlineFeature> answer = answers.get(docId);
+      Optional<StoredFeature> answer = answers.get(docId);
       json.raw(i == 0 ? "{\"doc_id\":" : ",{\"doc_id\":").string(docId);
       if (answer.isPresent()) {
         found++;
         json.raw(",\"found\":true,\"feature\":");
-        feature(json, answer.get());
+        feature(json, docId, answer.get());
         json.raw("}");
       } else {
         json.raw(",\"found\":false}");
@@ -86,53 +86,53 @@ public final class FeatureBodies {
     return json.raw("}").copyTo(alloc);
   }
 
-  private static void feature(JsonBytes json, OnlineFeature feature) {
-    FeatureRow row = feature.row();
-    json.raw("{\"doc_id\":").string(row.docId());
-    json.raw(",\"model\":").string(row.model().name());
-    json.raw(",\"model_digest\":").string(row.model().digest());
-    json.raw(",\"embedding\":").embedding(row.embedding());
-    json.raw(",\"event_time\":").string(row.eventTime().toString());
-    json.raw(",\"processed_at\":").string(row.processedAt().toString());
-    json.raw(",\"snapshot_id\":").number(feature.version().snapshotId());
-    json.raw(",\"sequence_number\":").number(feature.version().sequenceNumber()).raw("}");
+  private static void feature(JsonBytes json, String docId, StoredFeature feature) {
+    json.raw("{\"doc_id\":").string(docId);
+    json.raw(",\"model\":").stored(feature, feature.modelNameOffset(), feature.modelNameLength());
+    json.raw(",\"model_digest\":")
+        .stored(feature, feature.modelDigestOffset(), feature.modelDigestLength());
+    json.raw(",\"embedding\":").embedding(feature);
+    json.raw(",\"event_time\":").instant(feature.eventTimeMicros());
+    json.raw(",\"processed_at\":").instant(feature.processedAtMicros());
+    json.raw(",\"snapshot_id\":").number(feature.snapshotId());
+    json.raw(",\"sequence_number\":").number(feature.sequenceNumber()).raw("}");
   }
 
   /** The binary representation of {@code requested}, each answered from {@code answers}. */
   static ByteBuf binary(
       List<String> requested,
-      Map<String, Optional<OnlineFeature>> answers,
+      Map<String, Optional<StoredFeature>> answers,
       ByteBufAllocator alloc) {
     int size = MAGIC.length + 2 * Integer.BYTES;
     for (String docId : requested) {
       size += 1 + Short.BYTES + ByteBufUtil.utf8Bytes(docId);
-      Optional<OnlineFeature> answer = answers.get(docId);
+      Optional<StoredFeature> answer = answers.get(docId);
       if (answer.isPresent()) {
-        FeatureRow row = answer.get().row();
+        StoredFeature feature = answer.get();
         size += 4 * Long.BYTES + 2 * Short.BYTES;
-        size +=
-            ByteBufUtil.utf8Bytes(row.model().name()) + ByteBufUtil.utf8Bytes(row.model().digest());
-        size += row.embedding().length * Float.BYTES;
+        size += feature.modelNameLength() + feature.modelDigestLength();
+        size += feature.dimension() * Float.BYTES;
       }
     }
     ByteBuf out = alloc.buffer(size);
     out.writeBytes(MAGIC).writeIntLE(requested.size()).writeIntLE(Embeddings.DIMENSION);
     for (String docId : requested) {
-      Optional<OnlineFeature> answer = answers.get(docId);
+      Optional<StoredFeature> answer = answers.get(docId);
       out.writeByte(answer.isPresent() ? 1 : 0);
       putString(out, docId);
       if (answer.isPresent()) {
-        OnlineFeature feature = answer.get();
-        FeatureRow row = feature.row();
-        out.writeLongLE(feature.version().snapshotId());
-        out.writeLongLE(feature.version().sequenceNumber());
-        out.writeLongLE(Timestamps.toMicros(row.eventTime()));
-        out.writeLongLE(Timestamps.toMicros(row.processedAt()));
-        putString(out, row.model().name());
-        putString(out, row.model().digest());
-        for (float value : row.embedding()) {
-          out.writeFloatLE(value);
-        }
+        StoredFeature feature = answer.get();
+        byte[] stored = feature.bytes();
+        out.writeLongLE(feature.snapshotId());
+        out.writeLongLE(feature.sequenceNumber());
+        out.writeLongLE(feature.eventTimeMicros());
+        out.writeLongLE(feature.processedAtMicros());
+        out.writeShortLE(feature.modelNameLength());
+        out.writeBytes(stored, feature.modelNameOffset(), feature.modelNameLength());
+        out.writeShortLE(feature.modelDigestLength());
+        out.writeBytes(stored, feature.modelDigestOffset(), feature.modelDigestLength());
+        // stored as little-endian float32 too: copied as they are, bit for bit
+        out.writeBytes(stored, feature.embeddingOffset(), feature.dimension() * Float.BYTES);
       }
     }
     return out;
@@ -175,9 +175,51 @@ public final class FeatureBodies {
       return raw(Long.toString(value));
     }
 
-    JsonBytes embedding(float[] values) {
-      ensure(2 + values.length * (EmbeddingJson.MAX_VALUE_BYTES + 1));
-      at = EmbeddingJson.write(values, bytes, at);
+    JsonBytes embedding(StoredFeature feature) {
+      int dimension = feature.dimension();
+      ensure(2 + dimension * (EmbeddingJson.MAX_VALUE_BYTES + 1));
+      bytes[at++] = '[';
+      for (int i = 0; i < dimension; i++) {
+        if (i > 0) {
+          bytes[at++] = ',';
+        }
+        at = EmbeddingJson.write(feature.embedding(i), bytes, at);
+      }
+      bytes[at++] = ']';
+      return this;
+    }
+
+    /**
+     * A stored UTF-8 string: copied as it is when it needs no escaping (model names and digests do
+     * not), else decoded and escaped.
+     */
+    JsonBytes stored(StoredFeature feature, int offset, int length) {
+      byte[] stored = feature.bytes();
+      for (int i = offset; i < offset + length; i++) {
+        byte b = stored[i];
+        // negative: a byte of a character outside ASCII
+        if (b < 0x20 || b == '"' || b == '\\') {
+          return string(new String(stored, offset, length, StandardCharsets.UTF_8));
+        }
+      }
+      ensure(length + 2);
+      bytes[at++] = '"';
+      System.arraycopy(stored, offset, bytes, at, length);
+      at += length;
+      bytes[at++] = '"';
+      return this;
+    }
+
+    /** Epoch microseconds as {@link java.time.Instant#toString()} writes them, quoted. */
+    JsonBytes instant(long epochMicros) {
+      ensure(40);
+      int end = IsoInstants.write(epochMicros, bytes, at + 1);
+      if (end < 0) {
+        return string(Timestamps.fromMicros(epochMicros).toString());
+      }
+      bytes[at] = '"';
+      at = end;
+      bytes[at++] = '"';
       return this;
     }
 

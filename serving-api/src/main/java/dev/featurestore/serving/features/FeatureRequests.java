@@ -1,7 +1,7 @@
 package dev.featurestore.serving.features;
 
 import dev.featurestore.api.DocIds;
-import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.StoredFeature;
 import dev.featurestore.serving.web.AcceptQualities;
 import dev.featurestore.spring.web.ProblemJson;
 import io.netty.buffer.ByteBuf;
@@ -309,7 +309,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
   }
 
   private void lookUp(ChannelHandlerContext ctx, String docId, boolean binary, Deadline deadline) {
-    CompletableFuture<Optional<OnlineFeature>> answer;
+    CompletableFuture<Optional<StoredFeature>> answer;
     try {
       answer = service.lookup().find(docId, deadline);
     } catch (RuntimeException e) {
@@ -339,7 +339,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
             ByteBuf body =
                 binary
                     ? FeatureBodies.binary(List.of(docId), Map.of(docId, feature), ctx.alloc())
-                    : FeatureBodies.json(feature.get(), ctx.alloc());
+                    : FeatureBodies.json(docId, feature.get(), ctx.alloc());
             answer(ctx, 200, binary ? FeatureBodies.BINARY : FeatureBodies.JSON, body);
           }
         });
@@ -366,7 +366,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
           false);
       return;
     }
-    CompletableFuture<Map<String, Optional<OnlineFeature>>> answers;
+    CompletableFuture<Map<String, Optional<StoredFeature>>> answers;
     try {
       answers = service.lookup().findAll(docIds, deadline);
     } catch (RuntimeException e) {

@@ -65,7 +65,10 @@ class FeatureServer implements SmartLifecycle {
                   protected void initChannel(SocketChannel channel) {
                     channel
                         .pipeline()
-                        .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                        // reads only: an idle keep-alive connection sends nothing (watching writes
+                        // would cost
+                        // a promise per answer)
+                        .addLast(new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS))
                         .addLast(
                             new HttpServerCodec(
                                 new HttpDecoderConfig()

@@ -2,7 +2,7 @@ package dev.featurestore.serving.features;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.featurestore.api.OnlineFeature;
+import dev.featurestore.api.StoredFeature;
 import dev.featurestore.serving.ServingProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Optional;
@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
 @Component
 public class HotFeatureCache {
 
-  private final Cache<String, OnlineFeature> cache;
+  private final Cache<String, StoredFeature> cache;
 
   public HotFeatureCache(ServingProperties properties, MeterRegistry meters) {
     ServingProperties.HotCache settings = properties.hotCache();
@@ -57,12 +57,12 @@ public class HotFeatureCache {
   }
 
   /** The cached answer for a memcached key; null when not cached (or the cache is disabled). */
-  Optional<OnlineFeature> get(String key) {
-    OnlineFeature cached = cache == null ? null : cache.getIfPresent(key);
+  Optional<StoredFeature> get(String key) {
+    StoredFeature cached = cache == null ? null : cache.getIfPresent(key);
     return cached == null ? null : Optional.of(cached);
   }
 
-  void put(String key, Optional<OnlineFeature> answer) {
+  void put(String key, Optional<StoredFeature> answer) {
     if (cache != null && answer.isPresent()) {
       cache.put(key, answer.get());
     }

@@ -39,7 +39,7 @@ class OutsideLoadBenchmark {
   private static final int WARMUP = Integer.getInteger("bench.warmup", 15);
 
   /** One wrk run's figures. */
-  private record Run(String lane, double requestsPerSecond, String p50, String p99, long errors) {
+  record Run(String lane, double requestsPerSecond, String p50, String p99, long errors) {
     Run named(String name) {
       return new Run(name, requestsPerSecond, p50, p99, errors);
     }
@@ -57,15 +57,13 @@ class OutsideLoadBenchmark {
       client.shutdown();
       int nginxPort = Ports.free();
       Process nginx = startNginx(work, nginxPort, memcached.address());
-      ConfigurableApplicationContext app =
-          ServingApplication.builder()
-              .run(
-                  "--server.port=0",
-                  "--featurestore.http.port=0",
-                  "--featurestore.memcached.servers=" + memcached.address());
+      ConfigurableApplicationContext app = startApi(memcached);
+      // the same API without its hot cache: every lookup a memcached round trip, like nginx's
+      ConfigurableApplicationContext uncached =
+          startApi(memcached, "--featurestore.hot-cache.staleness=0ms");
       try {
-        String api =
-            "http://127.0.0.1:" + app.getEnvironment().getProperty("local.featurestore.http.port");
+        String api = url(app);
+        String apiUncached = url(uncached);
         String floor = "http://127.0.0.1:" + nginxPort;
         Path nginxScript = script(work, "nginx", ids -> get("/m/" + keys.keyFor(ids[0]), null));
         Path json = script(work, "json", ids -> get("/v1/features/" + ids[0], "application/json"));
@@ -78,25 +76,39 @@ class OutsideLoadBenchmark {
         wrk(work, api, binary, WARMUP);
         wrk(work, api, batchJson, WARMUP);
         wrk(work, api, batchBinary, WARMUP);
+        wrk(work, apiUncached, json, WARMUP);
+        wrk(work, apiUncached, binary, WARMUP);
         List<Run> runs = new ArrayList<>();
         runs.add(wrk(work, floor, nginxScript, SECONDS).named("nginx memcached module, one id"));
         runs.add(wrk(work, api, json, SECONDS).named("`GET /v1/features/{id}` JSON"));
         runs.add(wrk(work, api, binary, SECONDS).named("`GET /v1/features/{id}` binary"));
         runs.add(
+            wrk(work, apiUncached, json, SECONDS)
+                .named("`GET /v1/features/{id}` JSON, hot cache off"));
+        runs.add(
+            wrk(work, apiUncached, binary, SECONDS)
+                .named("`GET /v1/features/{id}` binary, hot cache off"));
+        runs.add(
             wrk(work, api, batchJson, SECONDS).named("`POST /v1/features:batchGet` 50 ids JSON"));
         runs.add(
             wrk(work, api, batchBinary, SECONDS)
                 .named("`POST /v1/features:batchGet` 50 ids binary"));
-        report(runs);
+        double hitRatio =
+            app.getBean(io.micrometer.core.instrument.MeterRegistry.class)
+                .get("featurestore.serving.hot.cache.hit.ratio")
+                .gauge()
+                .value();
+        report(runs, hitRatio);
       } finally {
         app.close();
+        uncached.close();
         nginx.destroy();
         nginx.waitFor(10, TimeUnit.SECONDS);
       }
     }
   }
 
-  private static Process startNginx(Path work, int port, String memcached)
+  static Process startNginx(Path work, int port, String memcached)
       throws IOException, InterruptedException {
     Path conf = work.resolve("nginx.conf");
     Files.writeString(
@@ -156,17 +168,17 @@ class OutsideLoadBenchmark {
   }
 
   /** A request of wrk's Lua: method, path, headers, body. */
-  private interface Request {
+  interface Request {
     String lua(String[] ids);
   }
 
-  private static String get(String path, String accept) {
+  static String get(String path, String accept) {
     return accept == null
         ? "wrk.format(\"GET\", \"" + path + "\")"
         : "wrk.format(\"GET\", \"" + path + "\", {[\"Accept\"] = \"" + accept + "\"})";
   }
 
-  private static String batch(String[] ids, String accept) {
+  static String batch(String[] ids, String accept) {
     StringBuilder body = new StringBuilder("{\\\"doc_ids\\\":[");
     for (int k = 0; k < ids.length; k++) {
       body.append(k == 0 ? "\\\"" : ",\\\"").append(ids[k]).append("\\\"");
@@ -180,12 +192,12 @@ class OutsideLoadBenchmark {
   }
 
   /** A Lua script cycling through 1,000 pre-built requests of random ids. */
-  private static Path script(Path work, String name, Request request) throws IOException {
+  static Path script(Path work, String name, Request request) throws IOException {
     Random random = new Random(7);
     // built in init(): wrk.format takes the Host header from wrk.headers, set only by then
     StringBuilder lua = new StringBuilder("local requests = {}\ninit = function(args)\n");
     for (int r = 0; r < 1000; r++) {
-      String[] ids = new String[name.startsWith("batch") ? BATCH : 1];
+      String[] ids = new String[name.contains("batch") ? BATCH : 1];
       for (int k = 0; k < ids.length; k++) {
         ids[k] = "doc-" + random.nextInt(DOCS);
       }
@@ -200,12 +212,12 @@ class OutsideLoadBenchmark {
           return requests[n]
         end
         """);
-    Path file = work.resolve(name + ".lua");
+    Path file = work.resolve(name.replace(' ', '-') + ".lua");
     Files.writeString(file, lua);
     return file;
   }
 
-  private static Run wrk(Path work, String url, Path script, int seconds)
+  static Run wrk(Path work, String url, Path script, int seconds)
       throws IOException, InterruptedException {
     Process wrk =
         new ProcessBuilder(
@@ -246,7 +258,21 @@ class OutsideLoadBenchmark {
     return m.find() ? m.group(1) : "0";
   }
 
-  private static void report(List<Run> runs) {
+  private static ConfigurableApplicationContext startApi(
+      MemcachedServer memcached, String... more) {
+    List<String> args = new ArrayList<>();
+    args.add("--server.port=0");
+    args.add("--featurestore.http.port=0");
+    args.add("--featurestore.memcached.servers=" + memcached.address());
+    args.addAll(List.of(more));
+    return ServingApplication.builder().run(args.toArray(String[]::new));
+  }
+
+  private static String url(ConfigurableApplicationContext app) {
+    return "http://127.0.0.1:" + app.getEnvironment().getProperty("local.featurestore.http.port");
+  }
+
+  private static void report(List<Run> runs, double hitRatio) {
     Run floor = runs.get(0);
     StringBuilder table =
         new StringBuilder(
@@ -274,8 +300,10 @@ class OutsideLoadBenchmark {
             wrk (Debian) with %d connections, 2 threads, closed loop, %d s per row after %d s of warm-up per lane,
             ids drawn from %,d documents
             (1.7 KB values) in one local memcached; nginx's stock memcached module reads the same values from the
-            same memcached (the floor on this box). The API runs with its shipped configuration, in the benchmark's
-            JVM; everything shares the machine's 2 cores.
+            same memcached (the floor on this box). The API runs with its shipped configuration (its hot cache
+            served %.0f %% of the lookups of its lanes) and, for the rows marked so, without the hot cache, so that
+            every lookup is a memcached round trip as nginx's are; both in the benchmark's JVM (Java %s); everything
+            shares the machine's 2 cores.
 
             %s
             Targets (issue 17): one-id JSON >= 0.6x nginx's throughput, binary >= 0.7x, p99 <= 1.5x nginx's.
@@ -284,6 +312,8 @@ class OutsideLoadBenchmark {
             SECONDS,
             WARMUP,
             DOCS,
+            hitRatio * 100,
+            Runtime.version().feature(),
             table));
   }
 }
