@@ -480,11 +480,14 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
   }
 
   private static FullHttpResponse response(int status, String contentType, ByteBuf body) {
+    // headers we set ourselves need no validation; an answer of known length has no trailers
     FullHttpResponse response =
         new DefaultFullHttpResponse(
             io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
             HttpResponseStatus.valueOf(status),
-            body);
+            body,
+            new io.netty.handler.codec.http.DefaultHttpHeaders(false),
+            io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
     if (contentType != null) {
       response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     }

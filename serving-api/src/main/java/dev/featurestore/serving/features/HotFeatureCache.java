@@ -32,6 +32,9 @@ public class HotFeatureCache {
         Caffeine.newBuilder()
             .maximumSize(settings.maxEntries())
             .expireAfterWrite(settings.staleness())
+            // maintenance (expiry, eviction) runs on the lookup's own thread, amortized, instead of
+            // being handed to the common fork-join pool: no extra thread wakes per batch of reads
+            .executor(Runnable::run)
             .recordStats()
             .build();
     meters.gauge("featurestore.serving.hot.cache.hit.ratio", cache, c -> c.stats().hitRate());

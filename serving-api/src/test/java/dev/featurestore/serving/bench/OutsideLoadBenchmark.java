@@ -34,6 +34,7 @@ class OutsideLoadBenchmark {
   private static final int DOCS = 2_000;
   private static final int BATCH = 50;
   private static final int CONNECTIONS = Integer.getInteger("bench.connections", 4);
+  private static final int WRK_THREADS = Integer.getInteger("bench.wrk.threads", 2);
   private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
   // the JIT needs this long at full load on 2 cores before a lane's figures settle
   private static final int WARMUP = Integer.getInteger("bench.warmup", 15);
@@ -222,7 +223,7 @@ class OutsideLoadBenchmark {
     Process wrk =
         new ProcessBuilder(
                 "wrk",
-                "-t2",
+                "-t" + WRK_THREADS,
                 "-c" + CONNECTIONS,
                 "-d" + seconds + "s",
                 "--latency",

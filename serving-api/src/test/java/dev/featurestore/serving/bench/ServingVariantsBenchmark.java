@@ -88,6 +88,15 @@ class ServingVariantsBenchmark {
                     work,
                     "batch of 50 binary",
                     ids -> OutsideLoadBenchmark.batch(ids, FeatureBodies.BINARY)));
+        // -Dbench.lanes=one-id-JSON,...: only these (for quick experiments)
+        String only = System.getProperty("bench.lanes", "");
+        if (!only.isBlank()) {
+          List<String> names = List.of(only.split(","));
+          lanes =
+              lanes.stream()
+                  .filter(lane -> names.contains(lane.getFileName().toString().replace(".lua", "")))
+                  .toList();
+        }
         String floorUrl = "http://127.0.0.1:" + nginxPort;
         OutsideLoadBenchmark.wrk(work, floorUrl, nginxScript, WARMUP);
         OutsideLoadBenchmark.Run floor =
