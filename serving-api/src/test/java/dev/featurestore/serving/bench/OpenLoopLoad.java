@@ -66,7 +66,20 @@ public final class OpenLoopLoad {
    */
   public static Result run(Lanes lanes, int laneCount, int rate, int warmupSeconds, int seconds)
       throws Exception {
+    return run(lanes, laneCount, rate, warmupSeconds, seconds, () -> null);
+  }
+
+  /** {@code afterWarmup} runs between the warm-up and the measured seconds. */
+  public static Result run(
+      Lanes lanes,
+      int laneCount,
+      int rate,
+      int warmupSeconds,
+      int seconds,
+      java.util.concurrent.Callable<?> afterWarmup)
+      throws Exception {
     run(lanes, laneCount, rate, warmupSeconds, null);
+    afterWarmup.call();
     return run(lanes, laneCount, rate, seconds, new long[(int) ((long) rate * seconds)]);
   }
 

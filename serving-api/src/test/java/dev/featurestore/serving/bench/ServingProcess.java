@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServingProcess implements AutoCloseable {
 
+  private static final java.util.regex.Pattern BUCKET_BOUND =
+      java.util.regex.Pattern.compile("[{,]le=\"([^\"]+)\"");
+
   private final Process process;
   private final int apiPort;
   private final int managementPort;
@@ -84,21 +87,48 @@ final class ServingProcess implements AutoCloseable {
 
   /** A gauge or counter of the process's Prometheus scrape, summed over its series. */
   double metric(String name) throws IOException, InterruptedException {
-    java.net.http.HttpResponse<String> scrape =
-        java.net.http.HttpClient.newHttpClient()
-            .send(
-                java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(
-                            "http://127.0.0.1:" + managementPort + "/actuator/prometheus"))
-                    .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
     double sum = 0;
-    for (String line : scrape.body().split("\n")) {
+    for (String line : scrape().split("\n")) {
       if (line.startsWith(name + "{") || line.startsWith(name + " ")) {
         sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }
     return sum;
+  }
+
+  /**
+   * The cumulative counts of a histogram's buckets ({@code <name>_bucket}) by upper bound, summed
+   * over the series whose labels hold every fragment.
+   */
+  java.util.NavigableMap<Double, Double> buckets(String name, String... labelFragments)
+      throws IOException, InterruptedException {
+    java.util.NavigableMap<Double, Double> counts = new java.util.TreeMap<>();
+    for (String line : scrape().split("\n")) {
+      if (line.startsWith(name + "_bucket{")
+          && java.util.Arrays.stream(labelFragments).allMatch(line::contains)) {
+        // the label itself, not the end of another one ("table=...")
+        java.util.regex.Matcher le = BUCKET_BOUND.matcher(line);
+        if (!le.find()) {
+          continue;
+        }
+        String bound = le.group(1);
+        double upper = bound.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound);
+        double count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        counts.merge(upper, count, Double::sum);
+      }
+    }
+    return counts;
+  }
+
+  private String scrape() throws IOException, InterruptedException {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(
+                        "http://127.0.0.1:" + managementPort + "/actuator/prometheus"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   /** Resident memory now, in KB. */
