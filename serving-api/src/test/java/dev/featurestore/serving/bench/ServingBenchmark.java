@@ -171,8 +171,8 @@ class ServingBenchmark {
           single[i] = HttpLane.get("/v1/features/" + id(i), "application/json");
         }
         long bodyTimeout =
-            app.getEnvironment()
-                .getRequiredProperty("featurestore.request-body-timeout", Duration.class)
+            app.getBean(dev.featurestore.serving.ServingProperties.class)
+                .requestBodyTimeout()
                 .toMillis();
         Callable<OpenLoopLoad.Result> lookups =
             () ->
