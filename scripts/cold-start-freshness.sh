@@ -7,6 +7,8 @@
 # COLD_START_KEEP=DIR keeps the services' metrics and logs of the run there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+# shellcheck source=benchmark-report.sh
+source "$ROOT/scripts/benchmark-report.sh"
 N=${1:-100}
 RATE=${2:-10}
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/featurestore-cold-XXXXXX")"
@@ -54,9 +56,7 @@ if [[ -n ${COLD_START_KEEP:-} ]]; then
 fi
 
 read -r p50 p99 max < <(sort -n "$latencies" | awk '{v[NR]=$1} END {i50=int(NR*0.5+0.999); i99=int(NR*0.99+0.999); print v[i50], v[i99], v[NR]}')
-machine="$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 )) MiB RAM, $(java -version 2>&1 | head -1)"
-section="<!-- cold-start:start -->
-## Freshness right after a cold start (\`./featurestore bench cold-start\`)
+record_benchmark cold-start "## Freshness right after a cold start (\`./featurestore bench cold-start\`)
 
 A fresh \`./featurestore up\` (new state directory: new table, new topics, services just started and ready), then at
 once $N documents at $RATE/s with kcat, each polled with curl until \`GET /v1/features/{id}\` answers 200 (send to
@@ -67,19 +67,4 @@ served; curl's polling adds up to 10 ms).
 | documents served | $(wc -l <"$latencies") of $N |
 | freshness p50 | $p50 ms |
 | freshness p99 | $p99 ms (target <= 1500 ms) |
-| freshness max | $max ms |
-
-_Run $(date -Iseconds) on $machine._
-<!-- cold-start:end -->"
-echo
-echo "$section"
-file="$ROOT/docs/BENCHMARKS.md"
-if grep -q '<!-- cold-start:start -->' "$file"; then
-  awk -v section="$section" '
-    /<!-- cold-start:start -->/ {print section; skip=1; next}
-    /<!-- cold-start:end -->/ {skip=0; next}
-    !skip {print}' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
-else
-  printf '\n%s\n' "$section" >>"$file"
-fi
-echo "figures in docs/BENCHMARKS.md"
+| freshness max | $max ms |"

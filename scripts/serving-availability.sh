@@ -12,6 +12,8 @@
 #   scripts/serving-availability.sh [N] [DURATION]        (also: ./featurestore bench availability)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+# shellcheck source=benchmark-report.sh
+source "$ROOT/scripts/benchmark-report.sh"
 N=${1:-2000}
 DURATION=${2:-60}
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/featurestore-avail-XXXXXX")"
@@ -79,7 +81,7 @@ run_wrk() {
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
   socket=$(awk -F'[ ,]+' '/Socket errors:/ {print $4 + $6 + $8 + $10}' <<<"$out"); socket=${socket:-0}
   local total; total=$(awk '/requests in/ {print $1}' <<<"$out")
-  echo "$rps $p99 $max $non2xx $socket $total"
+  echo "$rps $p99 $max $non2xx $socket $total" >"$SCRATCH/figures"
 }
 
 serving_pid() { cat "$FEATURESTORE_HOME/pids/serving-api.pid"; }
@@ -87,14 +89,14 @@ memcached_pid() { cat "$FEATURESTORE_HOME/pids/memcached.pid"; }
 rss_mb() { awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
 
 echo "warm-up: 4 connections, 15 s"
-run_wrk 4 15 >/dev/null
+run_wrk 4 15
 rows=()
 for c in 4 16; do
   echo "wrk: $c connections, $DURATION s"
   peak=0
   ( while sleep 1; do rss_mb "$(serving_pid)"; done ) >"$SCRATCH/rss-$c" &
   sampler=$!
-  read -r rps p99 max non2xx socket total < <(run_wrk "$c" "$DURATION")
+  run_wrk "$c" "$DURATION"; read -r rps p99 max non2xx socket total <"$SCRATCH/figures"
   kill "$sampler" 2>/dev/null || true
   peak=$(sort -n "$SCRATCH/rss-$c" | tail -1)
   rows+=("| wrk, $c connections, $DURATION s, all up | $total | $rps | $p99 | $max | $non2xx | $socket | ${peak} MB |")
@@ -102,25 +104,22 @@ done
 
 echo "memcached frozen (SIGSTOP) for 2 s during a 10 s run"
 ( sleep 4; kill -STOP "$(memcached_pid)"; sleep 2; kill -CONT "$(memcached_pid)" ) &
-read -r rps p99 max non2xx socket total < <(run_wrk 4 10)
+run_wrk 4 10; read -r rps p99 max non2xx socket total <"$SCRATCH/figures"
 wait
 after=$(curl -s -o /dev/null -w '%{http_code}' "$API/v1/features/avail-1")
 rows+=("| wrk, 4 connections, 10 s, memcached SIGSTOPped for 2 s | $total | $rps | $p99 | $max | $non2xx (503s) | $socket | |")
-read -r rps2 p992 max2 non2xx2 socket2 total2 < <(run_wrk 4 5)
+run_wrk 4 5; read -r rps2 p992 max2 non2xx2 socket2 total2 <"$SCRATCH/figures"
 rows+=("| the 5 s right after, nothing done by hand (answers resumed: curl $after) | $total2 | $rps2 | $p992 | $max2 | $non2xx2 | $socket2 | |")
 
 echo "memcached stopped"
 kill "$(memcached_pid)"
 sleep 1
-read -r rps3 p993 max3 non2xx3 socket3 total3 < <(run_wrk 4 5)
+run_wrk 4 5; read -r rps3 p993 max3 non2xx3 socket3 total3 <"$SCRATCH/figures"
 rows+=("| wrk, 4 connections, 5 s, memcached stopped | $total3 | $rps3 | $p993 | $max3 | $non2xx3 (503s) | $socket3 | |")
 
 table="| run | requests | req/s | p99 | max latency | non-2xx | socket errors or timeouts | serving RSS (peak) |
 |---|---|---|---|---|---|---|---|"
 for row in "${rows[@]}"; do table+=$'\n'"$row"; done
-echo
-echo "$table"
-
 body="## Serving availability under wrk (\`scripts/serving-availability.sh\`, \`./featurestore bench availability\`)
 
 A fresh \`./featurestore up\` (local processes, shipped configuration, one memcached), $N documents sent with kcat
@@ -129,21 +128,4 @@ default 1 s: under a frozen memcached an answer is a 503 at that deadline at the
 memcached stopped a 503 at once. Everything on this machine's 2 cores.
 
 $table"
-BENCH="$ROOT/docs/BENCHMARKS.md"
-machine="_Run $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB RAM._"
-python3 - "$BENCH" "$body" "$machine" <<'PY'
-import sys
-path, body, machine = sys.argv[1:]
-start, end = "<!-- serving-availability:start -->", "<!-- serving-availability:end -->"
-block = f"{start}\n{body}\n\n{machine}\n{end}"
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-if start in text:
-    text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip() + "\n\n" + block + "\n"
-open(path, "w").write(text)
-PY
-echo "recorded in docs/BENCHMARKS.md"
+record_benchmark serving-availability "$body"

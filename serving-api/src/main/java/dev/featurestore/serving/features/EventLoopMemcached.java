@@ -55,7 +55,6 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
   private static final long STALL_SECONDS = 30;
 
   private final EventLoops loops;
-  private final List<InetSocketAddress> servers;
   private final ToIntFunction<String> serverOfKey;
   private final int maxInFlight;
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -73,8 +72,7 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
       ToIntFunction<String> serverOfKey,
       int maxInFlight) {
     this.loops = loops;
-    this.servers = List.copyOf(servers);
-    this.serverOfKey = this.servers.size() == 1 ? key -> 0 : serverOfKey;
+    this.serverOfKey = servers.size() == 1 ? key -> 0 : serverOfKey;
     this.maxInFlight = maxInFlight;
     List<ChannelFuture> connecting = new ArrayList<>();
     List<EventLoop> eventLoops = new ArrayList<>();
@@ -82,9 +80,9 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
     this.loopOf = eventLoops.toArray(EventLoop[]::new);
     this.connectionsOf = new Connection[loopOf.length][];
     for (int l = 0; l < loopOf.length; l++) {
-      Connection[] connections = new Connection[this.servers.size()];
+      Connection[] connections = new Connection[servers.size()];
       for (int i = 0; i < connections.length; i++) {
-        connections[i] = new Connection(loopOf[l], this.servers.get(i));
+        connections[i] = new Connection(loopOf[l], servers.get(i));
         connecting.add(connections[i].connect());
       }
       connectionsOf[l] = connections;
@@ -119,8 +117,7 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
     if (connections == null) {
       return onALoop(() -> get(key, deadline));
     }
-    SingleGet get = new SingleGet(key);
-    return admit(get) ? connections[serverOfKey.applyAsInt(key)].send(get, deadline) : get.future;
+    return submit(new SingleGet(key), connections[serverOfKey.applyAsInt(key)], deadline);
   }
 
   @Override
@@ -135,15 +132,12 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
           .computeIfAbsent(serverOfKey.applyAsInt(key), server -> new ArrayList<>())
           .add(key);
     }
-    if (keysByServer.size() == 1) {
-      Map.Entry<Integer, List<String>> only = keysByServer.entrySet().iterator().next();
-      MultiGet get = new MultiGet(only.getValue());
-      return admit(get) ? connections[only.getKey()].send(get, deadline) : get.future;
-    }
     List<CompletableFuture<Map<String, byte[]>>> shares = new ArrayList<>();
     for (Map.Entry<Integer, List<String>> share : keysByServer.entrySet()) {
-      MultiGet get = new MultiGet(share.getValue());
-      shares.add(admit(get) ? connections[share.getKey()].send(get, deadline) : get.future);
+      shares.add(submit(new MultiGet(share.getValue()), connections[share.getKey()], deadline));
+    }
+    if (shares.size() == 1) {
+      return shares.get(0);
     }
     return CompletableFuture.allOf(shares.toArray(CompletableFuture[]::new))
         .thenApply(
@@ -159,7 +153,7 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
     return inFlight.get();
   }
 
-  /** Whether {@code server}'s connection on every loop is up (for health reports and tests). */
+  /** Whether {@code server}'s connection on every loop is up (for tests). */
   boolean connected(int server) {
     for (Connection[] connections : connectionsOf) {
       if (connections[server].channel == null) {
@@ -207,22 +201,22 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
     return answer;
   }
 
-  private boolean admit(PendingGet<?> get) {
+  /** Sends {@code get} if it is admitted; refused at once (overloaded) if too many wait. */
+  private <T> CompletableFuture<T> submit(
+      PendingGet<T> get, Connection connection, Deadline deadline) {
     if (inFlight.incrementAndGet() > maxInFlight) {
       inFlight.decrementAndGet();
       get.future.completeExceptionally(
           new FeatureLookup.OnlineStoreUnavailableException(
               FeatureLookup.Kind.OVERLOADED, "too many lookups are waiting for memcached; retry"));
-      return false;
+      return get.future;
     }
-    get.admitted = true;
-    return true;
+    return connection.send(get, deadline);
   }
 
   /** A get sent and not yet answered; {@code done} once its future is completed. */
   private abstract class PendingGet<T> {
     final CompletableFuture<T> future = new CompletableFuture<>();
-    boolean admitted;
     boolean done;
     long sentNanos;
     ScheduledFuture<?> timeout;
@@ -258,9 +252,8 @@ public final class EventLoopMemcached implements OnlineStoreReads, AutoCloseable
       if (timeout != null) {
         timeout.cancel(false);
       }
-      if (admitted) {
-        inFlight.decrementAndGet();
-      }
+      // only admitted gets get here: a refused one's future is completed at once
+      inFlight.decrementAndGet();
     }
   }
 

@@ -90,6 +90,17 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
       this.method = request.method();
       this.keepAlive = HttpUtil.isKeepAlive(request);
     }
+
+    /** Frees the body received so far and stops the body timer. */
+    void letGo() {
+      if (bodyTimeout != null) {
+        bodyTimeout.cancel(false);
+      }
+      if (body != null) {
+        body.release();
+        body = null;
+      }
+    }
   }
 
   @Override
@@ -189,12 +200,12 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
           false);
       return;
     }
-    boolean binary = !FeatureBodies.JSON.equals(representation.type().toString());
+    boolean binary = representation.type().equals(FeatureService.BINARY_TYPE);
     Deadline deadline;
     try {
       deadline = service.deadline(headers.get(Deadline.HEADER));
     } catch (Deadline.InvalidDeadlineException e) {
-      answerFailure(ctx, e, false);
+      answerFailure(ctx, e);
       return;
     }
     if (batch) {
@@ -235,7 +246,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
               "");
     }
     response.headers().set(HttpHeaderNames.ALLOW, allow);
-    finish(ctx, response, errorKind, false);
+    answer(ctx, response, errorKind, false);
     return false;
   }
 
@@ -252,7 +263,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
     }
     long declared = HttpUtil.getContentLength(request, -1L);
     if (declared > service.maxRequestBytes()) {
-      answerProblem(ctx, 413, tooLarge(), true);
+      answerTooLarge(ctx);
       return;
     }
     exchange.body = ctx.alloc().compositeBuffer();
@@ -288,7 +299,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
         if (current.body.readableBytes() + content.content().readableBytes()
             > service.maxRequestBytes()) {
           current.lastReceived = true;
-          answerProblem(ctx, 413, tooLarge(), true);
+          answerTooLarge(ctx);
           return;
         }
         current.body.addComponent(true, content.content().retain());
@@ -313,18 +324,14 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
     try {
       answer = service.lookup().find(docId, deadline);
     } catch (RuntimeException e) {
-      answerFailure(ctx, e, false);
+      answerFailure(ctx, e);
       return;
     }
-    Exchange current = exchange;
-    answer.whenComplete(
-        (feature, failure) -> {
-          if (exchange != current) {
-            return;
-          }
-          if (failure != null) {
-            answerFailure(ctx, failure, false);
-          } else if (feature.isEmpty()) {
+    answerWhenDone(
+        ctx,
+        answer,
+        feature -> {
+          if (feature.isEmpty()) {
             answer(
                 ctx,
                 problem(
@@ -341,6 +348,29 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
                     ? FeatureBodies.binary(List.of(docId), Map.of(docId, feature), ctx.alloc())
                     : FeatureBodies.json(docId, feature.get(), ctx.alloc());
             answer(ctx, 200, binary ? FeatureBodies.BINARY : FeatureBodies.JSON, body);
+          }
+        });
+  }
+
+  /**
+   * Answers the current request when its lookup completes: with {@code onDone} or, if it failed,
+   * with its problem.
+   */
+  private <T> void answerWhenDone(
+      ChannelHandlerContext ctx,
+      CompletableFuture<T> lookup,
+      java.util.function.Consumer<T> onDone) {
+    Exchange current = exchange;
+    lookup.whenComplete(
+        (value, failure) -> {
+          if (exchange != current) {
+            // the connection moved on (closed, or the request was answered another way)
+            return;
+          }
+          if (failure != null) {
+            answerFailure(ctx, failure);
+          } else {
+            onDone.accept(value);
           }
         });
   }
@@ -370,28 +400,23 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
     try {
       answers = service.lookup().findAll(docIds, deadline);
     } catch (RuntimeException e) {
-      answerFailure(ctx, e, false);
+      answerFailure(ctx, e);
       return;
     }
-    answers.whenComplete(
-        (found, failure) -> {
-          if (exchange != current) {
-            return;
-          }
-          if (failure != null) {
-            answerFailure(ctx, failure, false);
-          } else {
-            ByteBuf body =
-                binary
-                    ? FeatureBodies.binary(docIds, found, ctx.alloc())
-                    : FeatureBodies.jsonBatch(docIds, found, ctx.alloc());
-            answer(ctx, 200, binary ? FeatureBodies.BINARY : FeatureBodies.JSON, body);
-          }
+    answerWhenDone(
+        ctx,
+        answers,
+        found -> {
+          ByteBuf body =
+              binary
+                  ? FeatureBodies.binary(docIds, found, ctx.alloc())
+                  : FeatureBodies.jsonBatch(docIds, found, ctx.alloc());
+          answer(ctx, 200, binary ? FeatureBodies.BINARY : FeatureBodies.JSON, body);
         });
   }
 
   /** The answer to a failed lookup or a request it refused. */
-  private void answerFailure(ChannelHandlerContext ctx, Throwable failure, boolean close) {
+  private void answerFailure(ChannelHandlerContext ctx, Throwable failure) {
     Throwable cause =
         failure instanceof CompletionException && failure.getCause() != null
             ? failure.getCause()
@@ -406,7 +431,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
               unavailable.getMessage(),
               ",\"reason\":\"" + kind + "\"");
       response.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-      answer(ctx, response, kind, close);
+      answer(ctx, response, kind, false);
     } else if (cause instanceof DocIds.InvalidDocIdException invalid) {
       answer(
           ctx,
@@ -417,7 +442,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
               invalid.getMessage(),
               ",\"reason\":" + ProblemJson.quoted(invalid.reason())),
           "invalid_doc_id",
-          close);
+          false);
     } else if (cause instanceof FeatureLookup.InvalidBatchException invalid) {
       StringBuilder members = new StringBuilder();
       if (!invalid.invalidIds().isEmpty()) {
@@ -433,13 +458,13 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
           ctx,
           problem(400, "Invalid batch", "invalid-batch", invalid.getMessage(), members.toString()),
           "invalid_batch",
-          close);
+          false);
     } else if (cause instanceof Deadline.InvalidDeadlineException invalid) {
       answer(
           ctx,
           problem(400, "Invalid deadline", "invalid-deadline", invalid.getMessage(), ""),
           "invalid_deadline",
-          close);
+          false);
     } else {
       LOG.error("Lookup failed", cause);
       answerProblem(ctx, 500, "The lookup failed; the server's log has the details", true);
@@ -448,19 +473,23 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
 
   /** A problem with the standard title and type of {@code status}. */
   private void answerProblem(ChannelHandlerContext ctx, int status, String detail, boolean close) {
-    String kind = ProblemJson.kind(status);
-    if (status == 413) {
-      answer(ctx, problem(413, "Request too large", "request-too-large", detail, ""), kind, close);
-      return;
-    }
-    FullHttpResponse response =
-        problem(
-            status,
-            HttpResponseStatus.valueOf(status).reasonPhrase(),
-            kind.replace('_', '-'),
-            detail,
-            "");
-    answer(ctx, response, kind, close);
+    byte[] json = ProblemJson.render(status, detail).getBytes(StandardCharsets.UTF_8);
+    answer(
+        ctx,
+        response(status, ProblemJson.MEDIA_TYPE, Unpooled.wrappedBuffer(json)),
+        ProblemJson.kind(status),
+        close);
+  }
+
+  /** A body over {@code max-request-size}, declared or counted: refused, and not read further. */
+  private void answerTooLarge(ChannelHandlerContext ctx) {
+    String detail =
+        "The request body is larger than the limit of " + service.maxRequestBytes() + " bytes";
+    answer(
+        ctx,
+        problem(413, "Request too large", "request-too-large", detail, ""),
+        ProblemJson.kind(413),
+        true);
   }
 
   private static FullHttpResponse problem(
@@ -471,12 +500,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
   }
 
   private void answer(ChannelHandlerContext ctx, int status, String contentType, ByteBuf body) {
-    finish(ctx, response(status, contentType, body), null, false);
-  }
-
-  private void answer(
-      ChannelHandlerContext ctx, FullHttpResponse response, String errorKind, boolean close) {
-    finish(ctx, response, errorKind, close);
+    answer(ctx, response(status, contentType, body), null, false);
   }
 
   private static FullHttpResponse response(int status, String contentType, ByteBuf body) {
@@ -496,7 +520,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
   }
 
   /** Sends the answer of the current request, counts it, and moves on to the next one. */
-  private void finish(
+  private void answer(
       ChannelHandlerContext ctx, FullHttpResponse response, String errorKind, boolean close) {
     Exchange current = exchange;
     if (current == null || current.answered) {
@@ -504,13 +528,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
       return;
     }
     current.answered = true;
-    if (current.bodyTimeout != null) {
-      current.bodyTimeout.cancel(false);
-    }
-    if (current.body != null) {
-      current.body.release();
-      current.body = null;
-    }
+    current.letGo();
     boolean keepAlive = current.keepAlive && !close;
     if (current.method.equals(HttpMethod.HEAD)) {
       response.content().clear();
@@ -587,12 +605,8 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    if (exchange != null && exchange.body != null) {
-      exchange.body.release();
-      exchange.body = null;
-    }
-    if (exchange != null && exchange.bodyTimeout != null) {
-      exchange.bodyTimeout.cancel(false);
+    if (exchange != null) {
+      exchange.letGo();
     }
     waiting.forEach(ReferenceCountUtil::release);
     waiting.clear();
@@ -618,10 +632,6 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
     int parameters = contentType.indexOf(';');
     String type = (parameters < 0 ? contentType : contentType.substring(0, parameters)).strip();
     return type.equalsIgnoreCase(HttpHeaderValues.APPLICATION_JSON.toString());
-  }
-
-  private String tooLarge() {
-    return "The request body is larger than the limit of " + service.maxRequestBytes() + " bytes";
   }
 
   private static String truncated(String path) {

@@ -35,9 +35,10 @@ class FeatureService {
   private final ErrorMetric errors;
   private final MeterRegistry meters;
   private final JsonMapper json;
+  static final MediaType BINARY_TYPE = MediaType.parseMediaType(FeatureBodies.BINARY);
+
   private final AcceptQualities representations =
-      new AcceptQualities(
-          List.of(MediaType.APPLICATION_JSON, MediaType.parseMediaType(FeatureBodies.BINARY)));
+      new AcceptQualities(List.of(MediaType.APPLICATION_JSON, BINARY_TYPE));
   private final Map<TimerKey, Timer> timers = new ConcurrentHashMap<>();
   private final byte[] openApi;
 
@@ -94,7 +95,11 @@ class FeatureService {
     return json.readValue(body, BatchRequest.class).docIds();
   }
 
-  private record TimerKey(HttpMethod method, String route, int status) {}
+  private record TimerKey(String method, String route, int status) {}
+
+  /** Methods named in the metric; any other (a client may send any token) is UNKNOWN. */
+  private static final java.util.Set<String> METHODS =
+      java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH");
 
   /** Counts an answer: its latency by route and status, and its error kind (null: none). */
   void record(HttpMethod method, String route, int status, String errorKind, long startNanos) {
@@ -102,7 +107,10 @@ class FeatureService {
       errors.count(errorKind);
     }
     timers
-        .computeIfAbsent(new TimerKey(method, route, status), this::timer)
+        .computeIfAbsent(
+            new TimerKey(
+                METHODS.contains(method.name()) ? method.name() : "UNKNOWN", route, status),
+            this::timer)
         .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
 
@@ -118,7 +126,7 @@ class FeatureService {
     return Timer.builder("http.server.requests")
         .tag("error", "none")
         .tag("exception", "none")
-        .tag("method", key.method().name())
+        .tag("method", key.method())
         .tag("outcome", outcome)
         .tag("status", Integer.toString(key.status()))
         .tag("uri", key.route())

@@ -3,8 +3,9 @@ package dev.featurestore.serving.features;
 /**
  * Writes epoch microseconds exactly as {@link java.time.Instant#toString()} does ({@code
  * 2026-11-25T10:00:00.123456Z}: the fraction in groups of three digits, none when zero), straight
- * into bytes: two timestamps per feature were a tenth of a JSON lookup's garbage through {@code
- * Instant.toString()}.
+ * into bytes: through {@code Instant.toString()} the two timestamps of a feature were about 7 % of
+ * a JSON lookup's allocation in a JFR profile under wrk (its date-time objects, builders and
+ * strings).
  */
 final class IsoInstants {
 

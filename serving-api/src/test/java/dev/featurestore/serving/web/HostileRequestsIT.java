@@ -361,6 +361,25 @@ class HostileRequestsIT {
     }
   }
 
+  /** A client may send any token as a method: the metric names only standard ones, or grows. */
+  @Test
+  void anInventedMethodIsA405CountedAsUnknownNotAsANewSeries() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      RawHttp.Response response =
+          RawHttp.exchange(
+              port,
+              "INVENTED"
+                  + i
+                  + " /v1/features/doc-1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      assertThat(response.status()).isEqualTo(405);
+    }
+    java.util.Set<String> methods =
+        meters.find("http.server.requests").timers().stream()
+            .map(timer -> timer.getId().getTag("method"))
+            .collect(java.util.stream.Collectors.toSet());
+    assertThat(methods).contains("UNKNOWN").noneMatch(method -> method.startsWith("INVENTED"));
+  }
+
   private static String readHead(java.io.DataInputStream in) throws java.io.IOException {
     StringBuilder head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
