@@ -6,6 +6,7 @@ import dev.featurestore.api.Timestamps;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -56,7 +57,12 @@ public final class FeatureBodies {
   private FeatureBodies() {}
 
   /** {@code docId}: the id asked for, which the stored value was checked to hold. */
-  static ByteBuf json(String docId, StoredFeature feature, ByteBufAllocator allocator) {
+  static ByteBuf json(String docId, ServedFeature feature, ByteBufAllocator allocator) {
+    byte[] kept = feature.keptJson();
+    if (kept != null) {
+      // never written to: the answer can go out from the kept bytes themselves
+      return Unpooled.wrappedBuffer(kept);
+    }
     JsonBytes json = SCRATCH.get().reset();
     feature(json, docId, feature);
     return json.copyTo(allocator);
@@ -64,14 +70,14 @@ public final class FeatureBodies {
 
   static ByteBuf jsonBatch(
       List<String> requested,
-      Map<String, Optional<StoredFeature>> answers,
+      Map<String, Optional<ServedFeature>> answers,
       ByteBufAllocator alloc) {
     JsonBytes json = SCRATCH.get().reset();
     json.raw("{\"results\":[");
     int found = 0;
     for (int i = 0; i < requested.size(); i++) {
       String docId = requested.get(i);
-      Optional<StoredFeature> answer = answers.get(docId);
+      Optional<ServedFeature> answer = answers.get(docId);
       json.raw(i == 0 ? "{\"doc_id\":" : ",{\"doc_id\":").string(docId);
       if (answer.isPresent()) {
         found++;
@@ -84,6 +90,20 @@ public final class FeatureBodies {
     }
     json.raw("],\"found\":").number(found).raw(",\"missing\":").number(requested.size() - found);
     return json.raw("}").copyTo(alloc);
+  }
+
+  /** {@code docId}'s JSON object: the kept copy, or written (and kept if the id is popular). */
+  private static void feature(JsonBytes json, String docId, ServedFeature served) {
+    byte[] kept = served.keptJson();
+    if (kept != null) {
+      json.raw(kept);
+      return;
+    }
+    int from = json.at;
+    feature(json, docId, served.stored());
+    if (served.isPopular()) {
+      served.keepJson(json.copyFrom(from));
+    }
   }
 
   private static void feature(JsonBytes json, String docId, StoredFeature feature) {
@@ -101,14 +121,14 @@ public final class FeatureBodies {
   /** The binary representation of {@code requested}, each answered from {@code answers}. */
   static ByteBuf binary(
       List<String> requested,
-      Map<String, Optional<StoredFeature>> answers,
+      Map<String, Optional<ServedFeature>> answers,
       ByteBufAllocator alloc) {
     int size = MAGIC.length + 2 * Integer.BYTES;
     for (String docId : requested) {
       size += 1 + Short.BYTES + ByteBufUtil.utf8Bytes(docId);
-      Optional<StoredFeature> answer = answers.get(docId);
+      Optional<ServedFeature> answer = answers.get(docId);
       if (answer.isPresent()) {
-        StoredFeature feature = answer.get();
+        StoredFeature feature = answer.get().stored();
         size += 4 * Long.BYTES + 2 * Short.BYTES;
         size += feature.modelNameLength() + feature.modelDigestLength();
         size += feature.dimension() * Float.BYTES;
@@ -117,11 +137,11 @@ public final class FeatureBodies {
     ByteBuf out = alloc.buffer(size);
     out.writeBytes(MAGIC).writeIntLE(requested.size()).writeIntLE(Embeddings.DIMENSION);
     for (String docId : requested) {
-      Optional<StoredFeature> answer = answers.get(docId);
+      Optional<ServedFeature> answer = answers.get(docId);
       out.writeByte(answer.isPresent() ? 1 : 0);
       putString(out, docId);
       if (answer.isPresent()) {
-        StoredFeature feature = answer.get();
+        StoredFeature feature = answer.get().stored();
         byte[] stored = feature.bytes();
         out.writeLongLE(feature.snapshotId());
         out.writeLongLE(feature.sequenceNumber());
@@ -160,6 +180,19 @@ public final class FeatureBodies {
       if (at + more > bytes.length) {
         bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, at + more));
       }
+    }
+
+    /** JSON written before. */
+    JsonBytes raw(byte[] json) {
+      ensure(json.length);
+      System.arraycopy(json, 0, bytes, at, json.length);
+      at += json.length;
+      return this;
+    }
+
+    /** What was written from {@code from} on, copied. */
+    byte[] copyFrom(int from) {
+      return java.util.Arrays.copyOfRange(bytes, from, at);
     }
 
     /** Text that needs no escaping: field names and punctuation. */

@@ -67,10 +67,10 @@ public class FeatureLookup {
    * @throws DocIds.InvalidDocIdException if the id breaks the doc id rules
    * @throws OnlineStoreUnavailableException if no key generation is known yet
    */
-  public CompletableFuture<Optional<StoredFeature>> find(String docId, Deadline deadline) {
+  public CompletableFuture<Optional<ServedFeature>> find(String docId, Deadline deadline) {
     // keyFor applies the doc id rules (and throws InvalidDocIdException)
     String key = generation.keys().keyFor(docId);
-    Optional<StoredFeature> cached = hotCache.get(key);
+    Optional<ServedFeature> cached = hotCache.get(key);
     if (cached != null) {
       return CompletableFuture.completedFuture(count(cached));
     }
@@ -78,7 +78,7 @@ public class FeatureLookup {
         .get(key, deadline)
         .thenApply(
             value -> {
-              Optional<StoredFeature> answer = decode(docId, value);
+              Optional<ServedFeature> answer = decode(docId, value);
               hotCache.put(key, answer);
               return count(answer);
             });
@@ -93,7 +93,7 @@ public class FeatureLookup {
    * @throws InvalidBatchException if the batch is empty, too large or holds invalid ids (all of
    *     them are named)
    */
-  public CompletableFuture<Map<String, Optional<StoredFeature>>> findAll(
+  public CompletableFuture<Map<String, Optional<ServedFeature>>> findAll(
       List<String> docIds, Deadline deadline) {
     if (docIds == null || docIds.isEmpty()) {
       throw new InvalidBatchException("doc_ids must hold at least one doc id", List.of());
@@ -116,14 +116,14 @@ public class FeatureLookup {
     }
     batchSizes.record(docIds.size());
     MemcachedKeyScheme keys = generation.keys();
-    Map<String, Optional<StoredFeature>> answers = new LinkedHashMap<>();
+    Map<String, Optional<ServedFeature>> answers = new LinkedHashMap<>();
     Map<String, String> idByKey = new HashMap<>();
     for (String docId : docIds) {
       if (answers.containsKey(docId)) {
         continue;
       }
       String key = keys.keyFor(docId);
-      Optional<StoredFeature> cached = hotCache.get(key);
+      Optional<ServedFeature> cached = hotCache.get(key);
       if (cached != null) {
         answers.put(docId, cached);
       } else {
@@ -145,7 +145,7 @@ public class FeatureLookup {
             values -> {
               idByKey.forEach(
                   (key, docId) -> {
-                    Optional<StoredFeature> answer = decode(docId, values.get(key));
+                    Optional<ServedFeature> answer = decode(docId, values.get(key));
                     hotCache.put(key, answer);
                     answers.put(docId, answer);
                   });
@@ -168,16 +168,16 @@ public class FeatureLookup {
     return cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
   }
 
-  private static Optional<StoredFeature> decode(String docId, byte[] value) {
+  private static Optional<ServedFeature> decode(String docId, byte[] value) {
     if (value == null || OnlineFeatureCodec.isErased(value)) {
       return Optional.empty();
     }
     StoredFeature feature = StoredFeature.parse(value);
     // a hashed key is only trusted when the value names the same id
-    return feature.hasDocId(docId) ? Optional.of(feature) : Optional.empty();
+    return feature.hasDocId(docId) ? Optional.of(new ServedFeature(feature)) : Optional.empty();
   }
 
-  private Optional<StoredFeature> count(Optional<StoredFeature> answer) {
+  private Optional<ServedFeature> count(Optional<ServedFeature> answer) {
     (answer.isPresent() ? found : missing).increment();
     return answer;
   }

@@ -1,7 +1,6 @@
 package dev.featurestore.serving.features;
 
 import dev.featurestore.api.DocIds;
-import dev.featurestore.api.StoredFeature;
 import dev.featurestore.serving.web.AcceptQualities;
 import dev.featurestore.spring.web.ProblemJson;
 import io.netty.buffer.ByteBuf;
@@ -320,7 +319,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
   }
 
   private void lookUp(ChannelHandlerContext ctx, String docId, boolean binary, Deadline deadline) {
-    CompletableFuture<Optional<StoredFeature>> answer;
+    CompletableFuture<Optional<ServedFeature>> answer;
     try {
       answer = service.lookup().find(docId, deadline);
     } catch (RuntimeException e) {
@@ -396,7 +395,7 @@ final class FeatureRequests extends ChannelInboundHandlerAdapter {
           false);
       return;
     }
-    CompletableFuture<Map<String, Optional<StoredFeature>>> answers;
+    CompletableFuture<Map<String, Optional<ServedFeature>>> answers;
     try {
       answers = service.lookup().findAll(docIds, deadline);
     } catch (RuntimeException e) {

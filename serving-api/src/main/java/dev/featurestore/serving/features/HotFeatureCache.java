@@ -2,7 +2,6 @@ package dev.featurestore.serving.features;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.featurestore.api.StoredFeature;
 import dev.featurestore.serving.ServingProperties;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Optional;
@@ -15,12 +14,13 @@ import org.springframework.stereotype.Component;
  * the moment the replicator writes it, so the cache never adds to end-to-end freshness. Entries are
  * keyed by memcached key, which names the generation: a switch to a new generation (full resync)
  * never serves the old one's entries. W-TinyLFU admission keeps the popular ids when the cache is
- * full.
+ * full. An entry served from here keeps its JSON once written ({@link ServedFeature}), so the
+ * floats of a popular id are formatted once per staleness window.
  */
 @Component
 public class HotFeatureCache {
 
-  private final Cache<String, StoredFeature> cache;
+  private final Cache<String, ServedFeature> cache;
 
   public HotFeatureCache(ServingProperties properties, MeterRegistry meters) {
     ServingProperties.HotCache settings = properties.hotCache();
@@ -60,12 +60,12 @@ public class HotFeatureCache {
   }
 
   /** The cached answer for a memcached key; null when not cached (or the cache is disabled). */
-  Optional<StoredFeature> get(String key) {
-    StoredFeature cached = cache == null ? null : cache.getIfPresent(key);
-    return cached == null ? null : Optional.of(cached);
+  Optional<ServedFeature> get(String key) {
+    ServedFeature cached = cache == null ? null : cache.getIfPresent(key);
+    return cached == null ? null : Optional.of(cached.popular());
   }
 
-  void put(String key, Optional<StoredFeature> answer) {
+  void put(String key, Optional<ServedFeature> answer) {
     if (cache != null && answer.isPresent()) {
       cache.put(key, answer.get());
     }
