@@ -144,6 +144,37 @@ class HardenedServingIT {
   }
 
   @Test
+  void aPopularIdIsAnsweredWithTheSameBytesWhetherItsJsonIsWrittenOrKept() throws Exception {
+    store("popular", 4);
+    // a miss (written), a hit (written and kept), a hit (the kept bytes), all within the window
+    String written = get("/v1/features/popular").body();
+    String keeping = get("/v1/features/popular").body();
+    HttpResponse<String> kept = get("/v1/features/popular");
+    HttpResponse<String> batch =
+        send(
+            HttpRequest.newBuilder(uri("/v1/features:batchGet"))
+                .header("X-API-Key", KEY)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"doc_ids\":[\"popular\"]}")));
+
+    assertThat(JSON.readTree(written).get("sequence_number").asLong()).isEqualTo(4);
+    assertThat(keeping).isEqualTo(written);
+    assertThat(kept.body()).isEqualTo(written);
+    assertThat(kept.headers().firstValue("content-length"))
+        .hasValue(Integer.toString(written.length()));
+    assertThat(batch.body())
+        .isEqualTo(
+            "{\"results\":[{\"doc_id\":\"popular\",\"found\":true,\"feature\":"
+                + written
+                + "}],\"found\":1,\"missing\":0}");
+
+    // the kept JSON lives no longer than its entry: a new version is served after the window
+    store("popular", 5);
+    Thread.sleep(STALENESS.toMillis() + 50);
+    assertThat(sequenceNumberOf("popular")).isEqualTo(5);
+  }
+
+  @Test
   void losingOneOfTwoServersFailsOnlyItsShareFastAndItRecovers() throws Exception {
     List<String> onFirst = new ArrayList<>();
     List<String> onSecond = new ArrayList<>();
